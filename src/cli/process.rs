@@ -1,0 +1,145 @@
+//! `rta process`: NDJSON envelopes in (file or stdin), the engine on event time, NDJSON
+//! envelopes out on stdout.
+
+use crate::engine::{ClockMode, Engine, EngineOptions, Origin, OutTopic, Output};
+use crate::envelope::Envelope;
+use crate::time::{parse_rfc3339, Millis};
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+/// Default input topic names (SPEC §2).
+pub const EVENTS_TOPIC: &str = "rta.agent-events";
+pub const CONFIG_TOPIC: &str = "rta.config";
+/// Header naming the integration of an agent event.
+pub const INTEGRATION_HEADER: &str = "rta-integration";
+
+#[derive(clap::Args, Debug)]
+pub struct ProcessArgs {
+    /// NDJSON input file (default: stdin).
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// Advance the clock to this RFC 3339 time at the end (closes intervals, fires timers).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Retention window in hours: how late events may arrive and still count.
+    #[arg(long, default_value_t = 48)]
+    pub retention_hours: u32,
+}
+
+/// Run the command; errors are for unusable arguments or unreadable input only.
+pub fn run(args: &ProcessArgs) -> Result<()> {
+    let until = match &args.until {
+        None => None,
+        Some(s) => match parse_rfc3339(s) {
+            Some(t) => Some(t),
+            None => bail!("--until {s:?} is not an RFC 3339 time; use e.g. 2026-11-23T12:30:00Z"),
+        },
+    };
+    if args.retention_hours == 0 {
+        bail!("--retention-hours must be at least 1");
+    }
+    let opts = EngineOptions { clock: ClockMode::EventTime, retention: args.retention_hours as Millis * 3_600_000, ..EngineOptions::default() };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let stats = match &args.input {
+        Some(path) => {
+            let f = std::fs::File::open(path).with_context(|| format!("cannot read --input {}", path.display()))?;
+            process(std::io::BufReader::with_capacity(1 << 16, f), opts, until, &mut out)
+                .with_context(|| format!("cannot read --input {}", path.display()))?
+        }
+        None => process(std::io::stdin().lock(), opts, until, &mut out).context("cannot read stdin")?,
+    };
+    out.flush().context("cannot write to stdout")?;
+    tracing::info!(
+        records = stats.config_records + stats.event_records,
+        events_applied = stats.events_applied,
+        dead_letters = stats.dead_letter_total(),
+        "processed"
+    );
+    Ok(())
+}
+
+/// The whole offline run over a reader; returns the engine's counters.
+pub fn process(input: impl BufRead, opts: EngineOptions, until: Option<Millis>, out: &mut impl Write) -> std::io::Result<crate::engine::Stats> {
+    let mut engine = Engine::new(opts);
+    let mut outputs = Vec::new();
+    let mut line_buf = Vec::new();
+    for (n, line) in input.split(b'\n').enumerate() {
+        let line = line?;
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        feed_line(&mut engine, trimmed, n as i64, &mut outputs);
+        write_outputs(&mut outputs, &mut line_buf, out)?;
+    }
+    engine.finish(until, &mut outputs);
+    write_outputs(&mut outputs, &mut line_buf, out)?;
+    Ok(engine.stats)
+}
+
+/// Apply one NDJSON line; `offset` is its line index.
+pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Vec<Output>) {
+    let parsed = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8".to_string()).and_then(|s| Envelope::parse_line(s).map_err(|e| e.to_string()));
+    match parsed {
+        Err(detail) => {
+            let origin = Origin { topic: "", partition: 0, offset, key: None, payload: Some(line) };
+            engine.stats.dead_letter("invalid_envelope");
+            outputs.push(crate::engine::output::dead_letter(&origin, "invalid_envelope", &detail));
+        }
+        Ok(env) => feed_envelope(engine, &env, offset, outputs),
+    }
+}
+
+/// Apply one envelope by its topic.
+pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: &mut Vec<Output>) {
+    let origin = Origin {
+        topic: &env.topic,
+        partition: 0,
+        offset,
+        key: env.key.as_deref().map(str::as_bytes),
+        payload: env.value.as_deref(),
+    };
+    match env.topic.as_str() {
+        EVENTS_TOPIC => engine.on_event(&origin, env.header(INTEGRATION_HEADER), outputs),
+        CONFIG_TOPIC => engine.on_config(&origin, outputs),
+        other => {
+            engine.stats.dead_letter("unknown_topic");
+            let detail = format!("topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC})");
+            outputs.push(crate::engine::output::dead_letter(&origin, "unknown_topic", &detail));
+        }
+    }
+}
+
+/// Write and clear buffered outputs as NDJSON envelopes.
+pub fn write_outputs(outputs: &mut Vec<Output>, buf: &mut Vec<u8>, out: &mut impl Write) -> std::io::Result<()> {
+    for o in outputs.drain(..) {
+        buf.clear();
+        write_output(&o, buf);
+        buf.push(b'\n');
+        out.write_all(buf)?;
+    }
+    Ok(())
+}
+
+/// One output as an NDJSON envelope (our values are always JSON, so they are embedded as is).
+pub fn write_output(o: &Output, buf: &mut Vec<u8>) {
+    buf.extend_from_slice(b"{\"topic\":");
+    crate::json::write_str(buf, topic_name(o.topic));
+    buf.extend_from_slice(b",\"key\":");
+    match &o.key {
+        Some(k) => crate::json::write_str(buf, k),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"value\":");
+    match &o.value {
+        Some(v) => buf.extend_from_slice(v),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.push(b'}');
+}
+
+pub fn topic_name(t: OutTopic) -> &'static str {
+    t.default_name()
+}

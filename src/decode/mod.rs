@@ -1,0 +1,93 @@
+//! Vendor payload decoders (SPEC §4): raw bytes of an `rta.agent-events` record → agent events
+//! with an external agent identifier, an external status and a time. Pure and allocation-light;
+//! every malformed input is a [`DecodeError`] with a dead-letter reason, never a panic.
+
+mod injixo;
+mod odigo;
+
+pub use injixo::{decode_injixo, injixo_integration_id, item_end_id};
+pub use odigo::decode_odigo;
+
+use crate::time::Millis;
+use std::borrow::Cow;
+
+/// What a decoded event means for the agent's timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A status from this time on (Odigo).
+    Point,
+    /// An injixo-api item starts.
+    ItemStart,
+    /// An injixo-api item ends; the agent is offline after it unless another item covers it.
+    ItemEnd,
+}
+
+/// One agent event, as found in a payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedEvent<'a> {
+    pub external_id: Cow<'a, str>,
+    /// External status (Odigo `state`, or `PAUSE:{code}` with detailed breaks; injixo
+    /// `activityIdentifier`). Empty for [`EventKind::ItemEnd`].
+    pub status: Cow<'a, str>,
+    /// The status means offline (Odigo LOGOUT, injixo item end).
+    pub offline: bool,
+    pub time: Millis,
+    /// Stable 64-bit hash of the event id (Odigo `eventId`, injixo item identity); 0 = none.
+    pub event_id: u64,
+    pub kind: EventKind,
+}
+
+/// A payload (or one element of it) that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl DecodeError {
+    pub fn new(reason: &'static str, detail: impl Into<String>) -> DecodeError {
+        DecodeError { reason, detail: detail.into() }
+    }
+}
+
+/// FNV-1a, 64 bit: stable across processes and versions (event ids are kept in state).
+pub fn stable_hash(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in *p {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    if h == 0 {
+        1
+    } else {
+        h
+    }
+}
+
+/// Parse a timestamp given as RFC 3339 text or epoch milliseconds.
+pub(crate) fn timestamp_from_json(v: &serde_json::Value) -> Result<Millis, DecodeError> {
+    match v {
+        serde_json::Value::String(s) => crate::time::parse_rfc3339(s)
+            .ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))),
+        serde_json::Value::Number(n) => epoch_ms(n.as_i64(), n.as_f64()),
+        other => Err(DecodeError::new("bad_timestamp", format!("timestamp {other} is neither RFC 3339 text nor epoch milliseconds"))),
+    }
+}
+
+/// Epoch milliseconds between 1970 and 9999.
+pub(crate) fn epoch_ms(i: Option<i64>, f: Option<f64>) -> Result<Millis, DecodeError> {
+    const MAX: i64 = 253_402_300_799_999;
+    let v = match (i, f) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.is_finite() && f.fract() == 0.0 => Some(f as i64),
+        _ => None,
+    };
+    match v {
+        Some(ms) if (0..=MAX).contains(&ms) => Ok(ms),
+        _ => Err(DecodeError::new("bad_timestamp", "epoch-millisecond timestamp out of range (1970–9999)")),
+    }
+}

@@ -1,0 +1,263 @@
+//! Odigo agent-state notifications: one object or an array of them.
+//! `{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith","state":"PAUSE","pauseCode":"LUNCH"}`
+
+use super::{epoch_ms, stable_hash, timestamp_from_json, DecodeError, DecodedEvent, EventKind};
+use crate::config::OdigoFields;
+use crate::time::parse_rfc3339;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Ts<'a> {
+    #[serde(borrow)]
+    Text(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id<'a> {
+    #[serde(borrow)]
+    Text(Cow<'a, str>),
+    Int(i64),
+}
+
+/// The reference shape, decoded without building a JSON tree.
+#[derive(Deserialize)]
+struct Notification<'a> {
+    #[serde(borrow, default)]
+    login: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    state: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "pauseCode")]
+    pause_code: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    timestamp: Option<Ts<'a>>,
+    #[serde(borrow, default, rename = "eventId")]
+    event_id: Option<Id<'a>>,
+}
+
+/// Decode an Odigo payload into events, one result per notification.
+/// `fields` = JSON-pointer overrides from the integration record (None = reference names).
+pub fn decode_odigo<'a>(
+    payload: &'a [u8],
+    detailed_breaks: bool,
+    fields: Option<&OdigoFields>,
+    out: &mut Vec<Result<DecodedEvent<'a>, DecodeError>>,
+) -> Result<(), DecodeError> {
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if let Some(f) = fields {
+        let v: serde_json::Value = serde_json::from_slice(payload).map_err(invalid_json)?;
+        match v {
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    out.push(from_value(item, detailed_breaks, f).map_err(|e| at_element(e, i)));
+                }
+            }
+            obj @ serde_json::Value::Object(_) => out.push(from_value(&obj, detailed_breaks, f)),
+            _ => return Err(DecodeError::new("invalid_json", "an Odigo payload must be an object or an array of objects")),
+        }
+        return Ok(());
+    }
+    match first {
+        Some(b'{') => {
+            let n: Notification = serde_json::from_slice(payload).map_err(invalid_json_or_shape)?;
+            out.push(from_notification(n, detailed_breaks));
+        }
+        Some(b'[') => {
+            let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(payload).map_err(invalid_json)?;
+            for (i, raw) in items.into_iter().enumerate() {
+                let r = serde_json::from_str::<Notification>(raw.get())
+                    .map_err(invalid_json_or_shape)
+                    .and_then(|n| from_notification(n, detailed_breaks));
+                out.push(r.map_err(|e| at_element(e, i)));
+            }
+        }
+        _ => {
+            // Not an object or array: tell invalid JSON from a wrong shape.
+            serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(invalid_json)?;
+            return Err(DecodeError::new("invalid_json", "an Odigo payload must be an object or an array of objects"));
+        }
+    }
+    Ok(())
+}
+
+fn at_element(mut e: DecodeError, i: usize) -> DecodeError {
+    e.detail = format!("element {i}: {}", e.detail);
+    e
+}
+
+fn invalid_json(e: serde_json::Error) -> DecodeError {
+    DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
+}
+
+fn invalid_json_or_shape(e: serde_json::Error) -> DecodeError {
+    if e.is_data() {
+        DecodeError::new("missing_field", format!("a field has the wrong type: {e}"))
+    } else {
+        invalid_json(e)
+    }
+}
+
+fn external_status<'a>(state: Cow<'a, str>, pause_code: Option<Cow<'a, str>>, detailed_breaks: bool) -> Cow<'a, str> {
+    match pause_code {
+        Some(code) if detailed_breaks && state == "PAUSE" && !code.is_empty() => Cow::Owned(format!("PAUSE:{code}")),
+        _ => state,
+    }
+}
+
+fn from_notification(n: Notification<'_>, detailed_breaks: bool) -> Result<DecodedEvent<'_>, DecodeError> {
+    let login = n
+        .login
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| DecodeError::new("missing_field", "field \"login\" is missing or empty"))?;
+    let state = n
+        .state
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| DecodeError::new("missing_field", "field \"state\" is missing or empty"))?;
+    let time = match n.timestamp {
+        None => return Err(DecodeError::new("missing_field", "field \"timestamp\" is missing")),
+        Some(Ts::Text(s)) => parse_rfc3339(&s)
+            .ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339")))?,
+        Some(Ts::Int(i)) => epoch_ms(Some(i), None)?,
+        Some(Ts::Float(f)) => epoch_ms(None, Some(f))?,
+    };
+    let event_id = match n.event_id {
+        None => 0,
+        Some(Id::Text(s)) => stable_hash(&[s.as_bytes()]),
+        Some(Id::Int(i)) => stable_hash(&[i.to_string().as_bytes()]),
+    };
+    let offline = state == "LOGOUT";
+    Ok(DecodedEvent {
+        external_id: login,
+        status: external_status(state, n.pause_code, detailed_breaks),
+        offline,
+        time,
+        event_id,
+        kind: EventKind::Point,
+    })
+}
+
+fn pointer_str<'v>(v: &'v serde_json::Value, ptr: &str, name: &str, required: bool) -> Result<Option<Cow<'v, str>>, DecodeError> {
+    match v.pointer(ptr) {
+        None | Some(serde_json::Value::Null) if !required => Ok(None),
+        None | Some(serde_json::Value::Null) => {
+            Err(DecodeError::new("missing_field", format!("field {name} (at {ptr:?}) is missing")))
+        }
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(Some(Cow::Borrowed(s.as_str()))),
+        Some(serde_json::Value::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+        Some(_) if !required => Ok(None),
+        Some(_) => Err(DecodeError::new("missing_field", format!("field {name} (at {ptr:?}) is not a non-empty string"))),
+    }
+}
+
+fn from_value<'a>(v: &serde_json::Value, detailed_breaks: bool, f: &OdigoFields) -> Result<DecodedEvent<'a>, DecodeError> {
+    if !v.is_object() {
+        return Err(DecodeError::new("invalid_json", "an Odigo notification must be a JSON object"));
+    }
+    let login = pointer_str(v, &f.login, "login", true)?.unwrap_or_default().into_owned();
+    let state = pointer_str(v, &f.state, "state", true)?.unwrap_or_default().into_owned();
+    let pause = pointer_str(v, &f.pause_code, "pauseCode", false)?.map(|c| Cow::Owned(c.into_owned()));
+    let ts = v
+        .pointer(&f.timestamp)
+        .ok_or_else(|| DecodeError::new("missing_field", format!("field timestamp (at {:?}) is missing", f.timestamp)))?;
+    let time = timestamp_from_json(ts)?;
+    let event_id = pointer_str(v, &f.event_id, "eventId", false)?
+        .map(|s| stable_hash(&[s.as_bytes()]))
+        .unwrap_or(0);
+    let offline = state == "LOGOUT";
+    Ok(DecodedEvent {
+        external_id: Cow::Owned(login),
+        status: Cow::Owned(external_status(Cow::Owned(state), pause, detailed_breaks).into_owned()),
+        offline,
+        time,
+        event_id,
+        kind: EventKind::Point,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(p: &str, detailed: bool) -> Result<DecodedEvent<'_>, DecodeError> {
+        let mut out = Vec::new();
+        decode_odigo(p.as_bytes(), detailed, None, &mut out)?;
+        assert_eq!(out.len(), 1);
+        out.pop().unwrap()
+    }
+
+    #[test]
+    fn decodes_reference_shape() {
+        let e = one(r#"{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith","state":"PAUSE","pauseCode":"LUNCH"}"#, true).unwrap();
+        assert_eq!(e.external_id, "bob.smith");
+        assert_eq!(e.status, "PAUSE:LUNCH");
+        assert_eq!(e.time, parse_rfc3339("2026-11-23T08:03:00Z").unwrap());
+        assert_ne!(e.event_id, 0);
+        assert!(!e.offline);
+        let e = one(r#"{"timestamp":1795507380000,"login":"bob","state":"PAUSE","pauseCode":"LUNCH"}"#, false).unwrap();
+        assert_eq!(e.status, "PAUSE");
+        assert_eq!(e.time, 1_795_507_380_000);
+        assert_eq!(e.event_id, 0);
+        assert!(one(r#"{"timestamp":1,"login":"bob","state":"LOGOUT"}"#, false).unwrap().offline);
+    }
+
+    #[test]
+    fn arrays_decode_per_element() {
+        let mut out = Vec::new();
+        let p = br#"[{"timestamp":"2026-11-23T08:03:00Z","login":"a","state":"READY"},{"login":"b","state":"READY"}]"#;
+        decode_odigo(p, false, None, &mut out).unwrap();
+        assert!(out[0].is_ok());
+        let e = out[1].as_ref().unwrap_err();
+        assert_eq!(e.reason, "missing_field");
+        assert!(e.detail.starts_with("element 1"));
+    }
+
+    #[test]
+    fn malformed_inputs_have_reasons() {
+        let cases = [
+            ("{not json", "invalid_json"),
+            ("42", "invalid_json"),
+            (r#"{"timestamp":"2026-11-23T08:03:00Z","state":"READY"}"#, "missing_field"),
+            (r#"{"timestamp":"2026-11-23T08:03:00Z","login":"a"}"#, "missing_field"),
+            (r#"{"login":"a","state":"READY"}"#, "missing_field"),
+            (r#"{"timestamp":"yesterday","login":"a","state":"READY"}"#, "bad_timestamp"),
+            (r#"{"timestamp":-5,"login":"a","state":"READY"}"#, "bad_timestamp"),
+            (r#"{"timestamp":true,"login":"a","state":"READY"}"#, "missing_field"),
+            (r#"{"timestamp":"2026-11-23T08:03:00Z","login":7,"state":"READY"}"#, "missing_field"),
+        ];
+        for (p, reason) in cases {
+            let mut out = Vec::new();
+            let r = decode_odigo(p.as_bytes(), false, None, &mut out);
+            let got = match r {
+                Err(e) => e.reason,
+                Ok(()) => out[0].as_ref().map(|_| "ok").unwrap_or_else(|e| e.reason),
+            };
+            assert_eq!(got, reason, "payload {p}");
+        }
+    }
+
+    #[test]
+    fn field_overrides_use_json_pointers() {
+        let f = OdigoFields {
+            login: "/agent/id".into(),
+            state: "/status/code".into(),
+            pause_code: "/status/reason".into(),
+            timestamp: "/ts".into(),
+            event_id: "/id".into(),
+        };
+        let p = br#"{"agent":{"id":"x@y.com"},"status":{"code":"PAUSE","reason":"BREAK"},"ts":"2026-11-23T08:00:00.250+01:00","id":9}"#;
+        let mut out = Vec::new();
+        decode_odigo(p, true, Some(&f), &mut out).unwrap();
+        let e = out.pop().unwrap().unwrap();
+        assert_eq!(e.external_id, "x@y.com");
+        assert_eq!(e.status, "PAUSE:BREAK");
+        assert_eq!(e.time, parse_rfc3339("2026-11-23T07:00:00.250Z").unwrap());
+        assert_ne!(e.event_id, 0);
+        let mut out = Vec::new();
+        decode_odigo(br#"{"agent":{},"status":{"code":"READY"},"ts":1}"#, true, Some(&f), &mut out).unwrap();
+        assert_eq!(out[0].as_ref().unwrap_err().reason, "missing_field");
+    }
+}

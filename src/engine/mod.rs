@@ -1,0 +1,221 @@
+//! The adherence engine: pure, deterministic, single-threaded per account. Input records go
+//! in with the time they act at; output records come out. Kafka, HTTP, files and the wall
+//! clock live outside (see `crate::kafka`, `crate::cli`).
+
+mod account;
+mod cursor;
+mod idents;
+pub mod output;
+mod person;
+mod schedule;
+mod stats;
+mod timeline;
+
+pub use account::Account;
+pub use cursor::{Cursor, Ooo, StateView};
+pub use output::{OutTopic, Output, Origin};
+pub use person::Person;
+pub use stats::Stats;
+
+use crate::config::{parse_config_record, ConfigChange, Vendor};
+use crate::decode::{decode_injixo, decode_odigo, injixo_integration_id};
+use crate::time::Millis;
+use ahash::AHashMap;
+use cursor::SweepEvent;
+
+/// Where the engine's clock comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Each account's clock is the largest event time seen (offline, backfills, tests).
+    EventTime,
+    /// The caller advances the clock (wall-clock time in the service).
+    External,
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    pub clock: ClockMode,
+    /// How far back late events are still applied and intervals revised (SPEC default 48 h).
+    pub retention: Millis,
+    /// External clock only: how far ahead of the clock an event may be.
+    pub future_tolerance: Millis,
+    /// Parked events kept per unmapped identifier, and per account.
+    pub park_limit: usize,
+    pub park_total_limit: usize,
+    /// Events held per paused integration.
+    pub hold_limit: usize,
+    /// How far past the retention a person's checkpoint may lag before it is moved forward.
+    pub prune_slack: Millis,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            clock: ClockMode::EventTime,
+            retention: 48 * 3600 * 1000,
+            future_tolerance: 5 * 60 * 1000,
+            park_limit: 1000,
+            park_total_limit: 1_000_000,
+            hold_limit: 1_000_000,
+            prune_slack: 6 * 3600 * 1000,
+        }
+    }
+}
+
+/// What account code needs besides its own state.
+pub struct Ctx<'a> {
+    pub opts: &'a EngineOptions,
+    pub out: &'a mut Vec<Output>,
+    pub stats: &'a mut Stats,
+    pub(crate) scratch: &'a mut Vec<SweepEvent>,
+}
+
+impl Ctx<'_> {
+    pub fn emit(&mut self, o: Output) {
+        *self.stats.outputs.entry(o.topic).or_default() += 1;
+        self.out.push(o);
+    }
+
+    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
+        self.stats.dead_letter(reason);
+        tracing::debug!(reason, detail, topic = origin.topic, offset = origin.offset, "dead letter");
+        self.emit(output::dead_letter(origin, reason, detail));
+    }
+}
+
+/// All accounts of one worker.
+pub struct Engine {
+    pub opts: EngineOptions,
+    accounts: AHashMap<Box<str>, Account>,
+    pub stats: Stats,
+    scratch: Vec<SweepEvent>,
+    /// External clock mode: the last time given to [`Engine::advance_clock`].
+    clock: Option<Millis>,
+}
+
+impl Engine {
+    pub fn new(opts: EngineOptions) -> Engine {
+        Engine { opts, accounts: AHashMap::new(), stats: Stats::default(), scratch: Vec::new(), clock: None }
+    }
+
+    /// Apply one `rta.config` record.
+    pub fn on_config(&mut self, origin: &Origin, out: &mut Vec<Output>) {
+        self.stats.config_records += 1;
+        let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
+        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let key = match key {
+            Some(Ok(k)) => Some(k),
+            Some(Err(())) => return ctx.dead_letter(origin, "invalid_config", "config key is not UTF-8"),
+            None => None,
+        };
+        match parse_config_record(key, origin.payload) {
+            Err(e) => {
+                let detail = e.to_string();
+                ctx.dead_letter(origin, e.reason(), &detail)
+            }
+            Ok(change) => {
+                let (account, key, record) = match change {
+                    ConfigChange::Upsert { account, key, record } => (account, key, Some(record)),
+                    ConfigChange::Delete { account, key } => (account, key, None),
+                };
+                let clock = self.clock;
+                let acct = self.accounts.entry(account.as_str().into()).or_insert_with(|| Account::new(&account, clock));
+                acct.on_config(key, record, &mut ctx);
+            }
+        }
+    }
+
+    /// Apply one `rta.agent-events` record. `integration` is the `rta-integration` header.
+    pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut Vec<Output>) {
+        self.stats.event_records += 1;
+        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let account = match origin.key.map(std::str::from_utf8) {
+            Some(Ok(a)) if !a.is_empty() => a,
+            Some(Err(_)) => return ctx.dead_letter(origin, "missing_field", "the record key (account id) is not UTF-8"),
+            _ => return ctx.dead_letter(origin, "missing_field", "the record key (account id) is missing"),
+        };
+        let Some(payload) = origin.payload else {
+            return ctx.dead_letter(origin, "missing_field", "the record has no value");
+        };
+        let from_payload;
+        let integration_id = match integration {
+            Some(i) if !i.is_empty() => i,
+            _ => {
+                from_payload = injixo_integration_id(payload);
+                match from_payload.as_deref() {
+                    Some(i) => i,
+                    None => {
+                        if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
+                            return ctx.dead_letter(origin, "invalid_json", "payload is not valid JSON and has no rta-integration header");
+                        }
+                        return ctx.dead_letter(origin, "missing_field", "no rta-integration header (and no meta.integrationConfigurationId in the payload)");
+                    }
+                }
+            }
+        };
+        let Some(acct) = self.accounts.get_mut(account) else {
+            let detail = format!("integration {integration_id:?} is not configured for account {account:?}");
+            return ctx.dead_letter(origin, "unknown_integration", &detail);
+        };
+        let integ = match acct.rules.integration_idx(integration_id) {
+            Some(i) if acct.rules.integration(i).active => i,
+            _ => {
+                let detail = format!("integration {integration_id:?} is not configured for account {account:?}");
+                return ctx.dead_letter(origin, "unknown_integration", &detail);
+            }
+        };
+        let slot = acct.rules.integration(integ);
+        let mut events = Vec::new();
+        let decoded = match slot.vendor {
+            Vendor::Odigo => decode_odigo(payload, slot.detailed_breaks, slot.fields.as_ref(), &mut events),
+            Vendor::InjixoApi => decode_injixo(payload, &mut events),
+        };
+        if let Err(e) = decoded {
+            return ctx.dead_letter(origin, e.reason, &e.detail);
+        }
+        acct.on_events(integ, events, origin, &mut ctx);
+    }
+
+    /// External clock: advance every account to `now`, firing due timers.
+    pub fn advance_clock(&mut self, now: Millis, out: &mut Vec<Output>) {
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
+        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut names: Vec<&Box<str>> = self.accounts.keys().collect();
+        names.sort();
+        let names: Vec<Box<str>> = names.into_iter().cloned().collect();
+        for n in names {
+            if let Some(a) = self.accounts.get_mut(&n) {
+                a.advance_clock(now, &mut ctx);
+            }
+        }
+    }
+
+    /// Offline end of input: advance every account's clock to `until` (if given), then publish
+    /// every known person's current state once more.
+    pub fn finish(&mut self, until: Option<Millis>, out: &mut Vec<Output>) {
+        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
+        names.sort();
+        for n in names {
+            if let Some(a) = self.accounts.get_mut(&n) {
+                if let Some(u) = until {
+                    a.advance_clock(u, &mut ctx);
+                }
+                a.publish_all_states(&mut ctx);
+            }
+        }
+    }
+
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.get(name)
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    /// Persons tracked across accounts.
+    pub fn person_count(&self) -> usize {
+        self.accounts.values().map(|a| a.persons.len()).sum()
+    }
+}

@@ -1,0 +1,306 @@
+//! Output records (SPEC §6) and their JSON encoding. Hand-written encoders: the agent-state
+//! record is written for almost every input event, so it is built without serde's generic path.
+
+use super::cursor::{status_offline, IntervalAcc, Ooo, StateView, NEVER};
+use super::timeline::NO_STATUS;
+use crate::config::Rules;
+use crate::json::ObjectWriter;
+use crate::time::{format_date, format_rfc3339, Millis};
+
+/// The output topics, by role (names are configured at the edge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutTopic {
+    AgentStates,
+    AdherenceEvents,
+    Intervals,
+    Unmapped,
+    Dlq,
+}
+
+impl OutTopic {
+    pub const ALL: [OutTopic; 5] = [
+        OutTopic::AgentStates,
+        OutTopic::AdherenceEvents,
+        OutTopic::Intervals,
+        OutTopic::Unmapped,
+        OutTopic::Dlq,
+    ];
+
+    /// Default topic name (SPEC §2).
+    pub fn default_name(self) -> &'static str {
+        match self {
+            OutTopic::AgentStates => "rta.agent-states",
+            OutTopic::AdherenceEvents => "rta.adherence-events",
+            OutTopic::Intervals => "rta.intervals",
+            OutTopic::Unmapped => "rta.unmapped",
+            OutTopic::Dlq => "rta.dlq",
+        }
+    }
+
+    /// Compacted topics keep the latest record per key.
+    pub fn compacted(self) -> bool {
+        matches!(self, OutTopic::AgentStates | OutTopic::Intervals | OutTopic::Unmapped)
+    }
+}
+
+/// One output record. `value == None` is a tombstone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub topic: OutTopic,
+    pub key: Option<String>,
+    pub value: Option<Vec<u8>>,
+}
+
+/// Names an agent's identifier's integration (for offline states without a status).
+pub trait IdentIntegration {
+    fn ident_integration(&self, ident: u32) -> Option<u32>;
+}
+
+fn percent(part: Millis, whole: Millis) -> Option<f64> {
+    (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
+}
+
+pub fn person_key(account: &str, person: &str) -> String {
+    let mut k = String::with_capacity(account.len() + person.len() + 1);
+    k.push_str(account);
+    k.push('/');
+    k.push_str(person);
+    k
+}
+
+/// Adherence label of a view: in, out, notScheduled or none.
+pub fn adherence_label(v: &StateView) -> &'static str {
+    match v.episode.ooo {
+        Some(Ooo::NotScheduled) => "notScheduled",
+        Some(_) => "out",
+        None if v.scheduled_working => "in",
+        None => "none",
+    }
+}
+
+/// SPEC §6.1 agent state.
+pub fn agent_state(account: &str, person: &str, v: &StateView, rules: &Rules, idents: &dyn IdentIntegration) -> Output {
+    let mut buf = Vec::with_capacity(560);
+    let mut o = ObjectWriter::new(&mut buf);
+    o.str("account", account).str("person", person).time("at", v.at);
+    {
+        let status = v.actual.status;
+        let offline = status_offline(rules, status);
+        let mut a = o.object("actual");
+        let activity = if offline { None } else { Some(rules.status(status).activity.unwrap_or(crate::config::PRESENT)) };
+        match activity {
+            Some(i) => {
+                let act = rules.activity(i);
+                a.str("activity", &act.id).str("activityType", act.activity_type.as_str());
+            }
+            None => {
+                a.null("activity").null("activityType");
+            }
+        }
+        let (ext, integ) = match status {
+            NEVER => (None, None),
+            NO_STATUS => (None, idents.ident_integration(v.actual.ident)),
+            s => {
+                let st = rules.status(s);
+                (Some(&*st.external), Some(st.integration))
+            }
+        };
+        a.opt_str("externalStatus", ext);
+        a.opt_str("integration", integ.map(|i| &*rules.integration(i).id));
+        a.opt_time("since", (status != NEVER).then_some(v.actual.since));
+        a.bool("online", !offline);
+        a.end();
+    }
+    match &v.segment {
+        Some(seg) => {
+            let act = rules.activity(seg.activity);
+            let mut s = o.object("scheduled");
+            s.str("activity", &act.id)
+                .str("activityType", act.activity_type.as_str())
+                .time("start", seg.start)
+                .time("end", seg.end);
+            s.end();
+        }
+        None => {
+            o.null("scheduled");
+        }
+    }
+    o.str("adherence", adherence_label(v));
+    o.opt_str("oooType", v.episode.ooo.map(Ooo::as_str));
+    o.opt_time("oooSince", v.episode.ooo.map(|_| v.episode.since));
+    o.bool("inBuffer", v.episode.ooo.is_some() && !v.episode.alerted);
+    {
+        let d = &v.day;
+        let mut t = o.object("today");
+        t.str("date", &format_date(d.date))
+            .secs("scheduledSeconds", d.scheduled)
+            .secs("inAdherenceSeconds", d.in_adherence)
+            .secs("actualSeconds", d.actual)
+            .percent("adherencePercent", percent(d.in_adherence, d.scheduled))
+            .percent("conformancePercent", percent(d.actual, d.scheduled));
+        t.end();
+    }
+    o.end();
+    Output { topic: OutTopic::AgentStates, key: Some(person_key(account, person)), value: Some(buf) }
+}
+
+/// SPEC §6.2 adherence event. `revised` marks events that correct earlier ones after late data.
+pub fn adherence_event(account: &str, person: &str, inbound: bool, ooo: Ooo, since: Millis, at: Millis, revised: bool) -> Output {
+    let mut buf = Vec::with_capacity(200);
+    let mut o = ObjectWriter::new(&mut buf);
+    o.str("account", account)
+        .str("person", person)
+        .str("kind", if inbound { "inAdherence" } else { "outOfAdherence" })
+        .str("oooType", ooo.as_str())
+        .time("since", since)
+        .time("at", at);
+    if inbound {
+        o.secs("durationSeconds", at - since);
+    }
+    if revised {
+        o.bool("revised", true);
+    }
+    o.end();
+    Output { topic: OutTopic::AdherenceEvents, key: Some(person_key(account, person)), value: Some(buf) }
+}
+
+pub fn interval_key(account: &str, person: &str, start: Millis) -> String {
+    let mut k = person_key(account, person);
+    k.push('/');
+    crate::time::write_rfc3339(&mut k, start);
+    k
+}
+
+/// SPEC §6.3 interval record.
+pub fn interval(account: &str, person: &str, iv: &IntervalAcc, revision: u32, rules: &Rules) -> Output {
+    let mut buf = Vec::with_capacity(400);
+    let mut o = ObjectWriter::new(&mut buf);
+    o.str("account", account)
+        .str("person", person)
+        .time("intervalStart", iv.start)
+        .time("intervalEnd", iv.end)
+        .u64("revision", revision as u64)
+        .secs("scheduledSeconds", iv.scheduled)
+        .secs("inAdherenceSeconds", iv.in_adherence);
+    {
+        let mut m = o.object("outOfAdherenceSeconds");
+        for t in Ooo::ALL {
+            m.secs(t.as_str(), iv.ooo[t as usize]);
+        }
+        m.end();
+    }
+    o.secs("notScheduledSeconds", iv.not_scheduled).secs("actualSeconds", iv.actual);
+    {
+        let mut acts: Vec<(&str, Millis)> = iv.activities.iter().map(|(a, ms)| (&*rules.activity(*a).id, *ms)).collect();
+        acts.sort_unstable();
+        let mut m = o.object("activitySeconds");
+        for (id, ms) in acts {
+            m.secs(id, ms);
+        }
+        m.end();
+    }
+    o.percent("adherencePercent", percent(iv.in_adherence, iv.scheduled));
+    o.end();
+    Output { topic: OutTopic::Intervals, key: Some(interval_key(account, person, iv.start)), value: Some(buf) }
+}
+
+pub fn interval_tombstone(account: &str, person: &str, start: Millis) -> Output {
+    Output { topic: OutTopic::Intervals, key: Some(interval_key(account, person, start)), value: None }
+}
+
+/// Identifier or status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnmappedKind {
+    Identifier,
+    Status,
+}
+
+impl UnmappedKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnmappedKind::Identifier => "identifier",
+            UnmappedKind::Status => "status",
+        }
+    }
+}
+
+pub fn unmapped_key(account: &str, integration: &str, kind: UnmappedKind, value: &str) -> String {
+    format!("{account}/{integration}/{}/{value}", kind.as_str())
+}
+
+/// SPEC §6.4 unmapped report.
+#[allow(clippy::too_many_arguments)]
+pub fn unmapped_report(
+    account: &str,
+    integration: &str,
+    kind: UnmappedKind,
+    value: &str,
+    count: u64,
+    first: Millis,
+    last: Millis,
+    suggestions: &[String],
+) -> Output {
+    let mut buf = Vec::with_capacity(200);
+    let mut o = ObjectWriter::new(&mut buf);
+    o.str("account", account)
+        .str("integration", integration)
+        .str("kind", kind.as_str())
+        .str("value", value)
+        .u64("count", count)
+        .time("firstSeen", first)
+        .time("lastSeen", last)
+        .array_of_str("suggestions", suggestions.iter().map(String::as_str));
+    o.end();
+    Output { topic: OutTopic::Unmapped, key: Some(unmapped_key(account, integration, kind, value)), value: Some(buf) }
+}
+
+pub fn unmapped_tombstone(account: &str, integration: &str, kind: UnmappedKind, value: &str) -> Output {
+    Output { topic: OutTopic::Unmapped, key: Some(unmapped_key(account, integration, kind, value)), value: None }
+}
+
+/// Where an input record came from, for dead letters.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<&'a [u8]>,
+    pub payload: Option<&'a [u8]>,
+}
+
+/// Largest payload copied into a dead letter.
+pub const DLQ_PAYLOAD_MAX: usize = 64 * 1024;
+
+/// SPEC §6.5 dead letter.
+pub fn dead_letter(origin: &Origin, reason: &str, detail: &str) -> Output {
+    let payload = origin.payload.unwrap_or_default();
+    let cut = &payload[..payload.len().min(DLQ_PAYLOAD_MAX)];
+    let text = String::from_utf8_lossy(cut);
+    let mut buf = Vec::with_capacity(160 + text.len());
+    let mut o = ObjectWriter::new(&mut buf);
+    o.str("reason", reason)
+        .str("detail", detail)
+        .str("topic", origin.topic)
+        .u64("partition", origin.partition.max(0) as u64)
+        .raw("offset", itoa::Buffer::new().format(origin.offset).as_bytes())
+        .str("payload", &text);
+    if payload.len() > DLQ_PAYLOAD_MAX {
+        o.bool("truncated", true);
+    }
+    o.end();
+    Output {
+        topic: OutTopic::Dlq,
+        key: origin.key.map(|k| String::from_utf8_lossy(k).into_owned()),
+        value: Some(buf),
+    }
+}
+
+/// Seconds of a millisecond duration, for tests and summaries.
+pub fn secs(ms: Millis) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Format an instant for keys and logs.
+pub fn fmt_time(t: Millis) -> String {
+    format_rfc3339(t)
+}

@@ -1,0 +1,35 @@
+//! Plain counters the engine keeps as it works; the service exports them as Prometheus metrics
+//! (the engine itself knows nothing of Prometheus).
+
+use super::output::OutTopic;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub config_records: u64,
+    pub event_records: u64,
+    /// Decoded agent events applied to a person (including replays of parked and held ones).
+    pub events_applied: u64,
+    pub duplicates: u64,
+    pub unmapped_identifier_events: u64,
+    pub unmapped_status_events: u64,
+    pub parked: u64,
+    pub held: u64,
+    /// Parked or held events dropped because they aged out of retention or their bound.
+    pub dropped: u64,
+    pub dead_letters: BTreeMap<&'static str, u64>,
+    pub outputs: BTreeMap<OutTopic, u64>,
+    /// Recomputations after late data or config changes, and how many intervals they revised.
+    pub recomputations: u64,
+    pub interval_revisions: u64,
+}
+
+impl Stats {
+    pub fn dead_letter(&mut self, reason: &'static str) {
+        *self.dead_letters.entry(reason).or_default() += 1;
+    }
+
+    pub fn dead_letter_total(&self) -> u64 {
+        self.dead_letters.values().sum()
+    }
+}

@@ -1,0 +1,223 @@
+//! A small, allocation-light JSON writer for the hot output path (agent states, intervals),
+//! where serde's generic machinery costs more than the records themselves.
+
+use crate::time::Millis;
+
+/// Append `s` as a JSON string literal.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(format!("\\u{:04x}", b).as_bytes());
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Builds one JSON object field by field.
+pub struct ObjectWriter<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    pub fn new(out: &'a mut Vec<u8>) -> ObjectWriter<'a> {
+        out.push(b'{');
+        ObjectWriter { out, first: true }
+    }
+
+    fn key(&mut self, k: &str) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        // keys are ASCII identifiers chosen by us: no escaping needed
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
+        self.key(k);
+        write_str(self.out, v);
+        self
+    }
+
+    pub fn opt_str(&mut self, k: &str, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => self.str(k, v),
+            None => self.null(k),
+        }
+    }
+
+    pub fn null(&mut self, k: &str) -> &mut Self {
+        self.key(k);
+        self.out.extend_from_slice(b"null");
+        self
+    }
+
+    pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
+        self.key(k);
+        self.out
+            .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
+        self
+    }
+
+    pub fn u64(&mut self, k: &str, v: u64) -> &mut Self {
+        self.key(k);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self
+    }
+
+    pub fn time(&mut self, k: &str, t: Millis) -> &mut Self {
+        self.key(k);
+        self.out.push(b'"');
+        crate::time::write_rfc3339_bytes(self.out, t);
+        self.out.push(b'"');
+        self
+    }
+
+    pub fn opt_time(&mut self, k: &str, t: Option<Millis>) -> &mut Self {
+        match t {
+            Some(t) => self.time(k, t),
+            None => self.null(k),
+        }
+    }
+
+    /// A duration in milliseconds, written as seconds (integer when whole).
+    pub fn secs(&mut self, k: &str, ms: i64) -> &mut Self {
+        self.key(k);
+        write_secs(self.out, ms);
+        self
+    }
+
+    /// A percentage with two decimals, or null.
+    pub fn percent(&mut self, k: &str, v: Option<f64>) -> &mut Self {
+        self.key(k);
+        match v {
+            Some(p) if p.is_finite() => {
+                let rounded = (p * 100.0).round() / 100.0;
+                self.out
+                    .extend_from_slice(ryu::Buffer::new().format(rounded).as_bytes());
+            }
+            _ => self.out.extend_from_slice(b"null"),
+        }
+        self
+    }
+
+    /// Start a nested object under `k`; finish it with `end` before writing more fields here.
+    pub fn object(&mut self, k: &str) -> ObjectWriter<'_> {
+        self.key(k);
+        ObjectWriter::new(self.out)
+    }
+
+    /// Write a raw, already-encoded JSON value.
+    pub fn raw(&mut self, k: &str, json: &[u8]) -> &mut Self {
+        self.key(k);
+        self.out.extend_from_slice(json);
+        self
+    }
+
+    /// Start a list under `k`.
+    pub fn array_of_str<'s>(&mut self, k: &str, items: impl IntoIterator<Item = &'s str>) -> &mut Self {
+        self.key(k);
+        self.out.push(b'[');
+        for (i, s) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            write_str(self.out, s);
+        }
+        self.out.push(b']');
+        self
+    }
+
+    pub fn end(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Milliseconds as seconds: `180`, `0.5`, `12.345`.
+pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
+    let neg = ms < 0;
+    let abs = ms.unsigned_abs();
+    if neg {
+        out.push(b'-');
+    }
+    out.extend_from_slice(itoa::Buffer::new().format(abs / 1000).as_bytes());
+    let frac = abs % 1000;
+    if frac != 0 {
+        out.push(b'.');
+        let digits = [
+            b'0' + (frac / 100) as u8,
+            b'0' + (frac / 10 % 10) as u8,
+            b'0' + (frac % 10) as u8,
+        ];
+        let len = if digits[2] != b'0' {
+            3
+        } else if digits[1] != b'0' {
+            2
+        } else {
+            1
+        };
+        out.extend_from_slice(&digits[..len]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_strings() {
+        let mut out = Vec::new();
+        write_str(&mut out, "a\"b\\c\nd\u{1}é");
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn seconds_are_compact() {
+        for (ms, s) in [(180_000, "180"), (500, "0.5"), (12_345, "12.345"), (1_050, "1.05"), (-1500, "-1.5")] {
+            let mut out = Vec::new();
+            write_secs(&mut out, ms);
+            assert_eq!(String::from_utf8(out).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn objects_nest_and_parse() {
+        let mut out = Vec::new();
+        let mut o = ObjectWriter::new(&mut out);
+        o.str("a", "x").u64("n", 3).bool("b", true).percent("p", Some(99.1666)).percent("q", None);
+        let mut inner = o.object("in");
+        inner.secs("s", 1500);
+        inner.end();
+        o.array_of_str("l", ["u", "v"]);
+        o.end();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["a"], "x");
+        assert_eq!(v["p"], 99.17);
+        assert!(v["q"].is_null());
+        assert_eq!(v["in"]["s"], 1.5);
+        assert_eq!(v["l"][1], "v");
+    }
+}

@@ -1,0 +1,17 @@
+//! The `rta` binary: parses the command line and runs a command; errors are one line on stderr.
+
+use clap::Parser;
+use rta::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    rta::cli::init_tracing(cli.log_json);
+    let result = match &cli.command {
+        Command::Process(a) => rta::cli::process::run(a),
+        Command::Simulate(a) => rta::cli::simulate::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("rta: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,150 @@
+//! Hand-written, allocation-free RFC 3339 parsing and formatting of [`Millis`].
+
+use super::civil::{civil_from_days, days_from_civil, digit, digits2, parse_ymd};
+use super::{Millis, MS_PER_DAY};
+
+/// First instant that formats with a 4-digit year: `0000-01-01T00:00:00Z`.
+const MIN_FORMATTABLE: Millis = -62_167_219_200_000;
+/// Last instant that formats with a 4-digit year: `9999-12-31T23:59:59.999Z`.
+const MAX_FORMATTABLE: Millis = 253_402_300_799_999;
+
+/// Parse an RFC 3339 timestamp into milliseconds since the epoch.
+///
+/// Accepts `YYYY-MM-DD`, a `T`, `t` or space separator, `HH:MM:SS`, optional
+/// fractional seconds of any length (digits past the third are truncated) and an
+/// offset `Z`, `z` or `±HH:MM`. Returns `None` for anything else, including
+/// impossible dates, hour 24, leap second `:60`, a missing offset or trailing bytes.
+pub fn parse_rfc3339(s: &str) -> Option<Millis> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let (year, month, day) = parse_ymd(b)?;
+    if !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let hour = digits2(b, 11)?;
+    let minute = digits2(b, 14)?;
+    let second = digits2(b, 17)?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+
+    let mut i = 19;
+    let mut millis: i64 = 0;
+    if b[i] == b'.' {
+        i += 1;
+        let first = i;
+        while let Some(d) = digit(b, i) {
+            if i - first < 3 {
+                millis = millis * 10 + i64::from(d);
+            }
+            i += 1;
+        }
+        match i - first {
+            0 => return None,
+            1 => millis *= 100,
+            2 => millis *= 10,
+            _ => {}
+        }
+    }
+
+    let offset_minutes: i64 = match *b.get(i)? {
+        b'Z' | b'z' => {
+            i += 1;
+            0
+        }
+        sign @ (b'+' | b'-') => {
+            let oh = digits2(b, i + 1)?;
+            if b.get(i + 3) != Some(&b':') {
+                return None;
+            }
+            let om = digits2(b, i + 4)?;
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            i += 6;
+            let m = i64::from(oh * 60 + om);
+            if sign == b'-' {
+                -m
+            } else {
+                m
+            }
+        }
+        _ => return None,
+    };
+    if i != b.len() {
+        return None;
+    }
+
+    let days = i64::from(days_from_civil(year, month, day));
+    let secs = i64::from((hour * 60 + minute) * 60 + second) - offset_minutes * 60;
+    Some(days * MS_PER_DAY + secs * 1000 + millis)
+}
+
+/// Render `t` into `buf`, returning the number of bytes written (20 or 24).
+#[inline]
+fn render(buf: &mut [u8; 24], t: Millis) -> usize {
+    let t = t.clamp(MIN_FORMATTABLE, MAX_FORMATTABLE);
+    let days = t.div_euclid(MS_PER_DAY);
+    let ms_of_day = t.rem_euclid(MS_PER_DAY);
+    // In range by the clamp above: days fits i32, the year is 0..=9999.
+    let (year, month, day) = civil_from_days(days as i32);
+    let year = year.clamp(0, 9999) as u32;
+    let secs = (ms_of_day / 1000) as u32;
+    let ms = (ms_of_day % 1000) as u32;
+    let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
+
+    #[inline(always)]
+    fn put2(buf: &mut [u8], i: usize, v: u32) {
+        buf[i] = b'0' + (v / 10) as u8;
+        buf[i + 1] = b'0' + (v % 10) as u8;
+    }
+    put2(buf, 0, year / 100);
+    put2(buf, 2, year % 100);
+    buf[4] = b'-';
+    put2(buf, 5, month);
+    buf[7] = b'-';
+    put2(buf, 8, day);
+    buf[10] = b'T';
+    put2(buf, 11, hour);
+    buf[13] = b':';
+    put2(buf, 14, minute);
+    buf[16] = b':';
+    put2(buf, 17, second);
+    if ms == 0 {
+        buf[19] = b'Z';
+        20
+    } else {
+        buf[19] = b'.';
+        buf[20] = b'0' + (ms / 100) as u8;
+        put2(buf, 21, ms % 100);
+        buf[23] = b'Z';
+        24
+    }
+}
+
+/// Append `t` as RFC 3339 UTC: `2026-11-23T08:03:00Z`, or `2026-11-23T08:03:00.123Z`
+/// when the millisecond part is non-zero. Instants outside years 0000–9999 are clamped.
+pub fn write_rfc3339(out: &mut String, t: Millis) {
+    let mut buf = [0u8; 24];
+    let n = render(&mut buf, t);
+    // `render` writes ASCII only, so this never fails.
+    if let Ok(s) = std::str::from_utf8(&buf[..n]) {
+        out.push_str(s);
+    }
+}
+
+/// Like [`write_rfc3339`], appending bytes to a `Vec<u8>`.
+pub fn write_rfc3339_bytes(out: &mut Vec<u8>, t: Millis) {
+    let mut buf = [0u8; 24];
+    let n = render(&mut buf, t);
+    out.extend_from_slice(&buf[..n]);
+}
+
+/// [`write_rfc3339`] into a new `String`.
+pub fn format_rfc3339(t: Millis) -> String {
+    let mut s = String::with_capacity(24);
+    write_rfc3339(&mut s, t);
+    s
+}
