@@ -3,28 +3,42 @@
 
 use crate::time::Millis;
 
+/// Bytes that need escaping inside a JSON string.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Append `s` as a JSON string literal.
+#[inline]
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(format!("\\u{:04x}", b).as_bytes());
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
+        if !NEEDS_ESCAPE[b as usize] {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(esc);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            }
+        }
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
@@ -95,6 +109,29 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    /// A local date (days since the epoch) as `YYYY-MM-DD`.
+    pub fn date(&mut self, k: &str, days: i32) -> &mut Self {
+        self.key(k);
+        let (y, m, d) = crate::time::civil_from_days(days);
+        let y = y.clamp(0, 9999) as u32;
+        let digits = [
+            b'"',
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            b'0' + (m / 10) as u8,
+            b'0' + (m % 10) as u8,
+            b'-',
+            b'0' + (d / 10) as u8,
+            b'0' + (d % 10) as u8,
+            b'"',
+        ];
+        self.out.extend_from_slice(&digits);
+        self
+    }
+
     pub fn opt_time(&mut self, k: &str, t: Option<Millis>) -> &mut Self {
         match t {
             Some(t) => self.time(k, t),
@@ -113,10 +150,22 @@ impl<'a> ObjectWriter<'a> {
     pub fn percent(&mut self, k: &str, v: Option<f64>) -> &mut Self {
         self.key(k);
         match v {
-            Some(p) if p.is_finite() => {
-                let rounded = (p * 100.0).round() / 100.0;
-                self.out
-                    .extend_from_slice(ryu::Buffer::new().format(rounded).as_bytes());
+            Some(p) if p.is_finite() && p.abs() < 1e15 => {
+                // two decimals, trailing zeros trimmed: 99.17, 100, 66.7
+                let hundredths = (p * 100.0).round() as i64;
+                if hundredths < 0 {
+                    self.out.push(b'-');
+                }
+                let h = hundredths.unsigned_abs();
+                self.out.extend_from_slice(itoa::Buffer::new().format(h / 100).as_bytes());
+                let frac = h % 100;
+                if frac != 0 {
+                    self.out.push(b'.');
+                    self.out.push(b'0' + (frac / 10) as u8);
+                    if frac % 10 != 0 {
+                        self.out.push(b'0' + (frac % 10) as u8);
+                    }
+                }
             }
             _ => self.out.extend_from_slice(b"null"),
         }

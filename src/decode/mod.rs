@@ -2,6 +2,7 @@
 //! with an external agent identifier, an external status and a time. Pure and allocation-light;
 //! every malformed input is a [`DecodeError`] with a dead-letter reason, never a panic.
 
+mod flat;
 mod injixo;
 mod odigo;
 

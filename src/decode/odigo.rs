@@ -1,28 +1,13 @@
 //! Odigo agent-state notifications: one object or an array of them.
 //! `{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith","state":"PAUSE","pauseCode":"LUNCH"}`
 
-use super::{epoch_ms, stable_hash, timestamp_from_json, DecodeError, DecodedEvent, EventKind};
+use super::{stable_hash, timestamp_from_json, DecodeError, DecodedEvent, EventKind};
 use crate::config::OdigoFields;
 use crate::time::parse_rfc3339;
 use serde::Deserialize;
+use super::flat::Flat;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Ts<'a> {
-    #[serde(borrow)]
-    Text(Cow<'a, str>),
-    Int(i64),
-    Float(f64),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Id<'a> {
-    #[serde(borrow)]
-    Text(Cow<'a, str>),
-    Int(i64),
-}
 
 /// The reference shape, decoded without building a JSON tree.
 #[derive(Deserialize)]
@@ -33,10 +18,16 @@ struct Notification<'a> {
     state: Option<Cow<'a, str>>,
     #[serde(borrow, default, rename = "pauseCode")]
     pause_code: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    timestamp: Option<Ts<'a>>,
-    #[serde(borrow, default, rename = "eventId")]
-    event_id: Option<Id<'a>>,
+    #[serde(borrow, default, deserialize_with = "raw_flat")]
+    timestamp: Option<Flat<'a>>,
+    #[serde(borrow, default, rename = "eventId", deserialize_with = "raw_flat")]
+    event_id: Option<Flat<'a>>,
+}
+
+/// serde path: keep timestamp / eventId as raw JSON text for the same handling as the fast path.
+fn raw_flat<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Flat<'de>>, D::Error> {
+    let raw: Option<&'de RawValue> = Option::deserialize(d)?;
+    Ok(raw.map(|r| Flat::Num(r.get())))
 }
 
 /// Decode an Odigo payload into events, one result per notification.
@@ -63,6 +54,10 @@ pub fn decode_odigo<'a>(
     }
     match first {
         Some(b'{') => {
+            if let Some(n) = fast_notification(payload) {
+                out.push(from_notification(n, detailed_breaks));
+                return Ok(());
+            }
             let n: Notification = serde_json::from_slice(payload).map_err(invalid_json_or_shape)?;
             out.push(from_notification(n, detailed_breaks));
         }
@@ -82,6 +77,34 @@ pub fn decode_odigo<'a>(
         }
     }
     Ok(())
+}
+
+/// The common flat shape without serde: strings borrowed in place.
+fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
+    let mut n = Notification { login: None, state: None, pause_code: None, timestamp: None, event_id: None };
+    let mut odd = false;
+    super::flat::read_flat(payload, |k, v| {
+        let slot = match k {
+            "login" => &mut n.login,
+            "state" => &mut n.state,
+            "pauseCode" => &mut n.pause_code,
+            "timestamp" => {
+                n.timestamp = Some(v);
+                return;
+            }
+            "eventId" => {
+                n.event_id = Some(v);
+                return;
+            }
+            _ => return,
+        };
+        match v {
+            Flat::Str(s) => *slot = Some(Cow::Borrowed(s)),
+            Flat::Null => *slot = None,
+            _ => odd = true, // wrong type: let serde report it
+        }
+    })?;
+    (!odd).then_some(n)
 }
 
 fn at_element(mut e: DecodeError, i: usize) -> DecodeError {
@@ -119,15 +142,17 @@ fn from_notification(n: Notification<'_>, detailed_breaks: bool) -> Result<Decod
         .ok_or_else(|| DecodeError::new("missing_field", "field \"state\" is missing or empty"))?;
     let time = match n.timestamp {
         None => return Err(DecodeError::new("missing_field", "field \"timestamp\" is missing")),
-        Some(Ts::Text(s)) => parse_rfc3339(&s)
-            .ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339")))?,
-        Some(Ts::Int(i)) => epoch_ms(Some(i), None)?,
-        Some(Ts::Float(f)) => epoch_ms(None, Some(f))?,
+        Some(Flat::Str(s)) => parse_rfc3339(s).ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339")))?,
+        Some(Flat::Num(raw)) => raw_timestamp(raw)?,
+        Some(Flat::Null) => return Err(DecodeError::new("missing_field", "field \"timestamp\" is missing")),
+        Some(Flat::Bool) => return Err(DecodeError::new("bad_timestamp", "timestamp must be RFC 3339 text or epoch milliseconds")),
     };
     let event_id = match n.event_id {
         None => 0,
-        Some(Id::Text(s)) => stable_hash(&[s.as_bytes()]),
-        Some(Id::Int(i)) => stable_hash(&[i.to_string().as_bytes()]),
+        Some(Flat::Str(s)) => stable_hash(&[s.as_bytes()]),
+        Some(Flat::Num(raw)) => raw_event_id(raw)?,
+        Some(Flat::Null) => 0,
+        Some(Flat::Bool) => return Err(DecodeError::new("missing_field", "field \"eventId\" must be a string or a number")),
     };
     let offline = state == "LOGOUT";
     Ok(DecodedEvent {
@@ -138,6 +163,31 @@ fn from_notification(n: Notification<'_>, detailed_breaks: bool) -> Result<Decod
         event_id,
         kind: EventKind::Point,
     })
+}
+
+/// A timestamp as raw JSON: a string without escapes is parsed in place.
+fn raw_timestamp(raw: &str) -> Result<crate::time::Millis, DecodeError> {
+    let b = raw.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && !raw[1..raw.len() - 1].contains('\\') {
+        let s = &raw[1..raw.len() - 1];
+        return parse_rfc3339(s).ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339")));
+    }
+    let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
+    timestamp_from_json(&v)
+}
+
+/// An event id (string or number) as raw JSON → stable hash of its text.
+fn raw_event_id(raw: &str) -> Result<u64, DecodeError> {
+    let b = raw.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && !raw.contains('\\') {
+        return Ok(stable_hash(&[&b[1..b.len() - 1]]));
+    }
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::String(s)) => Ok(stable_hash(&[s.as_bytes()])),
+        Ok(serde_json::Value::Number(n)) => Ok(stable_hash(&[n.to_string().as_bytes()])),
+        Ok(serde_json::Value::Null) => Ok(0),
+        _ => Err(DecodeError::new("missing_field", "field \"eventId\" must be a string or a number")),
+    }
 }
 
 fn pointer_str<'v>(v: &'v serde_json::Value, ptr: &str, name: &str, required: bool) -> Result<Option<Cow<'v, str>>, DecodeError> {
@@ -225,7 +275,7 @@ mod tests {
             (r#"{"login":"a","state":"READY"}"#, "missing_field"),
             (r#"{"timestamp":"yesterday","login":"a","state":"READY"}"#, "bad_timestamp"),
             (r#"{"timestamp":-5,"login":"a","state":"READY"}"#, "bad_timestamp"),
-            (r#"{"timestamp":true,"login":"a","state":"READY"}"#, "missing_field"),
+            (r#"{"timestamp":true,"login":"a","state":"READY"}"#, "bad_timestamp"),
             (r#"{"timestamp":"2026-11-23T08:03:00Z","login":7,"state":"READY"}"#, "missing_field"),
         ];
         for (p, reason) in cases {

@@ -40,6 +40,7 @@ struct Before<'r> {
     regrid: bool,
 }
 
+#[derive(Clone)]
 pub struct Account {
     pub name: Box<str>,
     pub rules: Rules,
@@ -147,7 +148,7 @@ impl Account {
         if let Some(p) = self.resolve(integ, &ev.external_id, entry, Some(origin), ctx) {
             let mut e = entry;
             e.set_ident(self.idents.lookup(integ, &ev.external_id).unwrap_or(0));
-            self.apply_entries(p, vec![e], ctx);
+            self.apply_entries(p, &[e], ctx);
         }
     }
 
@@ -221,14 +222,14 @@ impl Account {
 
     /// Insert entries into a person's timeline and bring the person up to date: the fast path
     /// when they extend the timeline at the live edge, a recomputation otherwise.
-    fn apply_entries(&mut self, p: u32, entries: Vec<Entry>, ctx: &mut Ctx) {
+    fn apply_entries(&mut self, p: u32, entries: &[Entry], ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let live_t = person.live.as_ref().map(|c| c.t);
         let fast = live_t.is_some_and(|lt| entries.iter().all(|e| e.t > lt && e.kind() == EventKind::Point));
         let before = if fast || live_t.is_none() { None } else { Some(person.timeline.clone()) };
         let mut changed: Option<Millis> = None;
         let mut last_t = Millis::MIN;
-        for e in &entries {
+        for e in entries {
             match insert(&mut person.timeline, &self.rules, *e) {
                 Inserted::Duplicate => ctx.stats.duplicates += 1,
                 Inserted::ChangedFrom(from) => {
@@ -598,7 +599,7 @@ impl Account {
         self.clear_report(UnmappedKind::Identifier, integ, external, ctx);
         if !moved.is_empty() {
             moved.sort_by_key(|e| e.t);
-            self.apply_entries(p, moved, ctx);
+            self.apply_entries(p, &moved, ctx);
         }
     }
 
@@ -649,7 +650,7 @@ impl Account {
         ps.sort_by_key(|(p, _)| *p);
         for (p, mut entries) in ps {
             entries.sort_by_key(|e| e.t);
-            self.apply_entries(p, entries, ctx);
+            self.apply_entries(p, &entries, ctx);
         }
     }
 

@@ -114,7 +114,7 @@ impl IntervalAcc {
 #[derive(Clone, Debug)]
 pub enum SweepEvent {
     /// The visible state changed at `at` (live sweeps only).
-    State(Box<StateView>),
+    State(StateView),
     IntervalClosed(IntervalAcc),
     /// An episode exceeded its buffer (live sweeps only).
     AlertOut { ooo: Ooo, since: Millis, at: Millis },
@@ -263,7 +263,7 @@ impl Cursor {
                 *last = key;
                 let mut v = self.view(inp);
                 v.at = at;
-                sink.events.push(SweepEvent::State(Box::new(v)));
+                sink.events.push(SweepEvent::State(v));
             }
         }
     }

@@ -84,6 +84,7 @@ impl Ctx<'_> {
 }
 
 /// All accounts of one worker.
+#[derive(Clone)]
 pub struct Engine {
     pub opts: EngineOptions,
     accounts: AHashMap<Box<str>, Account>,

@@ -5,7 +5,7 @@ use super::cursor::{status_offline, IntervalAcc, Ooo, StateView, NEVER};
 use super::timeline::NO_STATUS;
 use crate::config::Rules;
 use crate::json::ObjectWriter;
-use crate::time::{format_date, format_rfc3339, Millis};
+use crate::time::{format_rfc3339, Millis};
 
 /// The output topics, by role (names are configured at the edge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -132,7 +132,7 @@ pub fn agent_state(account: &str, person: &str, v: &StateView, rules: &Rules, id
     {
         let d = &v.day;
         let mut t = o.object("today");
-        t.str("date", &format_date(d.date))
+        t.date("date", d.date)
             .secs("scheduledSeconds", d.scheduled)
             .secs("inAdherenceSeconds", d.in_adherence)
             .secs("actualSeconds", d.actual)
@@ -191,7 +191,7 @@ pub fn interval(account: &str, person: &str, iv: &IntervalAcc, revision: u32, ru
     }
     o.secs("notScheduledSeconds", iv.not_scheduled).secs("actualSeconds", iv.actual);
     {
-        let mut acts: Vec<(&str, Millis)> = iv.activities.iter().map(|(a, ms)| (&*rules.activity(*a).id, *ms)).collect();
+        let mut acts: smallvec::SmallVec<[(&str, Millis); 4]> = iv.activities.iter().map(|(a, ms)| (&*rules.activity(*a).id, *ms)).collect();
         acts.sort_unstable();
         let mut m = o.object("activitySeconds");
         for (id, ms) in acts {

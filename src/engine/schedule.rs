@@ -55,7 +55,8 @@ fn first_difference(a: &[Segment], b: &[Segment]) -> Option<Millis> {
         (None, None) => None,
         (Some(x), None) => Some(x.start),
         (None, Some(y)) => Some(y.start),
-        (Some(x), Some(y)) => Some(x.start.min(y.start).min(if x.start == y.start { x.end.min(y.end) } else { Millis::MAX })),
+        (Some(x), Some(y)) if x.start == y.start && x.activity == y.activity => Some(x.end.min(y.end)),
+        (Some(x), Some(y)) => Some(x.start.min(y.start)),
     }
 }
 

@@ -1,0 +1,112 @@
+//! A fast reader for the common case of a flat JSON object whose values are strings without
+//! escapes, numbers, booleans or null — what ACD relays send. Anything else returns `None` and
+//! the caller falls back to serde_json, which also produces the error messages.
+
+/// A value of a flat object, borrowed from the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flat<'a> {
+    Str(&'a str),
+    /// The number's text.
+    Num(&'a str),
+    Null,
+    Bool,
+}
+
+/// Read `{"k":v,...}`; calls `field` for each pair. `None` when the input is not of this simple
+/// shape (nested values, escapes, invalid UTF-8 or invalid JSON).
+pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) -> Option<()> {
+    let mut i = skip_ws(input, 0);
+    if input.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(input, i + 1);
+    if input.get(i) == Some(&b'}') {
+        return (skip_ws(input, i + 1) == input.len()).then_some(());
+    }
+    loop {
+        let (key, next) = string(input, i)?;
+        i = skip_ws(input, next);
+        if input.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(input, i + 1);
+        let (value, next) = match input.get(i)? {
+            b'"' => {
+                let (s, n) = string(input, i)?;
+                (Flat::Str(s), n)
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                let mut j = i + 1;
+                while j < input.len() && matches!(input[j], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                    j += 1;
+                }
+                let text = std::str::from_utf8(&input[start..j]).ok()?;
+                text.parse::<f64>().ok()?;
+                (Flat::Num(text), j)
+            }
+            b'n' if input[i..].starts_with(b"null") => (Flat::Null, i + 4),
+            b't' if input[i..].starts_with(b"true") => (Flat::Bool, i + 4),
+            b'f' if input[i..].starts_with(b"false") => (Flat::Bool, i + 5),
+            _ => return None,
+        };
+        field(key, value);
+        i = skip_ws(input, next);
+        match input.get(i)? {
+            b',' => i = skip_ws(input, i + 1),
+            b'}' => return (skip_ws(input, i + 1) == input.len()).then_some(()),
+            _ => return None,
+        }
+    }
+}
+
+#[inline]
+fn skip_ws(input: &[u8], mut i: usize) -> usize {
+    while i < input.len() && matches!(input[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// A string without escapes or control characters starting at `i` (the opening quote).
+#[inline]
+fn string(input: &[u8], i: usize) -> Option<(&str, usize)> {
+    if input.get(i) != Some(&b'"') {
+        return None;
+    }
+    let rest = &input[i + 1..];
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if rest[end] != b'"' {
+        return None;
+    }
+    let s = std::str::from_utf8(&rest[..end]).ok()?;
+    Some((s, i + 1 + end + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(s: &str) -> Option<Vec<(String, Flat<'_>)>> {
+        let mut v = Vec::new();
+        read_flat(s.as_bytes(), |k, f| v.push((k.to_string(), f)))?;
+        Some(v)
+    }
+
+    #[test]
+    fn reads_flat_objects() {
+        let v = collect(r#" {"a":"x", "n":-12.5e3,"z":null,"b":true} "#).unwrap();
+        assert_eq!(v[0], ("a".into(), Flat::Str("x")));
+        assert_eq!(v[1], ("n".into(), Flat::Num("-12.5e3")));
+        assert_eq!(v[2].1, Flat::Null);
+        assert_eq!(v[3].1, Flat::Bool);
+        assert_eq!(collect("{}").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn declines_what_it_cannot_read() {
+        for s in [r#"{"a":"x\"y"}"#, r#"{"a":{"b":1}}"#, r#"{"a":[1]}"#, r#"{"a":"x""#, r#"{"a":1,}"#, r#"{"a":1} x"#, r#"{"a":--}"#, "[]", ""] {
+            assert!(collect(s).is_none(), "{s}");
+        }
+    }
+}
