@@ -23,13 +23,27 @@ fn load(persons: usize) -> Loaded {
     let mut engine = Engine::new(EngineOptions::default());
     let mut out = Vec::new();
     for (i, c) in plan.config.iter().enumerate() {
-        let origin = Origin { topic: "rta.config", partition: 0, offset: i as i64, key: c.key.as_deref().map(str::as_bytes), payload: c.value.as_deref() };
+        let origin = Origin {
+            topic: "rta.config",
+            partition: 0,
+            offset: i as i64,
+            key: c.key.as_deref().map(str::as_bytes),
+            payload: c.value.as_deref(),
+        };
         engine.on_config(&origin, &mut out);
     }
     let events = plan
         .events
         .into_iter()
-        .map(|t| (t.envelope.header("rta-integration").unwrap_or("").to_string(), t.envelope.value.unwrap_or_default()))
+        .map(|t| {
+            (
+                t.envelope
+                    .header("rta-integration")
+                    .unwrap_or("")
+                    .to_string(),
+                t.envelope.value.unwrap_or_default(),
+            )
+        })
         .collect();
     Loaded { engine, events }
 }
@@ -38,7 +52,13 @@ fn run_day(mut engine: Engine, events: &[(String, Vec<u8>)]) -> usize {
     let mut out: Vec<Output> = Vec::with_capacity(64);
     let mut produced = 0;
     for (i, (integ, payload)) in events.iter().enumerate() {
-        let origin = Origin { topic: "rta.agent-events", partition: 0, offset: i as i64, key: Some(b"acme"), payload: Some(payload) };
+        let origin = Origin {
+            topic: "rta.agent-events",
+            partition: 0,
+            offset: i as i64,
+            key: Some(b"acme"),
+            payload: Some(payload),
+        };
         engine.on_event(&origin, Some(integ), &mut out);
         produced += out.len();
         out.clear();
@@ -53,7 +73,11 @@ fn hot_path(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(n));
     g.bench_function("odigo_day_10k_persons", |b| {
-        b.iter_batched(|| loaded.engine.clone(), |e| run_day(e, &loaded.events), BatchSize::PerIteration)
+        b.iter_batched(
+            || loaded.engine.clone(),
+            |e| run_day(e, &loaded.events),
+            BatchSize::PerIteration,
+        )
     });
     g.finish();
 

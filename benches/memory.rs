@@ -1,50 +1,89 @@
-//! Memory per person: resident bytes for 100,000 persons, each with a day's schedule and a
-//! retained timeline of about 30 status changes, measured from /proc/self/statm around
-//! loading a simulated day into the engine.
+//! Memory per person for 100,000 persons, each with a day's schedule and a retained timeline
+//! of a day's status changes: the engine's live heap bytes (counted by a wrapping global
+//! allocator) after a simulated day has been applied and the input dropped.
 //!
-//! Run: `cargo bench --bench memory` (prints the figure; takes a minute).
+//! Run: `cargo bench --bench memory` (about a minute). `RTA_MEM_PERSONS` overrides the count.
+//! Resident memory of the whole process is measured separately with
+//! `/usr/bin/time -f %M rta process …` (see README).
 
 use rta::engine::{Engine, EngineOptions, Origin};
 use rta::simulate::{plan_day, SimOptions};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
 
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    pages * 4096
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
 }
 
+#[global_allocator]
+static A: Counting = Counting;
+
 fn main() {
-    let persons: usize = std::env::var("RTA_MEM_PERSONS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let persons: usize = std::env::var("RTA_MEM_PERSONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let mut opts = SimOptions::new(persons, date, 3);
     opts.injixo_integration = None;
-    // Plan in slices so the generated input does not inflate the measurement.
-    let plan = plan_day(&opts);
-    let config: Vec<_> = plan.config.iter().map(|c| (c.key.clone(), c.value.clone())).collect();
-    let events: Vec<_> = plan.events.into_iter().map(|t| (t.envelope.header("rta-integration").unwrap_or("").to_string(), t.envelope.value.unwrap_or_default())).collect();
-    drop(plan.config);
-    let before = rss_bytes();
+    let baseline = LIVE.load(Ordering::Relaxed);
     let mut engine = Engine::new(EngineOptions::default());
     let mut out = Vec::new();
-    for (i, (k, v)) in config.iter().enumerate() {
-        let origin = Origin { topic: "rta.config", partition: 0, offset: i as i64, key: k.as_deref().map(str::as_bytes), payload: v.as_deref() };
-        engine.on_config(&origin, &mut out);
-        out.clear();
+    let n_events;
+    {
+        let plan = plan_day(&opts);
+        for (i, c) in plan.config.iter().enumerate() {
+            let origin = Origin {
+                topic: "rta.config",
+                partition: 0,
+                offset: i as i64,
+                key: c.key.as_deref().map(str::as_bytes),
+                payload: c.value.as_deref(),
+            };
+            engine.on_config(&origin, &mut out);
+            out.clear();
+        }
+        n_events = plan.events.len();
+        for (i, t) in plan.events.iter().enumerate() {
+            let e = &t.envelope;
+            let origin = Origin {
+                topic: "rta.agent-events",
+                partition: 0,
+                offset: i as i64,
+                key: Some(b"acme"),
+                payload: e.value.as_deref(),
+            };
+            engine.on_event(&origin, e.header("rta-integration"), &mut out);
+            out.clear();
+        }
     }
-    drop(config);
-    for (i, (integ, payload)) in events.iter().enumerate() {
-        let origin = Origin { topic: "rta.agent-events", partition: 0, offset: i as i64, key: Some(b"acme"), payload: Some(payload) };
-        engine.on_event(&origin, Some(integ), &mut out);
-        out.clear();
-    }
-    let n_events = events.len();
-    drop(events);
-    let after = rss_bytes();
+    out.shrink_to_fit();
+    let live = LIVE.load(Ordering::Relaxed) - baseline;
     let acct = engine.account("acme").expect("account");
     let tracked = acct.persons.len();
     let entries: usize = acct.persons.iter().map(|p| p.timeline.len()).sum();
     let segments: usize = acct.persons.iter().map(|p| p.schedule.len()).sum();
-    println!("persons tracked: {tracked}, events fed: {n_events}, retained entries: {entries} ({:.1}/person), segments: {segments} ({:.1}/person)",
-        entries as f64 / tracked as f64, segments as f64 / tracked as f64);
-    println!("resident bytes: before {before}, after {after}; per person: {:.0} B", (after.saturating_sub(before)) as f64 / tracked as f64);
+    println!(
+        "persons: {tracked}; events fed: {n_events}; retained entries: {:.1}/person; segments: {:.1}/person",
+        entries as f64 / tracked as f64,
+        segments as f64 / tracked as f64
+    );
+    println!(
+        "engine heap: {live} bytes = {:.0} bytes/person (goal ≤ 2048)",
+        live as f64 / tracked as f64
+    );
 }

@@ -67,12 +67,15 @@ impl Envelope {
         let raw: RawEnvelope =
             serde_json::from_str(line).map_err(|e| EnvelopeError::Json(e.to_string()))?;
         let topic = match raw.topic {
-            Some(t) => serde_json::from_str::<String>(t.get()).map_err(|_| EnvelopeError::MissingTopic)?,
+            Some(t) => {
+                serde_json::from_str::<String>(t.get()).map_err(|_| EnvelopeError::MissingTopic)?
+            }
             None => return Err(EnvelopeError::MissingTopic),
         };
         let key = match raw.key {
             None => None,
-            Some(k) => serde_json::from_str::<Option<String>>(k.get()).map_err(|_| EnvelopeError::BadKey)?,
+            Some(k) => serde_json::from_str::<Option<String>>(k.get())
+                .map_err(|_| EnvelopeError::BadKey)?,
         };
         let headers = match raw.headers {
             None => Vec::new(),
@@ -90,14 +93,20 @@ impl Envelope {
                 if text == "null" {
                     None
                 } else if text.starts_with('"') {
-                    let s: String = serde_json::from_str(text).map_err(|e| EnvelopeError::Json(e.to_string()))?;
+                    let s: String = serde_json::from_str(text)
+                        .map_err(|e| EnvelopeError::Json(e.to_string()))?;
                     Some(s.into_bytes())
                 } else {
                     Some(text.as_bytes().to_vec())
                 }
             }
         };
-        Ok(Envelope { topic, key, headers, value })
+        Ok(Envelope {
+            topic,
+            key,
+            headers,
+            value,
+        })
     }
 
     /// Write as one NDJSON line (no trailing newline). A value that is valid JSON is embedded as

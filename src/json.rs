@@ -36,7 +36,14 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             b'\t' => out.extend_from_slice(b"\\t"),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ]);
             }
         }
         start = i + 1;
@@ -157,7 +164,8 @@ impl<'a> ObjectWriter<'a> {
                     self.out.push(b'-');
                 }
                 let h = hundredths.unsigned_abs();
-                self.out.extend_from_slice(itoa::Buffer::new().format(h / 100).as_bytes());
+                self.out
+                    .extend_from_slice(itoa::Buffer::new().format(h / 100).as_bytes());
                 let frac = h % 100;
                 if frac != 0 {
                     self.out.push(b'.');
@@ -186,7 +194,11 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// Start a list under `k`.
-    pub fn array_of_str<'s>(&mut self, k: &str, items: impl IntoIterator<Item = &'s str>) -> &mut Self {
+    pub fn array_of_str<'s>(
+        &mut self,
+        k: &str,
+        items: impl IntoIterator<Item = &'s str>,
+    ) -> &mut Self {
         self.key(k);
         self.out.push(b'[');
         for (i, s) in items.into_iter().enumerate() {
@@ -245,7 +257,13 @@ mod tests {
 
     #[test]
     fn seconds_are_compact() {
-        for (ms, s) in [(180_000, "180"), (500, "0.5"), (12_345, "12.345"), (1_050, "1.05"), (-1500, "-1.5")] {
+        for (ms, s) in [
+            (180_000, "180"),
+            (500, "0.5"),
+            (12_345, "12.345"),
+            (1_050, "1.05"),
+            (-1500, "-1.5"),
+        ] {
             let mut out = Vec::new();
             write_secs(&mut out, ms);
             assert_eq!(String::from_utf8(out).unwrap(), s);
@@ -256,7 +274,11 @@ mod tests {
     fn objects_nest_and_parse() {
         let mut out = Vec::new();
         let mut o = ObjectWriter::new(&mut out);
-        o.str("a", "x").u64("n", 3).bool("b", true).percent("p", Some(99.1666)).percent("q", None);
+        o.str("a", "x")
+            .u64("n", 3)
+            .bool("b", true)
+            .percent("p", Some(99.1666))
+            .percent("q", None);
         let mut inner = o.object("in");
         inner.secs("s", 1500);
         inner.end();

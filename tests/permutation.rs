@@ -37,7 +37,13 @@ fn day(persons: usize, seed: u64) -> Day {
 fn final_view(lines: &[String], until: i64) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
     let input = lines.join("\n");
     let mut out = Vec::new();
-    rta::cli::process::process(input.as_bytes(), EngineOptions::default(), Some(until), &mut out).unwrap();
+    rta::cli::process::process(
+        input.as_bytes(),
+        EngineOptions::default(),
+        Some(until),
+        &mut out,
+    )
+    .unwrap();
     let mut states = BTreeMap::new();
     let mut intervals = BTreeMap::new();
     for l in out.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {

@@ -6,7 +6,11 @@ pub mod simulate;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "rta", version, about = "Real-time adherence stream processor for contact-center WFM")]
+#[command(
+    name = "rta",
+    version,
+    about = "Real-time adherence stream processor for contact-center WFM"
+)]
 pub struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true, env = "RTA_LOG_JSON")]
@@ -27,7 +31,9 @@ pub enum Command {
 pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("RTA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

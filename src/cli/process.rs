@@ -39,16 +39,28 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
     if args.retention_hours == 0 {
         bail!("--retention-hours must be at least 1");
     }
-    let opts = EngineOptions { clock: ClockMode::EventTime, retention: args.retention_hours as Millis * 3_600_000, ..EngineOptions::default() };
+    let opts = EngineOptions {
+        clock: ClockMode::EventTime,
+        retention: args.retention_hours as Millis * 3_600_000,
+        ..EngineOptions::default()
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let stats = match &args.input {
         Some(path) => {
-            let f = std::fs::File::open(path).with_context(|| format!("cannot read --input {}", path.display()))?;
-            process(std::io::BufReader::with_capacity(1 << 16, f), opts, until, &mut out)
-                .with_context(|| format!("cannot read --input {}", path.display()))?
+            let f = std::fs::File::open(path)
+                .with_context(|| format!("cannot read --input {}", path.display()))?;
+            process(
+                std::io::BufReader::with_capacity(1 << 16, f),
+                opts,
+                until,
+                &mut out,
+            )
+            .with_context(|| format!("cannot read --input {}", path.display()))?
         }
-        None => process(std::io::stdin().lock(), opts, until, &mut out).context("cannot read stdin")?,
+        None => {
+            process(std::io::stdin().lock(), opts, until, &mut out).context("cannot read stdin")?
+        }
     };
     out.flush().context("cannot write to stdout")?;
     tracing::info!(
@@ -61,7 +73,12 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
 }
 
 /// The whole offline run over a reader; returns the engine's counters.
-pub fn process(input: impl BufRead, opts: EngineOptions, until: Option<Millis>, out: &mut impl Write) -> std::io::Result<crate::engine::Stats> {
+pub fn process(
+    input: impl BufRead,
+    opts: EngineOptions,
+    until: Option<Millis>,
+    out: &mut impl Write,
+) -> std::io::Result<crate::engine::Stats> {
     let mut engine = Engine::new(opts);
     let mut outputs = Vec::new();
     let mut line_buf = Vec::new();
@@ -81,12 +98,24 @@ pub fn process(input: impl BufRead, opts: EngineOptions, until: Option<Millis>, 
 
 /// Apply one NDJSON line; `offset` is its line index.
 pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Vec<Output>) {
-    let parsed = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8".to_string()).and_then(|s| Envelope::parse_line(s).map_err(|e| e.to_string()));
+    let parsed = std::str::from_utf8(line)
+        .map_err(|_| "the line is not UTF-8".to_string())
+        .and_then(|s| Envelope::parse_line(s).map_err(|e| e.to_string()));
     match parsed {
         Err(detail) => {
-            let origin = Origin { topic: "", partition: 0, offset, key: None, payload: Some(line) };
+            let origin = Origin {
+                topic: "",
+                partition: 0,
+                offset,
+                key: None,
+                payload: Some(line),
+            };
             engine.stats.dead_letter("invalid_envelope");
-            outputs.push(crate::engine::output::dead_letter(&origin, "invalid_envelope", &detail));
+            outputs.push(crate::engine::output::dead_letter(
+                &origin,
+                "invalid_envelope",
+                &detail,
+            ));
         }
         Ok(env) => feed_envelope(engine, &env, offset, outputs),
     }
@@ -106,14 +135,23 @@ pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: 
         CONFIG_TOPIC => engine.on_config(&origin, outputs),
         other => {
             engine.stats.dead_letter("unknown_topic");
-            let detail = format!("topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC})");
-            outputs.push(crate::engine::output::dead_letter(&origin, "unknown_topic", &detail));
+            let detail =
+                format!("topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC})");
+            outputs.push(crate::engine::output::dead_letter(
+                &origin,
+                "unknown_topic",
+                &detail,
+            ));
         }
     }
 }
 
 /// Write and clear buffered outputs as NDJSON envelopes.
-pub fn write_outputs(outputs: &mut Vec<Output>, buf: &mut Vec<u8>, out: &mut impl Write) -> std::io::Result<()> {
+pub fn write_outputs(
+    outputs: &mut Vec<Output>,
+    buf: &mut Vec<u8>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     for o in outputs.drain(..) {
         buf.clear();
         write_output(&o, buf);

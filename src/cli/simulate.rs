@@ -35,7 +35,8 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     opts.time_zone = args.time_zone.clone();
     match &args.output {
         Some(p) => {
-            let f = std::fs::File::create(p).with_context(|| format!("cannot write --output {}", p.display()))?;
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot write --output {}", p.display()))?;
             let mut w = std::io::BufWriter::new(f);
             crate::simulate::write_ndjson(&opts, &mut w)?;
             w.flush()?;

@@ -4,6 +4,13 @@
 mod record;
 mod rules;
 
-pub use record::{parse_config_record, ConfigChange, ConfigError, ConfigKey, ConfigRecord, ConfigKind};
-pub use record::{ActivityRec, IdentifierRec, IntegrationRec, MatchRec, OdigoFields, PersonRec, ScheduleRec, SegmentRec, SettingsRec, StatusRec, Vendor};
-pub use rules::{normalize, ActivitySlot, ActivityType, IntegrationSlot, MatchRule, Rules, StatusInfo, PRESENT};
+pub use record::{
+    parse_config_record, ConfigChange, ConfigError, ConfigKey, ConfigKind, ConfigRecord,
+};
+pub use record::{
+    ActivityRec, IdentifierRec, IntegrationRec, MatchRec, OdigoFields, PersonRec, ScheduleRec,
+    SegmentRec, SettingsRec, StatusRec, Vendor,
+};
+pub use rules::{
+    normalize, ActivitySlot, ActivityType, IntegrationSlot, MatchRule, Rules, StatusInfo, PRESENT,
+};

@@ -38,10 +38,19 @@ pub enum ConfigKey {
     Settings,
     Integration(String),
     Activity(String),
-    Identifier { integration: String, external_id: String },
-    Status { integration: String, external_status: String },
+    Identifier {
+        integration: String,
+        external_id: String,
+    },
+    Status {
+        integration: String,
+        external_status: String,
+    },
     Match(String),
-    Schedule { person: String, date: i32 },
+    Schedule {
+        person: String,
+        date: i32,
+    },
     Person(String),
 }
 
@@ -171,8 +180,15 @@ pub enum ConfigRecord {
 /// What one record asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConfigChange {
-    Upsert { account: String, key: ConfigKey, record: ConfigRecord },
-    Delete { account: String, key: ConfigKey },
+    Upsert {
+        account: String,
+        key: ConfigKey,
+        record: ConfigRecord,
+    },
+    Delete {
+        account: String,
+        key: ConfigKey,
+    },
 }
 
 /// Why a config record is rejected (dead letter reason `invalid_config`, or `invalid_json`).
@@ -204,14 +220,18 @@ pub fn parse_key(key: &str) -> Result<(String, ConfigKey), ConfigError> {
     let kind = parts.next().unwrap_or("");
     let rest = parts.next();
     if account.is_empty() {
-        return Err(invalid(format!("config key {key:?} has no account; expected {{account}}/{{kind}}/{{id}}")));
+        return Err(invalid(format!(
+            "config key {key:?} has no account; expected {{account}}/{{kind}}/{{id}}"
+        )));
     }
     let kind = ConfigKind::parse(kind)
         .ok_or_else(|| invalid(format!("config key {key:?} names an unknown kind {kind:?}")))?;
     let need = |r: Option<&str>| -> Result<String, ConfigError> {
         match r {
             Some(s) if !s.is_empty() => Ok(s.to_string()),
-            _ => Err(invalid(format!("config key {key:?} is missing its id part"))),
+            _ => Err(invalid(format!(
+                "config key {key:?} is missing its id part"
+            ))),
         }
     };
     let two = |r: Option<&str>, what: &str| -> Result<(String, String), ConfigError> {
@@ -234,55 +254,86 @@ pub fn parse_key(key: &str) -> Result<(String, ConfigKey), ConfigError> {
         ConfigKind::Person => ConfigKey::Person(need(rest)?),
         ConfigKind::Identifier => {
             let (integration, external_id) = two(rest, "/{integration}/{externalId}")?;
-            ConfigKey::Identifier { integration, external_id }
+            ConfigKey::Identifier {
+                integration,
+                external_id,
+            }
         }
         ConfigKind::Status => {
             let (integration, external_status) = two(rest, "/{integration}/{externalStatus}")?;
-            ConfigKey::Status { integration, external_status }
+            ConfigKey::Status {
+                integration,
+                external_status,
+            }
         }
         ConfigKind::Schedule => {
             let s = need(rest)?;
-            let (person, date) = s
-                .rsplit_once('/')
-                .ok_or_else(|| invalid(format!("config key {key:?} must end in /{{person}}/{{date}}")))?;
-            let date = parse_date(date)
-                .ok_or_else(|| invalid(format!("config key {key:?}: {date:?} is not a YYYY-MM-DD date")))?;
+            let (person, date) = s.rsplit_once('/').ok_or_else(|| {
+                invalid(format!(
+                    "config key {key:?} must end in /{{person}}/{{date}}"
+                ))
+            })?;
+            let date = parse_date(date).ok_or_else(|| {
+                invalid(format!(
+                    "config key {key:?}: {date:?} is not a YYYY-MM-DD date"
+                ))
+            })?;
             if person.is_empty() {
                 return Err(invalid(format!("config key {key:?} has no person")));
             }
-            ConfigKey::Schedule { person: person.to_string(), date }
+            ConfigKey::Schedule {
+                person: person.to_string(),
+                date,
+            }
         }
     };
     Ok((account.to_string(), parsed))
 }
 
 /// Parse one `rta.config` record. `value == None` is a tombstone.
-pub fn parse_config_record(key: Option<&str>, value: Option<&[u8]>) -> Result<ConfigChange, ConfigError> {
-    let key = key.ok_or_else(|| invalid("config record has no key; expected {account}/{kind}/{id}"))?;
+pub fn parse_config_record(
+    key: Option<&str>,
+    value: Option<&[u8]>,
+) -> Result<ConfigChange, ConfigError> {
+    let key =
+        key.ok_or_else(|| invalid("config record has no key; expected {account}/{kind}/{id}"))?;
     let (account, ckey) = parse_key(key)?;
     let Some(bytes) = value else {
         return Ok(ConfigChange::Delete { account, key: ckey });
     };
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| ConfigError::InvalidJson(format!("config value is not JSON: {e}")))?;
-    let obj = v.as_object().ok_or_else(|| invalid("config value must be a JSON object"))?;
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ConfigError::InvalidJson(format!("config value is not JSON: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| invalid("config value must be a JSON object"))?;
     let kind = str_field(obj, "kind")?;
     let vaccount = str_field(obj, "account")?;
     if vaccount != account {
-        return Err(invalid(format!("key account {account:?} differs from value account {vaccount:?}")));
+        return Err(invalid(format!(
+            "key account {account:?} differs from value account {vaccount:?}"
+        )));
     }
     let expected_kind = key.split('/').nth(1).unwrap_or("");
     if kind != expected_kind {
-        return Err(invalid(format!("key kind {expected_kind:?} differs from value kind {kind:?}")));
+        return Err(invalid(format!(
+            "key kind {expected_kind:?} differs from value kind {kind:?}"
+        )));
     }
     let record = parse_value(&ckey, obj)?;
-    Ok(ConfigChange::Upsert { account, key: ckey, record })
+    Ok(ConfigChange::Upsert {
+        account,
+        key: ckey,
+        record,
+    })
 }
 
 fn str_field(obj: &Map<String, Value>, name: &str) -> Result<String, ConfigError> {
     match obj.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(_) => Err(invalid(format!("field {name:?} must be a non-empty string"))),
+        Some(_) => Err(invalid(format!(
+            "field {name:?} must be a non-empty string"
+        ))),
         None => Err(invalid(format!("field {name:?} is missing"))),
     }
 }
@@ -304,7 +355,9 @@ fn opt_bool(obj: &Map<String, Value>, name: &str) -> Result<bool, ConfigError> {
 
 fn expect_eq(what: &str, in_key: &str, in_value: &str) -> Result<(), ConfigError> {
     if in_key != in_value {
-        return Err(invalid(format!("key {what} {in_key:?} differs from value {what} {in_value:?}")));
+        return Err(invalid(format!(
+            "key {what} {in_key:?} differs from value {what} {in_value:?}"
+        )));
     }
     Ok(())
 }
@@ -312,7 +365,9 @@ fn expect_eq(what: &str, in_key: &str, in_value: &str) -> Result<(), ConfigError
 fn seconds_ms(v: &Value, name: &str) -> Result<Millis, ConfigError> {
     match v.as_f64() {
         Some(s) if s >= 0.0 && s.is_finite() && s < 1e9 => Ok((s * 1000.0).round() as Millis),
-        _ => Err(invalid(format!("buffer {name:?} must be a non-negative number of seconds"))),
+        _ => Err(invalid(format!(
+            "buffer {name:?} must be a non-negative number of seconds"
+        ))),
     }
 }
 
@@ -334,7 +389,10 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
             match obj.get("buffers") {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(b)) => {
-                    for (i, name) in ["notPresent", "wrongActivity", "notScheduled"].iter().enumerate() {
+                    for (i, name) in ["notPresent", "wrongActivity", "notScheduled"]
+                        .iter()
+                        .enumerate()
+                    {
                         if let Some(v) = b.get(*name) {
                             s.buffers[i] = seconds_ms(v, name)?;
                         }
@@ -357,32 +415,46 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
             let vendor = match str_field(obj, "vendor")?.as_str() {
                 "odigo" => Vendor::Odigo,
                 "injixo-api" => Vendor::InjixoApi,
-                other => return Err(invalid(format!("vendor {other:?} is not supported (odigo, injixo-api)"))),
-            };
-            let fields = match obj.get("fields") {
-                None | Some(Value::Null) => None,
-                Some(Value::Object(f)) => {
-                    let mut out = OdigoFields::default();
-                    for (name, slot) in [
-                        ("login", &mut out.login),
-                        ("state", &mut out.state),
-                        ("pauseCode", &mut out.pause_code),
-                        ("timestamp", &mut out.timestamp),
-                        ("eventId", &mut out.event_id),
-                    ] {
-                        match f.get(name) {
-                            None | Some(Value::Null) => {}
-                            Some(Value::String(p)) if p.is_empty() || p.starts_with('/') => *slot = p.clone(),
-                            Some(_) => return Err(invalid(format!("fields.{name} must be a JSON pointer such as \"/agent/login\""))),
-                        }
-                    }
-                    if let Some(unknown) = f.keys().find(|k| !["login", "state", "pauseCode", "timestamp", "eventId"].contains(&k.as_str())) {
-                        return Err(invalid(format!("fields.{unknown} is not a known odigo field")));
-                    }
-                    Some(out)
+                other => {
+                    return Err(invalid(format!(
+                        "vendor {other:?} is not supported (odigo, injixo-api)"
+                    )))
                 }
-                Some(_) => return Err(invalid("fields must be an object of JSON pointers")),
             };
+            let fields =
+                match obj.get("fields") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Object(f)) => {
+                        let mut out = OdigoFields::default();
+                        for (name, slot) in [
+                            ("login", &mut out.login),
+                            ("state", &mut out.state),
+                            ("pauseCode", &mut out.pause_code),
+                            ("timestamp", &mut out.timestamp),
+                            ("eventId", &mut out.event_id),
+                        ] {
+                            match f.get(name) {
+                                None | Some(Value::Null) => {}
+                                Some(Value::String(p)) if p.is_empty() || p.starts_with('/') => {
+                                    *slot = p.clone()
+                                }
+                                Some(_) => return Err(invalid(format!(
+                                    "fields.{name} must be a JSON pointer such as \"/agent/login\""
+                                ))),
+                            }
+                        }
+                        if let Some(unknown) = f.keys().find(|k| {
+                            !["login", "state", "pauseCode", "timestamp", "eventId"]
+                                .contains(&k.as_str())
+                        }) {
+                            return Err(invalid(format!(
+                                "fields.{unknown} is not a known odigo field"
+                            )));
+                        }
+                        Some(out)
+                    }
+                    Some(_) => return Err(invalid("fields must be an object of JSON pointers")),
+                };
             ConfigRecord::Integration(IntegrationRec {
                 id: vid,
                 vendor,
@@ -399,9 +471,16 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
             let activity_type = super::ActivityType::parse(&t).ok_or_else(|| {
                 invalid(format!("activity type {t:?} is not one of presence, break, meeting, illness, vacation, absence"))
             })?;
-            ConfigRecord::Activity(ActivityRec { id: vid, name: opt_str(obj, "name")?.unwrap_or_default(), activity_type })
+            ConfigRecord::Activity(ActivityRec {
+                id: vid,
+                name: opt_str(obj, "name")?.unwrap_or_default(),
+                activity_type,
+            })
         }
-        ConfigKey::Identifier { integration, external_id } => {
+        ConfigKey::Identifier {
+            integration,
+            external_id,
+        } => {
             let vi = str_field(obj, "integration")?;
             expect_eq("integration", integration, &vi)?;
             let ve = match obj.get("externalId") {
@@ -409,17 +488,32 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
                 _ => return Err(invalid("field \"externalId\" must be a non-empty string")),
             };
             expect_eq("externalId", external_id, &ve)?;
-            ConfigRecord::Identifier(IdentifierRec { integration: vi, external_id: ve, person: str_field(obj, "person")? })
+            ConfigRecord::Identifier(IdentifierRec {
+                integration: vi,
+                external_id: ve,
+                person: str_field(obj, "person")?,
+            })
         }
-        ConfigKey::Status { integration, external_status } => {
+        ConfigKey::Status {
+            integration,
+            external_status,
+        } => {
             let vi = str_field(obj, "integration")?;
             expect_eq("integration", integration, &vi)?;
             let vs = match obj.get("externalStatus") {
                 Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                _ => return Err(invalid("field \"externalStatus\" must be a non-empty string")),
+                _ => {
+                    return Err(invalid(
+                        "field \"externalStatus\" must be a non-empty string",
+                    ))
+                }
             };
             expect_eq("externalStatus", external_status, &vs)?;
-            ConfigRecord::Status(StatusRec { integration: vi, external_status: vs, activity: str_field(obj, "activity")? })
+            ConfigRecord::Status(StatusRec {
+                integration: vi,
+                external_status: vs,
+                activity: str_field(obj, "activity")?,
+            })
         }
         ConfigKey::Match(id) => {
             let scheduled = str_field(obj, "scheduled")?;
@@ -429,11 +523,14 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
                 None | Some(Value::Null) => {}
                 Some(Value::Array(items)) => {
                     for item in items {
-                        let s = match item {
-                            Value::String(s) => s.clone(),
-                            Value::Number(n) => n.to_string(),
-                            _ => return Err(invalid("match actual must be a list of activity ids or \"offline\"")),
-                        };
+                        let s =
+                            match item {
+                                Value::String(s) => s.clone(),
+                                Value::Number(n) => n.to_string(),
+                                _ => return Err(invalid(
+                                    "match actual must be a list of activity ids or \"offline\"",
+                                )),
+                            };
                         if s == "offline" {
                             offline = true;
                         } else {
@@ -456,7 +553,13 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
                 }
                 Some(_) => return Err(invalid("match types must be a list")),
             }
-            ConfigRecord::Match(MatchRec { id: id.clone(), scheduled, actual, offline, types })
+            ConfigRecord::Match(MatchRec {
+                id: id.clone(),
+                scheduled,
+                actual,
+                offline,
+                types,
+            })
         }
         ConfigKey::Schedule { person, date } => {
             let vp = str_field(obj, "person")?;
@@ -472,30 +575,47 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
             };
             let mut segments = Vec::with_capacity(segs.len());
             for (i, s) in segs.iter().enumerate() {
-                let o = s.as_object().ok_or_else(|| invalid(format!("segment {i} must be an object")))?;
-                let activity = str_field(o, "activity").map_err(|e| invalid(format!("segment {i}: {e}")))?;
+                let o = s
+                    .as_object()
+                    .ok_or_else(|| invalid(format!("segment {i} must be an object")))?;
+                let activity =
+                    str_field(o, "activity").map_err(|e| invalid(format!("segment {i}: {e}")))?;
                 let time = |name: &str| -> Result<Millis, ConfigError> {
                     o.get(name)
                         .and_then(Value::as_str)
                         .and_then(parse_rfc3339)
-                        .ok_or_else(|| invalid(format!("segment {i}: {name} must be an RFC 3339 time")))
+                        .ok_or_else(|| {
+                            invalid(format!("segment {i}: {name} must be an RFC 3339 time"))
+                        })
                 };
                 let (start, end) = (time("start")?, time("end")?);
                 if end <= start {
                     return Err(invalid(format!("segment {i}: end is not after start")));
                 }
-                segments.push(SegmentRec { activity, start, end });
+                segments.push(SegmentRec {
+                    activity,
+                    start,
+                    end,
+                });
             }
             segments.sort_by_key(|s| s.start);
             if segments.windows(2).any(|w| w[1].start < w[0].end) {
                 return Err(invalid("segments overlap"));
             }
-            ConfigRecord::Schedule(ScheduleRec { person: vp, date: *date, segments })
+            ConfigRecord::Schedule(ScheduleRec {
+                person: vp,
+                date: *date,
+                segments,
+            })
         }
         ConfigKey::Person(id) => {
             let vid = str_field(obj, "id")?;
             expect_eq("person id", id, &vid)?;
-            ConfigRecord::Person(PersonRec { id: vid, name: opt_str(obj, "name")?.unwrap_or_default(), team: opt_str(obj, "team")? })
+            ConfigRecord::Person(PersonRec {
+                id: vid,
+                name: opt_str(obj, "name")?.unwrap_or_default(),
+                team: opt_str(obj, "team")?,
+            })
         }
     })
 }

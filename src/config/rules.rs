@@ -46,7 +46,10 @@ impl ActivityType {
 
     /// Working types count towards scheduled and actual time.
     pub fn is_working(self) -> bool {
-        matches!(self, ActivityType::Presence | ActivityType::Break | ActivityType::Meeting)
+        matches!(
+            self,
+            ActivityType::Presence | ActivityType::Break | ActivityType::Meeting
+        )
     }
 
     fn bit(self) -> u8 {
@@ -148,7 +151,8 @@ impl Rules {
     /// Apply settings; returns whether the local grid (zone or interval) changed.
     pub fn set_settings(&mut self, s: SettingsRec) -> Result<bool, String> {
         let grid = Grid::new(&s.time_zone, s.interval_minutes)?;
-        let grid_changed = s.time_zone != self.settings.time_zone || s.interval_minutes != self.settings.interval_minutes;
+        let grid_changed = s.time_zone != self.settings.time_zone
+            || s.interval_minutes != self.settings.interval_minutes;
         self.settings = s;
         self.grid = grid;
         Ok(grid_changed)
@@ -275,7 +279,9 @@ impl Rules {
     // ---- statuses -------------------------------------------------------------------------
 
     pub fn status_idx(&self, integration: u32, external: &str) -> Option<u32> {
-        self.status_index[integration as usize].get(external).copied()
+        self.status_index[integration as usize]
+            .get(external)
+            .copied()
     }
 
     /// Status index for an external status seen in an event, interning it (unmapped) if new.
@@ -284,14 +290,20 @@ impl Rules {
             return i;
         }
         let i = self.statuses.len() as u32;
-        self.statuses.push(StatusInfo { integration, external: external.into(), activity: None, offline });
+        self.statuses.push(StatusInfo {
+            integration,
+            external: external.into(),
+            activity: None,
+            offline,
+        });
         self.status_index[integration as usize].insert(external.into(), i);
         i
     }
 
     /// Map (or with `None`, unmap) an external status; returns its index.
     pub fn map_status(&mut self, integration: u32, external: &str, activity: Option<u32>) -> u32 {
-        let offline = self.integrations[integration as usize].vendor == Vendor::Odigo && external == "LOGOUT";
+        let offline =
+            self.integrations[integration as usize].vendor == Vendor::Odigo && external == "LOGOUT";
         let i = self.intern_status(integration, external, offline);
         self.statuses[i as usize].activity = activity;
         i
@@ -308,7 +320,11 @@ impl Rules {
         let norm = normalize(value);
         let mut out: Vec<String> = self.status_index[integration as usize]
             .iter()
-            .filter(|(k, &i)| self.statuses[i as usize].activity.is_some() && k.as_ref() != value && normalize(k) == norm)
+            .filter(|(k, &i)| {
+                self.statuses[i as usize].activity.is_some()
+                    && k.as_ref() != value
+                    && normalize(k) == norm
+            })
             .map(|(k, _)| k.to_string())
             .collect();
         out.sort();
@@ -319,7 +335,11 @@ impl Rules {
 
     pub fn upsert_match(&mut self, rec: &MatchRec) -> u32 {
         let scheduled = self.intern_activity(&rec.scheduled);
-        let mut rule = MatchRule { actual: SmallVec::new(), offline: rec.offline, types: 0 };
+        let mut rule = MatchRule {
+            actual: SmallVec::new(),
+            offline: rec.offline,
+            types: 0,
+        };
         for a in &rec.actual {
             let i = self.intern_activity(a);
             rule.actual.push(i);
@@ -327,7 +347,10 @@ impl Rules {
         for t in &rec.types {
             rule.types |= t.bit();
         }
-        if let Some((old, _)) = self.match_records.insert(rec.id.as_str().into(), (scheduled, rule)) {
+        if let Some((old, _)) = self
+            .match_records
+            .insert(rec.id.as_str().into(), (scheduled, rule))
+        {
             self.rebuild_match(old);
         }
         self.rebuild_match(scheduled);
@@ -347,7 +370,12 @@ impl Rules {
 
     fn rebuild_match(&mut self, scheduled: u32) {
         let mut merged: Option<MatchRule> = None;
-        let mut ids: Vec<&Box<str>> = self.match_records.iter().filter(|(_, (s, _))| *s == scheduled).map(|(k, _)| k).collect();
+        let mut ids: Vec<&Box<str>> = self
+            .match_records
+            .iter()
+            .filter(|(_, (s, _))| *s == scheduled)
+            .map(|(k, _)| k)
+            .collect();
         ids.sort();
         for id in ids {
             let (_, r) = &self.match_records[id];

@@ -38,7 +38,9 @@ pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) 
             b'-' | b'0'..=b'9' => {
                 let start = i;
                 let mut j = i + 1;
-                while j < input.len() && matches!(input[j], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                while j < input.len()
+                    && matches!(input[j], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
                     j += 1;
                 }
                 let text = std::str::from_utf8(&input[start..j]).ok()?;
@@ -75,7 +77,9 @@ fn string(input: &[u8], i: usize) -> Option<(&str, usize)> {
         return None;
     }
     let rest = &input[i + 1..];
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let end = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
     if rest[end] != b'"' {
         return None;
     }
@@ -105,7 +109,17 @@ mod tests {
 
     #[test]
     fn declines_what_it_cannot_read() {
-        for s in [r#"{"a":"x\"y"}"#, r#"{"a":{"b":1}}"#, r#"{"a":[1]}"#, r#"{"a":"x""#, r#"{"a":1,}"#, r#"{"a":1} x"#, r#"{"a":--}"#, "[]", ""] {
+        for s in [
+            r#"{"a":"x\"y"}"#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"a":[1]}"#,
+            r#"{"a":"x""#,
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":--}"#,
+            "[]",
+            "",
+        ] {
             assert!(collect(s).is_none(), "{s}");
         }
     }

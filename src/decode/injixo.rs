@@ -41,18 +41,29 @@ pub fn injixo_integration_id(payload: &[u8]) -> Option<String> {
 }
 
 /// Decode a request body; one result per item (an item with an end yields two events).
-pub fn decode_injixo<'a>(payload: &'a [u8], out: &mut Vec<Result<DecodedEvent<'a>, DecodeError>>) -> Result<(), DecodeError> {
+pub fn decode_injixo<'a>(
+    payload: &'a [u8],
+    out: &mut Vec<Result<DecodedEvent<'a>, DecodeError>>,
+) -> Result<(), DecodeError> {
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
-            DecodeError::new("invalid_json", "an injixo-api payload must be an object with \"data\" and \"meta\"")
+            DecodeError::new(
+                "invalid_json",
+                "an injixo-api payload must be an object with \"data\" and \"meta\"",
+            )
         } else {
             DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
         }
     })?;
     if body.meta.is_none() {
-        return Err(DecodeError::new("missing_field", "field \"meta\" is missing"));
+        return Err(DecodeError::new(
+            "missing_field",
+            "field \"meta\" is missing",
+        ));
     }
-    let data = body.data.ok_or_else(|| DecodeError::new("missing_field", "field \"data\" is missing"))?;
+    let data = body
+        .data
+        .ok_or_else(|| DecodeError::new("missing_field", "field \"data\" is missing"))?;
     for (i, raw) in data.into_iter().enumerate() {
         match item(raw.get()) {
             Ok((start, end)) => {
@@ -73,25 +84,36 @@ pub fn decode_injixo<'a>(payload: &'a [u8], out: &mut Vec<Result<DecodedEvent<'a
 type Item<'a> = (DecodedEvent<'a>, Option<DecodedEvent<'a>>);
 
 fn item(raw: &str) -> Result<Item<'static>, DecodeError> {
-    let v: Value = serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
-    let o = v.as_object().ok_or_else(|| DecodeError::new("invalid_json", "an item must be an object"))?;
+    let v: Value =
+        serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
+    let o = v
+        .as_object()
+        .ok_or_else(|| DecodeError::new("invalid_json", "an item must be an object"))?;
     let text = |name: &str| -> Result<String, DecodeError> {
         match o.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             Some(Value::Number(n)) => Ok(n.to_string()),
-            _ => Err(DecodeError::new("missing_field", format!("field {name:?} is missing or empty"))),
+            _ => Err(DecodeError::new(
+                "missing_field",
+                format!("field {name:?} is missing or empty"),
+            )),
         }
     };
     let agent = text("agentIdentifier")?;
     let activity = text("activityIdentifier")?;
-    let start_v = o.get("startTime").ok_or_else(|| DecodeError::new("missing_field", "field \"startTime\" is missing"))?;
+    let start_v = o
+        .get("startTime")
+        .ok_or_else(|| DecodeError::new("missing_field", "field \"startTime\" is missing"))?;
     let start = timestamp_from_json(start_v)?;
     let end = match o.get("endTime") {
         None | Some(Value::Null) => None,
         Some(v) => Some(timestamp_from_json(v)?),
     };
     if end.is_some_and(|e| e <= start) {
-        return Err(DecodeError::new("bad_timestamp", "endTime is not after startTime"));
+        return Err(DecodeError::new(
+            "bad_timestamp",
+            "endTime is not after startTime",
+        ));
     }
     let id = stable_hash(&[agent.as_bytes(), &start.to_le_bytes(), activity.as_bytes()]);
     let end_ev = end.map(|t| DecodedEvent {
@@ -143,8 +165,19 @@ mod tests {
         decode_injixo(p, &mut out).unwrap();
         let reasons: Vec<_> = out.iter().map(|r| r.as_ref().unwrap_err().reason).collect();
         assert_eq!(reasons, ["bad_timestamp", "missing_field", "bad_timestamp"]);
-        assert_eq!(decode_injixo(b"{\"meta\":{}}", &mut out).unwrap_err().reason, "missing_field");
-        assert_eq!(decode_injixo(b"[1]", &mut out).unwrap_err().reason, "invalid_json");
-        assert_eq!(decode_injixo(b"{x", &mut out).unwrap_err().reason, "invalid_json");
+        assert_eq!(
+            decode_injixo(b"{\"meta\":{}}", &mut out)
+                .unwrap_err()
+                .reason,
+            "missing_field"
+        );
+        assert_eq!(
+            decode_injixo(b"[1]", &mut out).unwrap_err().reason,
+            "invalid_json"
+        );
+        assert_eq!(
+            decode_injixo(b"{x", &mut out).unwrap_err().reason,
+            "invalid_json"
+        );
     }
 }

@@ -47,7 +47,10 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub fn new(reason: &'static str, detail: impl Into<String>) -> DecodeError {
-        DecodeError { reason, detail: detail.into() }
+        DecodeError {
+            reason,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -72,10 +75,14 @@ pub fn stable_hash(parts: &[&[u8]]) -> u64 {
 /// Parse a timestamp given as RFC 3339 text or epoch milliseconds.
 pub(crate) fn timestamp_from_json(v: &serde_json::Value) -> Result<Millis, DecodeError> {
     match v {
-        serde_json::Value::String(s) => crate::time::parse_rfc3339(s)
-            .ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))),
+        serde_json::Value::String(s) => crate::time::parse_rfc3339(s).ok_or_else(|| {
+            DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
+        }),
         serde_json::Value::Number(n) => epoch_ms(n.as_i64(), n.as_f64()),
-        other => Err(DecodeError::new("bad_timestamp", format!("timestamp {other} is neither RFC 3339 text nor epoch milliseconds"))),
+        other => Err(DecodeError::new(
+            "bad_timestamp",
+            format!("timestamp {other} is neither RFC 3339 text nor epoch milliseconds"),
+        )),
     }
 }
 
@@ -89,6 +96,9 @@ pub(crate) fn epoch_ms(i: Option<i64>, f: Option<f64>) -> Result<Millis, DecodeE
     };
     match v {
         Some(ms) if (0..=MAX).contains(&ms) => Ok(ms),
-        _ => Err(DecodeError::new("bad_timestamp", "epoch-millisecond timestamp out of range (1970–9999)")),
+        _ => Err(DecodeError::new(
+            "bad_timestamp",
+            "epoch-millisecond timestamp out of range (1970–9999)",
+        )),
     }
 }

@@ -1,11 +1,11 @@
 //! Odigo agent-state notifications: one object or an array of them.
 //! `{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith","state":"PAUSE","pauseCode":"LUNCH"}`
 
+use super::flat::Flat;
 use super::{stable_hash, timestamp_from_json, DecodeError, DecodedEvent, EventKind};
 use crate::config::OdigoFields;
 use crate::time::parse_rfc3339;
 use serde::Deserialize;
-use super::flat::Flat;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -48,7 +48,12 @@ pub fn decode_odigo<'a>(
                 }
             }
             obj @ serde_json::Value::Object(_) => out.push(from_value(&obj, detailed_breaks, f)),
-            _ => return Err(DecodeError::new("invalid_json", "an Odigo payload must be an object or an array of objects")),
+            _ => {
+                return Err(DecodeError::new(
+                    "invalid_json",
+                    "an Odigo payload must be an object or an array of objects",
+                ))
+            }
         }
         return Ok(());
     }
@@ -62,7 +67,8 @@ pub fn decode_odigo<'a>(
             out.push(from_notification(n, detailed_breaks));
         }
         Some(b'[') => {
-            let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(payload).map_err(invalid_json)?;
+            let items: Vec<&serde_json::value::RawValue> =
+                serde_json::from_slice(payload).map_err(invalid_json)?;
             for (i, raw) in items.into_iter().enumerate() {
                 let r = serde_json::from_str::<Notification>(raw.get())
                     .map_err(invalid_json_or_shape)
@@ -73,7 +79,10 @@ pub fn decode_odigo<'a>(
         _ => {
             // Not an object or array: tell invalid JSON from a wrong shape.
             serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(invalid_json)?;
-            return Err(DecodeError::new("invalid_json", "an Odigo payload must be an object or an array of objects"));
+            return Err(DecodeError::new(
+                "invalid_json",
+                "an Odigo payload must be an object or an array of objects",
+            ));
         }
     }
     Ok(())
@@ -81,7 +90,13 @@ pub fn decode_odigo<'a>(
 
 /// The common flat shape without serde: strings borrowed in place.
 fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
-    let mut n = Notification { login: None, state: None, pause_code: None, timestamp: None, event_id: None };
+    let mut n = Notification {
+        login: None,
+        state: None,
+        pause_code: None,
+        timestamp: None,
+        event_id: None,
+    };
     let mut odd = false;
     super::flat::read_flat(payload, |k, v| {
         let slot = match k {
@@ -124,14 +139,23 @@ fn invalid_json_or_shape(e: serde_json::Error) -> DecodeError {
     }
 }
 
-fn external_status<'a>(state: Cow<'a, str>, pause_code: Option<Cow<'a, str>>, detailed_breaks: bool) -> Cow<'a, str> {
+fn external_status<'a>(
+    state: Cow<'a, str>,
+    pause_code: Option<Cow<'a, str>>,
+    detailed_breaks: bool,
+) -> Cow<'a, str> {
     match pause_code {
-        Some(code) if detailed_breaks && state == "PAUSE" && !code.is_empty() => Cow::Owned(format!("PAUSE:{code}")),
+        Some(code) if detailed_breaks && state == "PAUSE" && !code.is_empty() => {
+            Cow::Owned(format!("PAUSE:{code}"))
+        }
         _ => state,
     }
 }
 
-fn from_notification(n: Notification<'_>, detailed_breaks: bool) -> Result<DecodedEvent<'_>, DecodeError> {
+fn from_notification(
+    n: Notification<'_>,
+    detailed_breaks: bool,
+) -> Result<DecodedEvent<'_>, DecodeError> {
     let login = n
         .login
         .filter(|s| !s.is_empty())
@@ -141,18 +165,40 @@ fn from_notification(n: Notification<'_>, detailed_breaks: bool) -> Result<Decod
         .filter(|s| !s.is_empty())
         .ok_or_else(|| DecodeError::new("missing_field", "field \"state\" is missing or empty"))?;
     let time = match n.timestamp {
-        None => return Err(DecodeError::new("missing_field", "field \"timestamp\" is missing")),
-        Some(Flat::Str(s)) => parse_rfc3339(s).ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339")))?,
+        None => {
+            return Err(DecodeError::new(
+                "missing_field",
+                "field \"timestamp\" is missing",
+            ))
+        }
+        Some(Flat::Str(s)) => parse_rfc3339(s).ok_or_else(|| {
+            DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
+        })?,
         Some(Flat::Num(raw)) => raw_timestamp(raw)?,
-        Some(Flat::Null) => return Err(DecodeError::new("missing_field", "field \"timestamp\" is missing")),
-        Some(Flat::Bool) => return Err(DecodeError::new("bad_timestamp", "timestamp must be RFC 3339 text or epoch milliseconds")),
+        Some(Flat::Null) => {
+            return Err(DecodeError::new(
+                "missing_field",
+                "field \"timestamp\" is missing",
+            ))
+        }
+        Some(Flat::Bool) => {
+            return Err(DecodeError::new(
+                "bad_timestamp",
+                "timestamp must be RFC 3339 text or epoch milliseconds",
+            ))
+        }
     };
     let event_id = match n.event_id {
         None => 0,
         Some(Flat::Str(s)) => stable_hash(&[s.as_bytes()]),
         Some(Flat::Num(raw)) => raw_event_id(raw)?,
         Some(Flat::Null) => 0,
-        Some(Flat::Bool) => return Err(DecodeError::new("missing_field", "field \"eventId\" must be a string or a number")),
+        Some(Flat::Bool) => {
+            return Err(DecodeError::new(
+                "missing_field",
+                "field \"eventId\" must be a string or a number",
+            ))
+        }
     };
     let offline = state == "LOGOUT";
     Ok(DecodedEvent {
@@ -170,9 +216,12 @@ fn raw_timestamp(raw: &str) -> Result<crate::time::Millis, DecodeError> {
     let b = raw.as_bytes();
     if b.len() >= 2 && b[0] == b'"' && !raw[1..raw.len() - 1].contains('\\') {
         let s = &raw[1..raw.len() - 1];
-        return parse_rfc3339(s).ok_or_else(|| DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339")));
+        return parse_rfc3339(s).ok_or_else(|| {
+            DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
+        });
     }
-    let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
     timestamp_from_json(&v)
 }
 
@@ -186,33 +235,60 @@ fn raw_event_id(raw: &str) -> Result<u64, DecodeError> {
         Ok(serde_json::Value::String(s)) => Ok(stable_hash(&[s.as_bytes()])),
         Ok(serde_json::Value::Number(n)) => Ok(stable_hash(&[n.to_string().as_bytes()])),
         Ok(serde_json::Value::Null) => Ok(0),
-        _ => Err(DecodeError::new("missing_field", "field \"eventId\" must be a string or a number")),
+        _ => Err(DecodeError::new(
+            "missing_field",
+            "field \"eventId\" must be a string or a number",
+        )),
     }
 }
 
-fn pointer_str<'v>(v: &'v serde_json::Value, ptr: &str, name: &str, required: bool) -> Result<Option<Cow<'v, str>>, DecodeError> {
+fn pointer_str<'v>(
+    v: &'v serde_json::Value,
+    ptr: &str,
+    name: &str,
+    required: bool,
+) -> Result<Option<Cow<'v, str>>, DecodeError> {
     match v.pointer(ptr) {
         None | Some(serde_json::Value::Null) if !required => Ok(None),
-        None | Some(serde_json::Value::Null) => {
-            Err(DecodeError::new("missing_field", format!("field {name} (at {ptr:?}) is missing")))
-        }
+        None | Some(serde_json::Value::Null) => Err(DecodeError::new(
+            "missing_field",
+            format!("field {name} (at {ptr:?}) is missing"),
+        )),
         Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(Some(Cow::Borrowed(s.as_str()))),
         Some(serde_json::Value::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
         Some(_) if !required => Ok(None),
-        Some(_) => Err(DecodeError::new("missing_field", format!("field {name} (at {ptr:?}) is not a non-empty string"))),
+        Some(_) => Err(DecodeError::new(
+            "missing_field",
+            format!("field {name} (at {ptr:?}) is not a non-empty string"),
+        )),
     }
 }
 
-fn from_value<'a>(v: &serde_json::Value, detailed_breaks: bool, f: &OdigoFields) -> Result<DecodedEvent<'a>, DecodeError> {
+fn from_value<'a>(
+    v: &serde_json::Value,
+    detailed_breaks: bool,
+    f: &OdigoFields,
+) -> Result<DecodedEvent<'a>, DecodeError> {
     if !v.is_object() {
-        return Err(DecodeError::new("invalid_json", "an Odigo notification must be a JSON object"));
+        return Err(DecodeError::new(
+            "invalid_json",
+            "an Odigo notification must be a JSON object",
+        ));
     }
-    let login = pointer_str(v, &f.login, "login", true)?.unwrap_or_default().into_owned();
-    let state = pointer_str(v, &f.state, "state", true)?.unwrap_or_default().into_owned();
-    let pause = pointer_str(v, &f.pause_code, "pauseCode", false)?.map(|c| Cow::Owned(c.into_owned()));
-    let ts = v
-        .pointer(&f.timestamp)
-        .ok_or_else(|| DecodeError::new("missing_field", format!("field timestamp (at {:?}) is missing", f.timestamp)))?;
+    let login = pointer_str(v, &f.login, "login", true)?
+        .unwrap_or_default()
+        .into_owned();
+    let state = pointer_str(v, &f.state, "state", true)?
+        .unwrap_or_default()
+        .into_owned();
+    let pause =
+        pointer_str(v, &f.pause_code, "pauseCode", false)?.map(|c| Cow::Owned(c.into_owned()));
+    let ts = v.pointer(&f.timestamp).ok_or_else(|| {
+        DecodeError::new(
+            "missing_field",
+            format!("field timestamp (at {:?}) is missing", f.timestamp),
+        )
+    })?;
     let time = timestamp_from_json(ts)?;
     let event_id = pointer_str(v, &f.event_id, "eventId", false)?
         .map(|s| stable_hash(&[s.as_bytes()]))
@@ -247,11 +323,19 @@ mod tests {
         assert_eq!(e.time, parse_rfc3339("2026-11-23T08:03:00Z").unwrap());
         assert_ne!(e.event_id, 0);
         assert!(!e.offline);
-        let e = one(r#"{"timestamp":1795507380000,"login":"bob","state":"PAUSE","pauseCode":"LUNCH"}"#, false).unwrap();
+        let e = one(
+            r#"{"timestamp":1795507380000,"login":"bob","state":"PAUSE","pauseCode":"LUNCH"}"#,
+            false,
+        )
+        .unwrap();
         assert_eq!(e.status, "PAUSE");
         assert_eq!(e.time, 1_795_507_380_000);
         assert_eq!(e.event_id, 0);
-        assert!(one(r#"{"timestamp":1,"login":"bob","state":"LOGOUT"}"#, false).unwrap().offline);
+        assert!(
+            one(r#"{"timestamp":1,"login":"bob","state":"LOGOUT"}"#, false)
+                .unwrap()
+                .offline
+        );
     }
 
     #[test]
@@ -270,13 +354,31 @@ mod tests {
         let cases = [
             ("{not json", "invalid_json"),
             ("42", "invalid_json"),
-            (r#"{"timestamp":"2026-11-23T08:03:00Z","state":"READY"}"#, "missing_field"),
-            (r#"{"timestamp":"2026-11-23T08:03:00Z","login":"a"}"#, "missing_field"),
+            (
+                r#"{"timestamp":"2026-11-23T08:03:00Z","state":"READY"}"#,
+                "missing_field",
+            ),
+            (
+                r#"{"timestamp":"2026-11-23T08:03:00Z","login":"a"}"#,
+                "missing_field",
+            ),
             (r#"{"login":"a","state":"READY"}"#, "missing_field"),
-            (r#"{"timestamp":"yesterday","login":"a","state":"READY"}"#, "bad_timestamp"),
-            (r#"{"timestamp":-5,"login":"a","state":"READY"}"#, "bad_timestamp"),
-            (r#"{"timestamp":true,"login":"a","state":"READY"}"#, "bad_timestamp"),
-            (r#"{"timestamp":"2026-11-23T08:03:00Z","login":7,"state":"READY"}"#, "missing_field"),
+            (
+                r#"{"timestamp":"yesterday","login":"a","state":"READY"}"#,
+                "bad_timestamp",
+            ),
+            (
+                r#"{"timestamp":-5,"login":"a","state":"READY"}"#,
+                "bad_timestamp",
+            ),
+            (
+                r#"{"timestamp":true,"login":"a","state":"READY"}"#,
+                "bad_timestamp",
+            ),
+            (
+                r#"{"timestamp":"2026-11-23T08:03:00Z","login":7,"state":"READY"}"#,
+                "missing_field",
+            ),
         ];
         for (p, reason) in cases {
             let mut out = Vec::new();
@@ -307,7 +409,13 @@ mod tests {
         assert_eq!(e.time, parse_rfc3339("2026-11-23T07:00:00.250Z").unwrap());
         assert_ne!(e.event_id, 0);
         let mut out = Vec::new();
-        decode_odigo(br#"{"agent":{},"status":{"code":"READY"},"ts":1}"#, true, Some(&f), &mut out).unwrap();
+        decode_odigo(
+            br#"{"agent":{},"status":{"code":"READY"},"ts":1}"#,
+            true,
+            Some(&f),
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(out[0].as_ref().unwrap_err().reason, "missing_field");
     }
 }

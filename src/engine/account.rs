@@ -99,7 +99,13 @@ impl Account {
     // ---- events -----------------------------------------------------------------------------
 
     /// Apply the decoded events of one input record.
-    pub fn on_events(&mut self, integ: u32, events: Vec<Result<DecodedEvent<'_>, crate::decode::DecodeError>>, origin: &Origin, ctx: &mut Ctx) {
+    pub fn on_events(
+        &mut self,
+        integ: u32,
+        events: Vec<Result<DecodedEvent<'_>, crate::decode::DecodeError>>,
+        origin: &Origin,
+        ctx: &mut Ctx,
+    ) {
         for ev in events {
             match ev {
                 Err(e) => ctx.dead_letter(origin, e.reason, &e.detail),
@@ -125,7 +131,11 @@ impl Account {
             ClockMode::External => {
                 if let Some(c) = self.clock {
                     if ev.time > c + ctx.opts.future_tolerance {
-                        let detail = format!("event time {} is ahead of the clock {}", output::fmt_time(ev.time), output::fmt_time(c));
+                        let detail = format!(
+                            "event time {} is ahead of the clock {}",
+                            output::fmt_time(ev.time),
+                            output::fmt_time(c)
+                        );
                         return ctx.dead_letter(origin, "future_timestamp", &detail);
                     }
                 }
@@ -139,9 +149,16 @@ impl Account {
         if self.rules.integration(integ).paused {
             let held = self.held_slot(integ);
             if held.len() >= ctx.opts.hold_limit {
-                return ctx.dead_letter(origin, "hold_full", "the integration is paused and its hold buffer is full");
+                return ctx.dead_letter(
+                    origin,
+                    "hold_full",
+                    "the integration is paused and its hold buffer is full",
+                );
             }
-            held.push(Held { external: ev.external_id.as_ref().into(), entry });
+            held.push(Held {
+                external: ev.external_id.as_ref().into(),
+                entry,
+            });
             ctx.stats.held += 1;
             return;
         }
@@ -161,7 +178,14 @@ impl Account {
 
     /// Report an unmapped status and find the person of an identifier; unmapped identifiers
     /// park the entry (bounded) and are reported.
-    fn resolve(&mut self, integ: u32, external: &str, entry: Entry, origin: Option<&Origin>, ctx: &mut Ctx) -> Option<u32> {
+    fn resolve(
+        &mut self,
+        integ: u32,
+        external: &str,
+        entry: Entry,
+        origin: Option<&Origin>,
+        ctx: &mut Ctx,
+    ) -> Option<u32> {
         if entry.status != NO_STATUS {
             let st = self.rules.status(entry.status);
             if st.activity.is_none() && !st.offline {
@@ -170,7 +194,11 @@ impl Account {
                 self.report(UnmappedKind::Status, integ, &value, entry.t, ctx);
             }
         }
-        if let Some(p) = self.idents.lookup(integ, external).and_then(|i| self.idents.person_of(i)) {
+        if let Some(p) = self
+            .idents
+            .lookup(integ, external)
+            .and_then(|i| self.idents.person_of(i))
+        {
             return Some(p);
         }
         ctx.stats.unmapped_identifier_events += 1;
@@ -179,7 +207,9 @@ impl Account {
             self.parked.push(AHashMap::new());
         }
         let horizon = self.horizon(ctx);
-        let slot = self.parked[integ as usize].entry(external.into()).or_default();
+        let slot = self.parked[integ as usize]
+            .entry(external.into())
+            .or_default();
         if let Some(h) = horizon {
             let before = slot.len();
             slot.retain(|e| e.t >= h);
@@ -188,7 +218,11 @@ impl Account {
         }
         if slot.len() >= ctx.opts.park_limit || self.parked_total >= ctx.opts.park_total_limit {
             match origin {
-                Some(o) => ctx.dead_letter(o, "parking_full", "too many events of this unmapped identifier are parked; map it"),
+                Some(o) => ctx.dead_letter(
+                    o,
+                    "parking_full",
+                    "too many events of this unmapped identifier are parked; map it",
+                ),
                 None => ctx.stats.dropped += 1,
             }
             return None;
@@ -200,7 +234,14 @@ impl Account {
     }
 
     fn report(&mut self, kind: UnmappedKind, integ: u32, value: &str, t: Millis, ctx: &mut Ctx) {
-        let r = self.reports.entry((kind, integ, value.into())).or_insert(Report { count: 0, first: t, last: t });
+        let r = self
+            .reports
+            .entry((kind, integ, value.into()))
+            .or_insert(Report {
+                count: 0,
+                first: t,
+                last: t,
+            });
         r.count += 1;
         r.first = r.first.min(t);
         r.last = r.last.max(t);
@@ -210,13 +251,27 @@ impl Account {
             UnmappedKind::Status => self.rules.status_near_misses(integ, value),
         };
         let integration = &self.rules.integration(integ).id;
-        ctx.emit(output::unmapped_report(&self.name, integration, kind, value, count, first, last, &suggestions));
+        ctx.emit(output::unmapped_report(
+            &self.name,
+            integration,
+            kind,
+            value,
+            count,
+            first,
+            last,
+            &suggestions,
+        ));
     }
 
     fn clear_report(&mut self, kind: UnmappedKind, integ: u32, value: &str, ctx: &mut Ctx) {
         if self.reports.remove(&(kind, integ, value.into())).is_some() {
             let integration = &self.rules.integration(integ).id;
-            ctx.emit(output::unmapped_tombstone(&self.name, integration, kind, value));
+            ctx.emit(output::unmapped_tombstone(
+                &self.name,
+                integration,
+                kind,
+                value,
+            ));
         }
     }
 
@@ -225,8 +280,16 @@ impl Account {
     fn apply_entries(&mut self, p: u32, entries: &[Entry], ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let live_t = person.live.as_ref().map(|c| c.t);
-        let fast = live_t.is_some_and(|lt| entries.iter().all(|e| e.t > lt && e.kind() == EventKind::Point));
-        let before = if fast || live_t.is_none() { None } else { Some(person.timeline.clone()) };
+        let fast = live_t.is_some_and(|lt| {
+            entries
+                .iter()
+                .all(|e| e.t > lt && e.kind() == EventKind::Point)
+        });
+        let before = if fast || live_t.is_none() {
+            None
+        } else {
+            Some(person.timeline.clone())
+        };
         let mut changed: Option<Millis> = None;
         let mut last_t = Millis::MIN;
         for e in entries {
@@ -244,7 +307,10 @@ impl Account {
             self.advance_person(p, last_t, ctx);
             self.after_change(p, ctx);
         } else {
-            let b = Before { timeline: before, ..Before::default() };
+            let b = Before {
+                timeline: before,
+                ..Before::default()
+            };
             self.revise(p, b, from.min(last_t), ctx);
         }
     }
@@ -284,13 +350,26 @@ impl Account {
     /// Live-advance a person to `until`, publishing what happens on the way.
     fn advance_person(&mut self, p: u32, until: Millis, ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
-        let Some(live) = person.live.as_mut() else { return };
+        let Some(live) = person.live.as_mut() else {
+            return;
+        };
         if until < live.t {
             return;
         }
         ctx.scratch.clear();
-        let inputs = Inputs { rules: &self.rules, timeline: &person.timeline, schedule: &person.schedule };
-        live.advance(until, &inputs, &mut Sink { events: ctx.scratch, live: Some(&mut person.last_visible) });
+        let inputs = Inputs {
+            rules: &self.rules,
+            timeline: &person.timeline,
+            schedule: &person.schedule,
+        };
+        live.advance(
+            until,
+            &inputs,
+            &mut Sink {
+                events: ctx.scratch,
+                live: Some(&mut person.last_visible),
+            },
+        );
         self.publish(p, ctx);
     }
 
@@ -300,7 +379,9 @@ impl Account {
         let mut events = std::mem::take(ctx.scratch);
         for ev in events.drain(..) {
             let out = match ev {
-                SweepEvent::State(v) => output::agent_state(&self.name, &person.id, &v, &self.rules, &self.idents),
+                SweepEvent::State(v) => {
+                    output::agent_state(&self.name, &person.id, &v, &self.rules, &self.idents)
+                }
                 SweepEvent::IntervalClosed(iv) => {
                     let rev = match person.revision(iv.start) {
                         Some(r) => {
@@ -329,13 +410,19 @@ impl Account {
     fn after_change(&mut self, p: u32, ctx: &mut Ctx) {
         let horizon = self.horizon(ctx);
         let person = &mut self.persons[p as usize];
-        if let (Some(h), Some(base), Some(live)) = (horizon, person.base.as_ref(), person.live.as_ref()) {
+        if let (Some(h), Some(base), Some(live)) =
+            (horizon, person.base.as_ref(), person.live.as_ref())
+        {
             if live.t - base.t > ctx.opts.retention + ctx.opts.prune_slack {
                 let cut = self.rules.grid.interval_at(h - 1).0;
                 person.prune(&self.rules, cut, ctx.scratch);
             }
         }
-        let wake = person.live.as_ref().and_then(|c| c.next_wake(&person.inputs(&self.rules))).unwrap_or(Millis::MAX);
+        let wake = person
+            .live
+            .as_ref()
+            .and_then(|c| c.next_wake(&person.inputs(&self.rules)))
+            .unwrap_or(Millis::MAX);
         if wake != person.timer {
             person.timer = wake;
             if wake != Millis::MAX {
@@ -366,7 +453,14 @@ impl Account {
             };
             let mut c = base.clone();
             ctx.scratch.clear();
-            c.advance(old_t, &inputs, &mut Sink { events: ctx.scratch, live: None });
+            c.advance(
+                old_t,
+                &inputs,
+                &mut Sink {
+                    events: ctx.scratch,
+                    live: None,
+                },
+            );
             old_ivs.extend(ctx.scratch.drain(..).filter_map(|e| match e {
                 SweepEvent::IntervalClosed(iv) => Some(iv),
                 _ => None,
@@ -379,12 +473,18 @@ impl Account {
         let fresh = person.fresh_base_time(&self.rules, floor);
         match (person.base.as_mut(), fresh) {
             (None, Some(t0)) => person.base = Some(Cursor::new(t0, &self.rules, &person.schedule)),
-            (Some(b), Some(t0)) if person.pristine && (t0 < b.t || before.regrid) => *b = Cursor::new(t0, &self.rules, &person.schedule),
+            (Some(b), Some(t0)) if person.pristine && (t0 < b.t || before.regrid) => {
+                *b = Cursor::new(t0, &self.rules, &person.schedule)
+            }
             (Some(b), _) if before.regrid => b.realign(&self.rules, &person.schedule),
-            (Some(b), _) if before.schedule.is_some() => b.seg = person.schedule.partition_point(|s| s.end <= b.t) as u32,
+            (Some(b), _) if before.schedule.is_some() => {
+                b.seg = person.schedule.partition_point(|s| s.end <= b.t) as u32
+            }
             _ => {}
         }
-        let Some(base) = person.base.as_ref() else { return };
+        let Some(base) = person.base.as_ref() else {
+            return;
+        };
         // 3. How far to replay: where the live cursor was, but never past what is known.
         let last_entry = person.timeline.last().map(|e| e.t);
         let known = match (clock, last_entry) {
@@ -401,7 +501,14 @@ impl Account {
         .max(base.t);
         let mut c = base.clone();
         ctx.scratch.clear();
-        c.advance(target, &person.inputs(&self.rules), &mut Sink { events: ctx.scratch, live: None });
+        c.advance(
+            target,
+            &person.inputs(&self.rules),
+            &mut Sink {
+                events: ctx.scratch,
+                live: None,
+            },
+        );
         let new_ivs: Vec<IntervalAcc> = ctx
             .scratch
             .drain(..)
@@ -412,22 +519,46 @@ impl Account {
             .collect();
         // 4. Publish the differences.
         diff_intervals(&self.name, person, &old_ivs, &new_ivs, &self.rules, ctx);
-        let now_alerted = c.episode.ooo.filter(|_| c.episode.alerted).map(|o| (o, c.episode.since));
+        let now_alerted = c
+            .episode
+            .ooo
+            .filter(|_| c.episode.alerted)
+            .map(|o| (o, c.episode.since));
         if person.announced != now_alerted {
             if let Some((o, s)) = person.announced {
-                ctx.emit(output::adherence_event(&self.name, &person.id, true, o, s, c.t.max(s), true));
+                ctx.emit(output::adherence_event(
+                    &self.name,
+                    &person.id,
+                    true,
+                    o,
+                    s,
+                    c.t.max(s),
+                    true,
+                ));
             }
             if let Some((o, s)) = now_alerted {
                 let at = s + self.rules.buffer(o as usize);
-                ctx.emit(output::adherence_event(&self.name, &person.id, false, o, s, at, true));
+                ctx.emit(output::adherence_event(
+                    &self.name, &person.id, false, o, s, at, true,
+                ));
             }
             person.announced = now_alerted;
         }
-        let inputs = Inputs { rules: &self.rules, timeline: &person.timeline, schedule: &person.schedule };
+        let inputs = Inputs {
+            rules: &self.rules,
+            timeline: &person.timeline,
+            schedule: &person.schedule,
+        };
         let fingerprint = c.visible_fingerprint(&inputs);
         let view = c.view(&inputs);
         person.last_visible = fingerprint;
-        ctx.emit(output::agent_state(&self.name, &person.id, &view, &self.rules, &self.idents));
+        ctx.emit(output::agent_state(
+            &self.name,
+            &person.id,
+            &view,
+            &self.rules,
+            &self.idents,
+        ));
         person.live = Some(c);
         self.after_change(p, ctx);
     }
@@ -440,7 +571,10 @@ impl Account {
             (_, Some(ConfigRecord::Settings(s))) => self.set_settings(s, ctx),
             (ConfigKey::Settings, None) => self.set_settings(SettingsRec::default(), ctx),
             (_, Some(ConfigRecord::Integration(rec))) => {
-                let was_paused = self.rules.integration_idx(&rec.id).map(|i| self.rules.integration(i).paused);
+                let was_paused = self
+                    .rules
+                    .integration_idx(&rec.id)
+                    .map(|i| self.rules.integration(i).paused);
                 let i = self.rules.upsert_integration(&rec);
                 if was_paused == Some(true) && !rec.paused {
                     self.release_held(i, ctx);
@@ -462,15 +596,29 @@ impl Account {
                 self.rules.undefine_activity(&id);
                 self.revise_where(&old, |_| true, ctx);
             }
-            (_, Some(ConfigRecord::Identifier(rec))) => self.map_identifier(&rec.integration, &rec.external_id, &rec.person, ctx),
-            (ConfigKey::Identifier { integration, external_id }, None) => self.unmap_identifier(&integration, &external_id, ctx),
+            (_, Some(ConfigRecord::Identifier(rec))) => {
+                self.map_identifier(&rec.integration, &rec.external_id, &rec.person, ctx)
+            }
+            (
+                ConfigKey::Identifier {
+                    integration,
+                    external_id,
+                },
+                None,
+            ) => self.unmap_identifier(&integration, &external_id, ctx),
             (_, Some(ConfigRecord::Status(rec))) => {
                 let integ = self.rules.intern_integration(&rec.integration);
                 let act = self.rules.intern_activity(&rec.activity);
                 self.map_status(integ, &rec.external_status, Some(act), ctx);
                 self.clear_report(UnmappedKind::Status, integ, &rec.external_status, ctx);
             }
-            (ConfigKey::Status { integration, external_status }, None) => {
+            (
+                ConfigKey::Status {
+                    integration,
+                    external_status,
+                },
+                None,
+            ) => {
                 let integ = self.rules.intern_integration(&integration);
                 self.map_status(integ, &external_status, None, ctx);
             }
@@ -478,19 +626,36 @@ impl Account {
                 let old = self.rules.clone();
                 let prev = self.rules.match_scheduled(&m.id);
                 let sched = self.rules.upsert_match(&m);
-                self.revise_where(&old, |p| p.schedule.iter().any(|s| s.activity == sched || Some(s.activity) == prev), ctx);
+                self.revise_where(
+                    &old,
+                    |p| {
+                        p.schedule
+                            .iter()
+                            .any(|s| s.activity == sched || Some(s.activity) == prev)
+                    },
+                    ctx,
+                );
             }
             (ConfigKey::Match(id), None) => {
                 let old = self.rules.clone();
                 if let Some(sched) = self.rules.delete_match(&id) {
-                    self.revise_where(&old, |p| p.schedule.iter().any(|s| s.activity == sched), ctx);
+                    self.revise_where(
+                        &old,
+                        |p| p.schedule.iter().any(|s| s.activity == sched),
+                        ctx,
+                    );
                 }
             }
             (_, Some(ConfigRecord::Schedule(s))) => {
                 let segs: Vec<Segment> = s
                     .segments
                     .iter()
-                    .map(|x| Segment { start: x.start, end: x.end, activity: self.rules.intern_activity(&x.activity), date: s.date })
+                    .map(|x| Segment {
+                        start: x.start,
+                        end: x.end,
+                        activity: self.rules.intern_activity(&x.activity),
+                        date: s.date,
+                    })
                     .collect();
                 self.set_schedule(&s.person, s.date, &segs, ctx);
             }
@@ -515,7 +680,11 @@ impl Account {
             Ok(regrid) => {
                 for p in 0..self.persons.len() as u32 {
                     if self.persons[p as usize].base.is_some() {
-                        let b = Before { rules: Some(&old), regrid, ..Before::default() };
+                        let b = Before {
+                            rules: Some(&old),
+                            regrid,
+                            ..Before::default()
+                        };
                         self.revise(p, b, Millis::MIN, ctx);
                     }
                 }
@@ -529,7 +698,10 @@ impl Account {
         for p in 0..self.persons.len() as u32 {
             let person = &self.persons[p as usize];
             if person.base.is_some() && affected(person) {
-                let b = Before { rules: Some(old), ..Before::default() };
+                let b = Before {
+                    rules: Some(old),
+                    ..Before::default()
+                };
                 self.revise(p, b, Millis::MIN, ctx);
             }
         }
@@ -538,7 +710,10 @@ impl Account {
     fn map_status(&mut self, integ: u32, external: &str, activity: Option<u32>, ctx: &mut Ctx) {
         let old = self.rules.clone();
         let idx = self.rules.map_status(integ, external, activity);
-        if old.status_idx(integ, external).is_some_and(|i| old.status(i).activity != activity) {
+        if old
+            .status_idx(integ, external)
+            .is_some_and(|i| old.status(i).activity != activity)
+        {
             self.revise_where(&old, |p| p.timeline.iter().any(|e| e.status == idx), ctx);
         }
     }
@@ -547,7 +722,9 @@ impl Account {
         let p = self.person_or_create(person);
         let pr = &mut self.persons[p as usize];
         let old = pr.schedule.clone();
-        let Some(from) = replace_date(&mut pr.schedule, date, segs) else { return };
+        let Some(from) = replace_date(&mut pr.schedule, date, segs) else {
+            return;
+        };
         match pr.live.as_ref() {
             Some(live) if from > live.t => {
                 // Only the future changed: fix segment positions and re-arm the timer.
@@ -558,7 +735,10 @@ impl Account {
                 self.after_change(p, ctx);
             }
             _ => {
-                let b = Before { schedule: Some(old), ..Before::default() };
+                let b = Before {
+                    schedule: Some(old),
+                    ..Before::default()
+                };
                 self.revise(p, b, from, ctx);
             }
         }
@@ -578,13 +758,29 @@ impl Account {
             if qp.timeline.iter().any(|e| e.ident() == ident) {
                 let before = qp.timeline.clone();
                 qp.timeline.retain(|e| e.ident() != ident);
-                moved = before.iter().filter(|e| e.ident() == ident).copied().collect();
+                moved = before
+                    .iter()
+                    .filter(|e| e.ident() == ident)
+                    .copied()
+                    .collect();
                 let from = moved.first().map_or(Millis::MIN, |e| e.t);
-                self.revise(q, Before { timeline: Some(before), ..Before::default() }, from, ctx);
+                self.revise(
+                    q,
+                    Before {
+                        timeline: Some(before),
+                        ..Before::default()
+                    },
+                    from,
+                    ctx,
+                );
             }
         }
         // Replay parked events as if they had arrived in time.
-        if let Some(parked) = self.parked.get_mut(integ as usize).and_then(|m| m.remove(external)) {
+        if let Some(parked) = self
+            .parked
+            .get_mut(integ as usize)
+            .and_then(|m| m.remove(external))
+        {
             self.parked_total -= parked.len();
             let h = self.horizon(ctx);
             for mut e in parked {
@@ -604,22 +800,40 @@ impl Account {
     }
 
     fn unmap_identifier(&mut self, integration: &str, external: &str, ctx: &mut Ctx) {
-        let Some(integ) = self.rules.integration_idx(integration) else { return };
-        let Some((ident, Some(q))) = self.idents.unmap(integ, external) else { return };
+        let Some(integ) = self.rules.integration_idx(integration) else {
+            return;
+        };
+        let Some((ident, Some(q))) = self.idents.unmap(integ, external) else {
+            return;
+        };
         let qp = &mut self.persons[q as usize];
         if !qp.timeline.iter().any(|e| e.ident() == ident) {
             return;
         }
         let before = qp.timeline.clone();
         qp.timeline.retain(|e| e.ident() != ident);
-        let gone: Vec<Entry> = before.iter().filter(|e| e.ident() == ident).copied().collect();
+        let gone: Vec<Entry> = before
+            .iter()
+            .filter(|e| e.ident() == ident)
+            .copied()
+            .collect();
         let from = gone.first().map_or(Millis::MIN, |e| e.t);
-        self.revise(q, Before { timeline: Some(before), ..Before::default() }, from, ctx);
+        self.revise(
+            q,
+            Before {
+                timeline: Some(before),
+                ..Before::default()
+            },
+            from,
+            ctx,
+        );
         // Its events are unmapped again: park them for a future mapping.
         while self.parked.len() <= integ as usize {
             self.parked.push(AHashMap::new());
         }
-        let slot = self.parked[integ as usize].entry(external.into()).or_default();
+        let slot = self.parked[integ as usize]
+            .entry(external.into())
+            .or_default();
         for e in gone {
             if slot.len() < ctx.opts.park_limit && self.parked_total < ctx.opts.park_total_limit {
                 slot.push(e);
@@ -632,7 +846,9 @@ impl Account {
 
     /// Apply the events held while an integration was paused.
     fn release_held(&mut self, integ: u32, ctx: &mut Ctx) {
-        let Some(held) = self.held.get_mut(integ as usize).map(std::mem::take) else { return };
+        let Some(held) = self.held.get_mut(integ as usize).map(std::mem::take) else {
+            return;
+        };
         let h = self.horizon(ctx);
         let mut per_person: AHashMap<u32, Vec<Entry>> = AHashMap::new();
         for Held { external, entry } in held {
@@ -668,7 +884,13 @@ impl Account {
             }
             let view = self.current_view(p);
             let person = &self.persons[p as usize];
-            ctx.emit(output::agent_state(&self.name, &person.id, &view, &self.rules, &self.idents));
+            ctx.emit(output::agent_state(
+                &self.name,
+                &person.id,
+                &view,
+                &self.rules,
+                &self.idents,
+            ));
         }
     }
 
@@ -678,14 +900,22 @@ impl Account {
         let inputs = person.inputs(&self.rules);
         match person.live.as_ref() {
             Some(c) => c.view(&inputs),
-            None => Cursor::new(self.clock.unwrap_or(0), &self.rules, &person.schedule).view(&inputs),
+            None => {
+                Cursor::new(self.clock.unwrap_or(0), &self.rules, &person.schedule).view(&inputs)
+            }
         }
     }
 
     /// The current agent-state record of a person.
     pub fn state_record(&self, p: u32) -> Output {
         let view = self.current_view(p);
-        output::agent_state(&self.name, &self.persons[p as usize].id, &view, &self.rules, &self.idents)
+        output::agent_state(
+            &self.name,
+            &self.persons[p as usize].id,
+            &view,
+            &self.rules,
+            &self.idents,
+        )
     }
 
     pub fn parked_count(&self) -> usize {
@@ -698,7 +928,14 @@ impl Account {
 }
 
 /// Publish intervals whose totals differ between the old and the new replay.
-fn diff_intervals(account: &str, person: &mut Person, old: &[IntervalAcc], new: &[IntervalAcc], rules: &Rules, ctx: &mut Ctx) {
+fn diff_intervals(
+    account: &str,
+    person: &mut Person,
+    old: &[IntervalAcc],
+    new: &[IntervalAcc],
+    rules: &Rules,
+    ctx: &mut Ctx,
+) {
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
         let a = old.get(i);

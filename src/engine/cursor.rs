@@ -56,9 +56,10 @@ pub struct DayAcc {
     pub date: i32,
     pub start: Millis,
     pub end: Millis,
-    pub scheduled: Millis,
-    pub in_adherence: Millis,
-    pub actual: Millis,
+    /// Milliseconds (a day is at most 25 h, so they fit 32 bits).
+    pub scheduled: u32,
+    pub in_adherence: u32,
+    pub actual: u32,
 }
 
 /// Totals of the interval containing the cursor.
@@ -66,16 +67,17 @@ pub struct DayAcc {
 pub struct IntervalAcc {
     pub start: Millis,
     pub end: Millis,
-    pub scheduled: Millis,
-    pub in_adherence: Millis,
+    /// Milliseconds (an interval is at most an hour, so they fit 32 bits).
+    pub scheduled: u32,
+    pub in_adherence: u32,
     /// Beyond-buffer time per [`Ooo`].
-    pub ooo: [Millis; 3],
-    pub not_scheduled: Millis,
-    pub actual: Millis,
+    pub ooo: [u32; 3],
+    pub not_scheduled: u32,
+    pub actual: u32,
     /// The person was scheduled (any segment) or online during the interval.
     pub present: bool,
     /// Online time per activity index.
-    pub activities: SmallVec<[(u32, Millis); 3]>,
+    pub activities: SmallVec<[(u32, u32); 3]>,
 }
 
 impl IntervalAcc {
@@ -117,9 +119,17 @@ pub enum SweepEvent {
     State(StateView),
     IntervalClosed(IntervalAcc),
     /// An episode exceeded its buffer (live sweeps only).
-    AlertOut { ooo: Ooo, since: Millis, at: Millis },
+    AlertOut {
+        ooo: Ooo,
+        since: Millis,
+        at: Millis,
+    },
     /// An alerted episode ended (live sweeps only).
-    AlertIn { ooo: Ooo, since: Millis, at: Millis },
+    AlertIn {
+        ooo: Ooo,
+        since: Millis,
+        at: Millis,
+    },
 }
 
 /// Everything an agent-state record shows, at one instant.
@@ -168,9 +178,24 @@ impl Cursor {
             t,
             pos: 0,
             seg: schedule.partition_point(|s| s.end <= t) as u32,
-            actual: Actual { status: NEVER, ident: 0, since: t },
-            episode: Episode { ooo: None, since: t, alerted: false },
-            day: DayAcc { date, start: ds, end: de, scheduled: 0, in_adherence: 0, actual: 0 },
+            actual: Actual {
+                status: NEVER,
+                ident: 0,
+                since: t,
+            },
+            episode: Episode {
+                ooo: None,
+                since: t,
+                alerted: false,
+            },
+            day: DayAcc {
+                date,
+                start: ds,
+                end: de,
+                scheduled: 0,
+                in_adherence: 0,
+                actual: 0,
+            },
             interval: IntervalAcc::new(rules.grid.interval_at(t)),
         }
     }
@@ -192,7 +217,9 @@ impl Cursor {
 
     #[inline]
     pub fn segment<'s>(&self, schedule: &'s [Segment]) -> Option<&'s Segment> {
-        schedule.get(self.seg as usize).filter(|s| s.start <= self.t)
+        schedule
+            .get(self.seg as usize)
+            .filter(|s| s.start <= self.t)
     }
 
     /// Adherence at the cursor: the out-of-adherence type, if any.
@@ -210,7 +237,9 @@ impl Cursor {
                     Some(a) => {
                         let ok = a == seg.activity
                             || match rule {
-                                Some(r) => r.actual.contains(&a) || r.accepts_type(rules.activity_type(a)),
+                                Some(r) => {
+                                    r.actual.contains(&a) || r.accepts_type(rules.activity_type(a))
+                                }
                                 None => rules.activity_type(a) == rules.activity_type(seg.activity),
                             };
                         if ok {
@@ -233,7 +262,8 @@ impl Cursor {
             actual: self.actual,
             segment,
             episode: self.episode,
-            scheduled_working: segment.is_some_and(|s| inp.rules.activity_type(s.activity).is_working()),
+            scheduled_working: segment
+                .is_some_and(|s| inp.rules.activity_type(s.activity).is_working()),
             day: self.day,
         }
     }
@@ -270,7 +300,11 @@ impl Cursor {
 
     fn apply(&mut self, e: &Entry) {
         if e.status != self.actual.status {
-            self.actual = Actual { status: e.status, ident: e.ident(), since: e.t };
+            self.actual = Actual {
+                status: e.status,
+                ident: e.ident(),
+                since: e.t,
+            };
         }
     }
 
@@ -280,10 +314,18 @@ impl Cursor {
         if ooo != self.episode.ooo {
             if let (Some(old), true) = (self.episode.ooo, self.episode.alerted) {
                 if sink.live.is_some() {
-                    sink.events.push(SweepEvent::AlertIn { ooo: old, since: self.episode.since, at: self.t });
+                    sink.events.push(SweepEvent::AlertIn {
+                        ooo: old,
+                        since: self.episode.since,
+                        at: self.t,
+                    });
                 }
             }
-            self.episode = Episode { ooo, since: self.t, alerted: false };
+            self.episode = Episode {
+                ooo,
+                since: self.t,
+                alerted: false,
+            };
         }
         self.emit_state_if_changed(inp, sink, self.t);
     }
@@ -313,23 +355,45 @@ impl Cursor {
                 if self.t >= expiry {
                     self.episode.alerted = true;
                     if sink.live.is_some() {
-                        sink.events.push(SweepEvent::AlertOut { ooo, since: self.episode.since, at: expiry });
+                        sink.events.push(SweepEvent::AlertOut {
+                            ooo,
+                            since: self.episode.since,
+                            at: expiry,
+                        });
                     }
                     self.emit_state_if_changed(inp, sink, expiry);
                 }
             }
             let next_entry = tl.get(self.pos as usize).map_or(Millis::MAX, |e| e.t);
-            let next_seg = segs.get(self.seg as usize).map_or(Millis::MAX, |s| if s.start > self.t { s.start } else { s.end });
+            let next_seg = segs.get(self.seg as usize).map_or(Millis::MAX, |s| {
+                if s.start > self.t {
+                    s.start
+                } else {
+                    s.end
+                }
+            });
             let target = until.min(next_entry).min(next_seg);
             let online = self.online(inp.rules);
             let in_segment = next_seg != Millis::MAX && segs[self.seg as usize].start <= self.t;
-            if !online && !in_segment && self.episode.ooo.is_none() && !self.interval.present && target > self.interval.end {
+            if !online
+                && !in_segment
+                && self.episode.ooo.is_none()
+                && !self.interval.present
+                && target > self.interval.end
+            {
                 // Idle: nothing accrues until the next entry or segment; jump there.
                 self.t = target;
                 self.interval = IntervalAcc::new(inp.rules.grid.interval_at(target));
                 if target >= self.day.end {
                     let (date, ds, de) = inp.rules.grid.day_at(target);
-                    self.day = DayAcc { date, start: ds, end: de, scheduled: 0, in_adherence: 0, actual: 0 };
+                    self.day = DayAcc {
+                        date,
+                        start: ds,
+                        end: de,
+                        scheduled: 0,
+                        in_adherence: 0,
+                        actual: 0,
+                    };
                 }
                 continue;
             }
@@ -348,17 +412,25 @@ impl Cursor {
             }
             if next >= self.day.end {
                 let (date, ds, de) = inp.rules.grid.day_at(next);
-                self.day = DayAcc { date, start: ds, end: de, scheduled: 0, in_adherence: 0, actual: 0 };
+                self.day = DayAcc {
+                    date,
+                    start: ds,
+                    end: de,
+                    scheduled: 0,
+                    in_adherence: 0,
+                    actual: 0,
+                };
             }
         }
     }
 
     /// Accrue the piece [t, to) at the current state.
     fn integrate(&mut self, to: Millis, inp: &Inputs) {
-        let len = to - self.t;
-        if len <= 0 {
+        if to <= self.t {
             return;
         }
+        // Pieces never cross an interval end, so they fit 32 bits.
+        let len = (to - self.t).min(u32::MAX as Millis) as u32;
         let rules = inp.rules;
         let seg = self.segment(inp.schedule);
         let scheduled = seg.is_some_and(|s| rules.activity_type(s.activity).is_working());
@@ -437,7 +509,14 @@ impl Cursor {
     /// interval and day straddling the cursor restart from zero.
     pub fn realign(&mut self, rules: &Rules, schedule: &[Segment]) {
         let (date, ds, de) = rules.grid.day_at(self.t);
-        self.day = DayAcc { date, start: ds, end: de, scheduled: 0, in_adherence: 0, actual: 0 };
+        self.day = DayAcc {
+            date,
+            start: ds,
+            end: de,
+            scheduled: 0,
+            in_adherence: 0,
+            actual: 0,
+        };
         self.interval = IntervalAcc::new(rules.grid.interval_at(self.t));
         self.seg = schedule.partition_point(|s| s.end <= self.t) as u32;
     }

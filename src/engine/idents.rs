@@ -4,6 +4,7 @@
 use super::output::IdentIntegration;
 use crate::config::normalize;
 use ahash::AHashMap;
+use smallvec::SmallVec;
 
 #[derive(Clone, Debug)]
 pub struct IdentInfo {
@@ -17,14 +18,22 @@ pub struct Idents {
     list: Vec<IdentInfo>,
     /// Per integration index: externalId → identifier index.
     by_integration: Vec<AHashMap<Box<str>, u32>>,
-    near: AHashMap<(u32, String), Vec<u32>>,
+    /// Hash of (integration, normalized externalId) → mapped identifiers (verified on lookup).
+    near: AHashMap<u64, SmallVec<[u32; 1]>>,
+}
+
+fn near_key(integration: u32, external: &str) -> u64 {
+    crate::decode::stable_hash(&[&integration.to_le_bytes(), normalize(external).as_bytes()])
 }
 
 impl Idents {
     /// Identifier index of a mapped external id.
     #[inline]
     pub fn lookup(&self, integration: u32, external: &str) -> Option<u32> {
-        self.by_integration.get(integration as usize)?.get(external).copied()
+        self.by_integration
+            .get(integration as usize)?
+            .get(external)
+            .copied()
     }
 
     #[inline]
@@ -40,14 +49,24 @@ impl Idents {
         if let Some(&i) = self.by_integration[integration as usize].get(external) {
             let prev = self.list[i as usize].person.replace(person);
             if prev.is_none() {
-                self.near.entry((integration, normalize(external))).or_default().push(i);
+                self.near
+                    .entry(near_key(integration, external))
+                    .or_default()
+                    .push(i);
             }
             return (i, prev);
         }
         let i = self.list.len() as u32;
-        self.list.push(IdentInfo { integration, external: external.into(), person: Some(person) });
+        self.list.push(IdentInfo {
+            integration,
+            external: external.into(),
+            person: Some(person),
+        });
         self.by_integration[integration as usize].insert(external.into(), i);
-        self.near.entry((integration, normalize(external))).or_default().push(i);
+        self.near
+            .entry(near_key(integration, external))
+            .or_default()
+            .push(i);
         (i, None)
     }
 
@@ -56,7 +75,7 @@ impl Idents {
         let i = self.lookup(integration, external)?;
         let prev = self.list[i as usize].person.take();
         if prev.is_some() {
-            if let Some(v) = self.near.get_mut(&(integration, normalize(external))) {
+            if let Some(v) = self.near.get_mut(&near_key(integration, external)) {
                 v.retain(|x| *x != i);
             }
         }
@@ -65,10 +84,21 @@ impl Idents {
 
     /// Mapped identifiers of the integration equal to `value` ignoring case and surrounding spaces.
     pub fn near_misses(&self, integration: u32, value: &str) -> Vec<String> {
+        let norm = normalize(value);
         let mut out: Vec<String> = self
             .near
-            .get(&(integration, normalize(value)))
-            .map(|v| v.iter().map(|i| self.list[*i as usize].external.to_string()).filter(|s| s != value).collect())
+            .get(&near_key(integration, value))
+            .map(|v| {
+                v.iter()
+                    .map(|i| &self.list[*i as usize])
+                    .filter(|x| {
+                        x.integration == integration
+                            && *x.external != *value
+                            && normalize(&x.external) == norm
+                    })
+                    .map(|x| x.external.to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         out.sort();
         out

@@ -13,7 +13,7 @@ mod timeline;
 
 pub use account::Account;
 pub use cursor::{Cursor, Ooo, StateView};
-pub use output::{OutTopic, Output, Origin};
+pub use output::{Origin, OutTopic, Output};
 pub use person::Person;
 pub use stats::Stats;
 
@@ -78,7 +78,13 @@ impl Ctx<'_> {
 
     pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
         self.stats.dead_letter(reason);
-        tracing::debug!(reason, detail, topic = origin.topic, offset = origin.offset, "dead letter");
+        tracing::debug!(
+            reason,
+            detail,
+            topic = origin.topic,
+            offset = origin.offset,
+            "dead letter"
+        );
         self.emit(output::dead_letter(origin, reason, detail));
     }
 }
@@ -96,17 +102,30 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(opts: EngineOptions) -> Engine {
-        Engine { opts, accounts: AHashMap::new(), stats: Stats::default(), scratch: Vec::new(), clock: None }
+        Engine {
+            opts,
+            accounts: AHashMap::new(),
+            stats: Stats::default(),
+            scratch: Vec::new(),
+            clock: None,
+        }
     }
 
     /// Apply one `rta.config` record.
     pub fn on_config(&mut self, origin: &Origin, out: &mut Vec<Output>) {
         self.stats.config_records += 1;
         let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
-        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let key = match key {
             Some(Ok(k)) => Some(k),
-            Some(Err(())) => return ctx.dead_letter(origin, "invalid_config", "config key is not UTF-8"),
+            Some(Err(())) => {
+                return ctx.dead_letter(origin, "invalid_config", "config key is not UTF-8")
+            }
             None => None,
         };
         match parse_config_record(key, origin.payload) {
@@ -116,11 +135,18 @@ impl Engine {
             }
             Ok(change) => {
                 let (account, key, record) = match change {
-                    ConfigChange::Upsert { account, key, record } => (account, key, Some(record)),
+                    ConfigChange::Upsert {
+                        account,
+                        key,
+                        record,
+                    } => (account, key, Some(record)),
                     ConfigChange::Delete { account, key } => (account, key, None),
                 };
                 let clock = self.clock;
-                let acct = self.accounts.entry(account.as_str().into()).or_insert_with(|| Account::new(&account, clock));
+                let acct = self
+                    .accounts
+                    .entry(account.as_str().into())
+                    .or_insert_with(|| Account::new(&account, clock));
                 acct.on_config(key, record, &mut ctx);
             }
         }
@@ -129,11 +155,28 @@ impl Engine {
     /// Apply one `rta.agent-events` record. `integration` is the `rta-integration` header.
     pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut Vec<Output>) {
         self.stats.event_records += 1;
-        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let account = match origin.key.map(std::str::from_utf8) {
             Some(Ok(a)) if !a.is_empty() => a,
-            Some(Err(_)) => return ctx.dead_letter(origin, "missing_field", "the record key (account id) is not UTF-8"),
-            _ => return ctx.dead_letter(origin, "missing_field", "the record key (account id) is missing"),
+            Some(Err(_)) => {
+                return ctx.dead_letter(
+                    origin,
+                    "missing_field",
+                    "the record key (account id) is not UTF-8",
+                )
+            }
+            _ => {
+                return ctx.dead_letter(
+                    origin,
+                    "missing_field",
+                    "the record key (account id) is missing",
+                )
+            }
         };
         let Some(payload) = origin.payload else {
             return ctx.dead_letter(origin, "missing_field", "the record has no value");
@@ -147,7 +190,11 @@ impl Engine {
                     Some(i) => i,
                     None => {
                         if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
-                            return ctx.dead_letter(origin, "invalid_json", "payload is not valid JSON and has no rta-integration header");
+                            return ctx.dead_letter(
+                                origin,
+                                "invalid_json",
+                                "payload is not valid JSON and has no rta-integration header",
+                            );
                         }
                         return ctx.dead_letter(origin, "missing_field", "no rta-integration header (and no meta.integrationConfigurationId in the payload)");
                     }
@@ -155,20 +202,28 @@ impl Engine {
             }
         };
         let Some(acct) = self.accounts.get_mut(account) else {
-            let detail = format!("integration {integration_id:?} is not configured for account {account:?}");
+            let detail =
+                format!("integration {integration_id:?} is not configured for account {account:?}");
             return ctx.dead_letter(origin, "unknown_integration", &detail);
         };
         let integ = match acct.rules.integration_idx(integration_id) {
             Some(i) if acct.rules.integration(i).active => i,
             _ => {
-                let detail = format!("integration {integration_id:?} is not configured for account {account:?}");
+                let detail = format!(
+                    "integration {integration_id:?} is not configured for account {account:?}"
+                );
                 return ctx.dead_letter(origin, "unknown_integration", &detail);
             }
         };
         let slot = acct.rules.integration(integ);
         let mut events = Vec::new();
         let decoded = match slot.vendor {
-            Vendor::Odigo => decode_odigo(payload, slot.detailed_breaks, slot.fields.as_ref(), &mut events),
+            Vendor::Odigo => decode_odigo(
+                payload,
+                slot.detailed_breaks,
+                slot.fields.as_ref(),
+                &mut events,
+            ),
             Vendor::InjixoApi => decode_injixo(payload, &mut events),
         };
         if let Err(e) = decoded {
@@ -180,7 +235,12 @@ impl Engine {
     /// External clock: advance every account to `now`, firing due timers.
     pub fn advance_clock(&mut self, now: Millis, out: &mut Vec<Output>) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let mut names: Vec<&Box<str>> = self.accounts.keys().collect();
         names.sort();
         let names: Vec<Box<str>> = names.into_iter().cloned().collect();
@@ -194,7 +254,12 @@ impl Engine {
     /// Offline end of input: advance every account's clock to `until` (if given), then publish
     /// every known person's current state once more.
     pub fn finish(&mut self, until: Option<Millis>, out: &mut Vec<Output>) {
-        let mut ctx = Ctx { opts: &self.opts, out, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
         names.sort();
         for n in names {
@@ -218,5 +283,21 @@ impl Engine {
     /// Persons tracked across accounts.
     pub fn person_count(&self) -> usize {
         self.accounts.values().map(|a| a.persons.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod size_report {
+    #[test]
+    fn print_sizes() {
+        println!(
+            "Person {} Cursor {} IntervalAcc {} DayAcc {} Entry {} Segment {}",
+            std::mem::size_of::<super::Person>(),
+            std::mem::size_of::<super::Cursor>(),
+            std::mem::size_of::<super::cursor::IntervalAcc>(),
+            std::mem::size_of::<super::cursor::DayAcc>(),
+            std::mem::size_of::<super::timeline::Entry>(),
+            std::mem::size_of::<super::schedule::Segment>(),
+        );
     }
 }

@@ -39,7 +39,10 @@ impl OutTopic {
 
     /// Compacted topics keep the latest record per key.
     pub fn compacted(self) -> bool {
-        matches!(self, OutTopic::AgentStates | OutTopic::Intervals | OutTopic::Unmapped)
+        matches!(
+            self,
+            OutTopic::AgentStates | OutTopic::Intervals | OutTopic::Unmapped
+        )
     }
 }
 
@@ -56,7 +59,7 @@ pub trait IdentIntegration {
     fn ident_integration(&self, ident: u32) -> Option<u32>;
 }
 
-fn percent(part: Millis, whole: Millis) -> Option<f64> {
+fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
@@ -79,19 +82,37 @@ pub fn adherence_label(v: &StateView) -> &'static str {
 }
 
 /// SPEC §6.1 agent state.
-pub fn agent_state(account: &str, person: &str, v: &StateView, rules: &Rules, idents: &dyn IdentIntegration) -> Output {
+pub fn agent_state(
+    account: &str,
+    person: &str,
+    v: &StateView,
+    rules: &Rules,
+    idents: &dyn IdentIntegration,
+) -> Output {
     let mut buf = Vec::with_capacity(560);
     let mut o = ObjectWriter::new(&mut buf);
-    o.str("account", account).str("person", person).time("at", v.at);
+    o.str("account", account)
+        .str("person", person)
+        .time("at", v.at);
     {
         let status = v.actual.status;
         let offline = status_offline(rules, status);
         let mut a = o.object("actual");
-        let activity = if offline { None } else { Some(rules.status(status).activity.unwrap_or(crate::config::PRESENT)) };
+        let activity = if offline {
+            None
+        } else {
+            Some(
+                rules
+                    .status(status)
+                    .activity
+                    .unwrap_or(crate::config::PRESENT),
+            )
+        };
         match activity {
             Some(i) => {
                 let act = rules.activity(i);
-                a.str("activity", &act.id).str("activityType", act.activity_type.as_str());
+                a.str("activity", &act.id)
+                    .str("activityType", act.activity_type.as_str());
             }
             None => {
                 a.null("activity").null("activityType");
@@ -133,24 +154,43 @@ pub fn agent_state(account: &str, person: &str, v: &StateView, rules: &Rules, id
         let d = &v.day;
         let mut t = o.object("today");
         t.date("date", d.date)
-            .secs("scheduledSeconds", d.scheduled)
-            .secs("inAdherenceSeconds", d.in_adherence)
-            .secs("actualSeconds", d.actual)
+            .secs("scheduledSeconds", d.scheduled as Millis)
+            .secs("inAdherenceSeconds", d.in_adherence as Millis)
+            .secs("actualSeconds", d.actual as Millis)
             .percent("adherencePercent", percent(d.in_adherence, d.scheduled))
             .percent("conformancePercent", percent(d.actual, d.scheduled));
         t.end();
     }
     o.end();
-    Output { topic: OutTopic::AgentStates, key: Some(person_key(account, person)), value: Some(buf) }
+    Output {
+        topic: OutTopic::AgentStates,
+        key: Some(person_key(account, person)),
+        value: Some(buf),
+    }
 }
 
 /// SPEC §6.2 adherence event. `revised` marks events that correct earlier ones after late data.
-pub fn adherence_event(account: &str, person: &str, inbound: bool, ooo: Ooo, since: Millis, at: Millis, revised: bool) -> Output {
+pub fn adherence_event(
+    account: &str,
+    person: &str,
+    inbound: bool,
+    ooo: Ooo,
+    since: Millis,
+    at: Millis,
+    revised: bool,
+) -> Output {
     let mut buf = Vec::with_capacity(200);
     let mut o = ObjectWriter::new(&mut buf);
     o.str("account", account)
         .str("person", person)
-        .str("kind", if inbound { "inAdherence" } else { "outOfAdherence" })
+        .str(
+            "kind",
+            if inbound {
+                "inAdherence"
+            } else {
+                "outOfAdherence"
+            },
+        )
         .str("oooType", ooo.as_str())
         .time("since", since)
         .time("at", at);
@@ -161,7 +201,11 @@ pub fn adherence_event(account: &str, person: &str, inbound: bool, ooo: Ooo, sin
         o.bool("revised", true);
     }
     o.end();
-    Output { topic: OutTopic::AdherenceEvents, key: Some(person_key(account, person)), value: Some(buf) }
+    Output {
+        topic: OutTopic::AdherenceEvents,
+        key: Some(person_key(account, person)),
+        value: Some(buf),
+    }
 }
 
 pub fn interval_key(account: &str, person: &str, start: Millis) -> String {
@@ -172,7 +216,13 @@ pub fn interval_key(account: &str, person: &str, start: Millis) -> String {
 }
 
 /// SPEC §6.3 interval record.
-pub fn interval(account: &str, person: &str, iv: &IntervalAcc, revision: u32, rules: &Rules) -> Output {
+pub fn interval(
+    account: &str,
+    person: &str,
+    iv: &IntervalAcc,
+    revision: u32,
+    rules: &Rules,
+) -> Output {
     let mut buf = Vec::with_capacity(400);
     let mut o = ObjectWriter::new(&mut buf);
     o.str("account", account)
@@ -180,18 +230,23 @@ pub fn interval(account: &str, person: &str, iv: &IntervalAcc, revision: u32, ru
         .time("intervalStart", iv.start)
         .time("intervalEnd", iv.end)
         .u64("revision", revision as u64)
-        .secs("scheduledSeconds", iv.scheduled)
-        .secs("inAdherenceSeconds", iv.in_adherence);
+        .secs("scheduledSeconds", iv.scheduled as Millis)
+        .secs("inAdherenceSeconds", iv.in_adherence as Millis);
     {
         let mut m = o.object("outOfAdherenceSeconds");
         for t in Ooo::ALL {
-            m.secs(t.as_str(), iv.ooo[t as usize]);
+            m.secs(t.as_str(), iv.ooo[t as usize] as Millis);
         }
         m.end();
     }
-    o.secs("notScheduledSeconds", iv.not_scheduled).secs("actualSeconds", iv.actual);
+    o.secs("notScheduledSeconds", iv.not_scheduled as Millis)
+        .secs("actualSeconds", iv.actual as Millis);
     {
-        let mut acts: smallvec::SmallVec<[(&str, Millis); 4]> = iv.activities.iter().map(|(a, ms)| (&*rules.activity(*a).id, *ms)).collect();
+        let mut acts: smallvec::SmallVec<[(&str, Millis); 4]> = iv
+            .activities
+            .iter()
+            .map(|(a, ms)| (&*rules.activity(*a).id, *ms as Millis))
+            .collect();
         acts.sort_unstable();
         let mut m = o.object("activitySeconds");
         for (id, ms) in acts {
@@ -201,11 +256,19 @@ pub fn interval(account: &str, person: &str, iv: &IntervalAcc, revision: u32, ru
     }
     o.percent("adherencePercent", percent(iv.in_adherence, iv.scheduled));
     o.end();
-    Output { topic: OutTopic::Intervals, key: Some(interval_key(account, person, iv.start)), value: Some(buf) }
+    Output {
+        topic: OutTopic::Intervals,
+        key: Some(interval_key(account, person, iv.start)),
+        value: Some(buf),
+    }
 }
 
 pub fn interval_tombstone(account: &str, person: &str, start: Millis) -> Output {
-    Output { topic: OutTopic::Intervals, key: Some(interval_key(account, person, start)), value: None }
+    Output {
+        topic: OutTopic::Intervals,
+        key: Some(interval_key(account, person, start)),
+        value: None,
+    }
 }
 
 /// Identifier or status.
@@ -251,11 +314,24 @@ pub fn unmapped_report(
         .time("lastSeen", last)
         .array_of_str("suggestions", suggestions.iter().map(String::as_str));
     o.end();
-    Output { topic: OutTopic::Unmapped, key: Some(unmapped_key(account, integration, kind, value)), value: Some(buf) }
+    Output {
+        topic: OutTopic::Unmapped,
+        key: Some(unmapped_key(account, integration, kind, value)),
+        value: Some(buf),
+    }
 }
 
-pub fn unmapped_tombstone(account: &str, integration: &str, kind: UnmappedKind, value: &str) -> Output {
-    Output { topic: OutTopic::Unmapped, key: Some(unmapped_key(account, integration, kind, value)), value: None }
+pub fn unmapped_tombstone(
+    account: &str,
+    integration: &str,
+    kind: UnmappedKind,
+    value: &str,
+) -> Output {
+    Output {
+        topic: OutTopic::Unmapped,
+        key: Some(unmapped_key(account, integration, kind, value)),
+        value: None,
+    }
 }
 
 /// Where an input record came from, for dead letters.
@@ -282,7 +358,10 @@ pub fn dead_letter(origin: &Origin, reason: &str, detail: &str) -> Output {
         .str("detail", detail)
         .str("topic", origin.topic)
         .u64("partition", origin.partition.max(0) as u64)
-        .raw("offset", itoa::Buffer::new().format(origin.offset).as_bytes())
+        .raw(
+            "offset",
+            itoa::Buffer::new().format(origin.offset).as_bytes(),
+        )
         .str("payload", &text);
     if payload.len() > DLQ_PAYLOAD_MAX {
         o.bool("truncated", true);

@@ -44,7 +44,11 @@ impl Person {
     }
 
     pub fn inputs<'a>(&'a self, rules: &'a Rules) -> Inputs<'a> {
-        Inputs { rules, timeline: &self.timeline, schedule: &self.schedule }
+        Inputs {
+            rules,
+            timeline: &self.timeline,
+            schedule: &self.schedule,
+        }
     }
 
     /// Earliest instant with data (first entry or first segment start).
@@ -74,7 +78,10 @@ impl Person {
     }
 
     pub fn revision(&self, start: Millis) -> Option<u32> {
-        self.revisions.iter().find(|(s, _)| *s == start).map(|(_, r)| *r)
+        self.revisions
+            .iter()
+            .find(|(s, _)| *s == start)
+            .map(|(_, r)| *r)
     }
 
     pub fn set_revision(&mut self, start: Millis, rev: u32) {
@@ -86,13 +93,27 @@ impl Person {
 
     /// Sweep quietly from the base to `until` under `rules`, collecting closed intervals.
     /// Returns the resulting cursor (None without a base).
-    pub fn replay(&self, rules: &Rules, base: Option<&Cursor>, until: Millis, intervals: &mut Vec<IntervalAcc>, scratch: &mut Vec<SweepEvent>) -> Option<Cursor> {
+    pub fn replay(
+        &self,
+        rules: &Rules,
+        base: Option<&Cursor>,
+        until: Millis,
+        intervals: &mut Vec<IntervalAcc>,
+        scratch: &mut Vec<SweepEvent>,
+    ) -> Option<Cursor> {
         let mut c = base?.clone();
         if c.t > until {
             return Some(c);
         }
         scratch.clear();
-        c.advance(until, &self.inputs(rules), &mut Sink { events: scratch, live: None });
+        c.advance(
+            until,
+            &self.inputs(rules),
+            &mut Sink {
+                events: scratch,
+                live: None,
+            },
+        );
         for ev in scratch.drain(..) {
             if let SweepEvent::IntervalClosed(iv) = ev {
                 intervals.push(iv);
@@ -112,10 +133,21 @@ impl Person {
         }
         let mut c = base.clone();
         scratch.clear();
-        c.advance(horizon, &self.inputs(rules), &mut Sink { events: scratch, live: None });
+        c.advance(
+            horizon,
+            &self.inputs(rules),
+            &mut Sink {
+                events: scratch,
+                live: None,
+            },
+        );
         scratch.clear();
         let drained = c.pos as usize;
-        let dropped_segs = self.schedule.iter().take_while(|s| s.end <= horizon).count();
+        let dropped_segs = self
+            .schedule
+            .iter()
+            .take_while(|s| s.end <= horizon)
+            .count();
         self.timeline.drain(..drained);
         self.schedule.drain(..dropped_segs);
         c.pos = 0;

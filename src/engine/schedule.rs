@@ -15,7 +15,11 @@ pub struct Segment {
 /// Segments of other dates that overlap are clipped by the newer ones. Returns the earliest
 /// instant whose schedule changed, or None when nothing changed.
 pub fn replace_date(schedule: &mut Vec<Segment>, date: i32, new: &[Segment]) -> Option<Millis> {
-    let old: Vec<Segment> = schedule.iter().filter(|s| s.date == date).copied().collect();
+    let old: Vec<Segment> = schedule
+        .iter()
+        .filter(|s| s.date == date)
+        .copied()
+        .collect();
     if old.as_slice() == new {
         return None;
     }
@@ -34,7 +38,10 @@ pub fn replace_date(schedule: &mut Vec<Segment>, date: i32, new: &[Segment]) -> 
                         out.pop();
                     }
                 } else {
-                    let clipped = Segment { start: prev.end, ..s };
+                    let clipped = Segment {
+                        start: prev.end,
+                        ..s
+                    };
                     if clipped.start < clipped.end {
                         out.push(clipped);
                     }
@@ -50,12 +57,18 @@ pub fn replace_date(schedule: &mut Vec<Segment>, date: i32, new: &[Segment]) -> 
 
 /// Earliest instant at which two schedules differ.
 fn first_difference(a: &[Segment], b: &[Segment]) -> Option<Millis> {
-    let n = a.iter().zip(b).take_while(|(x, y)| x.start == y.start && x.end == y.end && x.activity == y.activity).count();
+    let n = a
+        .iter()
+        .zip(b)
+        .take_while(|(x, y)| x.start == y.start && x.end == y.end && x.activity == y.activity)
+        .count();
     match (a.get(n), b.get(n)) {
         (None, None) => None,
         (Some(x), None) => Some(x.start),
         (None, Some(y)) => Some(y.start),
-        (Some(x), Some(y)) if x.start == y.start && x.activity == y.activity => Some(x.end.min(y.end)),
+        (Some(x), Some(y)) if x.start == y.start && x.activity == y.activity => {
+            Some(x.end.min(y.end))
+        }
         (Some(x), Some(y)) => Some(x.start.min(y.start)),
     }
 }
@@ -65,15 +78,29 @@ mod tests {
     use super::*;
 
     fn seg(start: Millis, end: Millis, activity: u32, date: i32) -> Segment {
-        Segment { start, end, activity, date }
+        Segment {
+            start,
+            end,
+            activity,
+            date,
+        }
     }
 
     #[test]
     fn replaces_a_date_and_reports_the_change() {
         let mut s = Vec::new();
-        assert_eq!(replace_date(&mut s, 1, &[seg(10, 20, 0, 1), seg(20, 30, 1, 1)]), Some(10));
-        assert_eq!(replace_date(&mut s, 1, &[seg(10, 20, 0, 1), seg(20, 30, 1, 1)]), None);
-        assert_eq!(replace_date(&mut s, 1, &[seg(10, 20, 0, 1), seg(20, 25, 1, 1)]), Some(25));
+        assert_eq!(
+            replace_date(&mut s, 1, &[seg(10, 20, 0, 1), seg(20, 30, 1, 1)]),
+            Some(10)
+        );
+        assert_eq!(
+            replace_date(&mut s, 1, &[seg(10, 20, 0, 1), seg(20, 30, 1, 1)]),
+            None
+        );
+        assert_eq!(
+            replace_date(&mut s, 1, &[seg(10, 20, 0, 1), seg(20, 25, 1, 1)]),
+            Some(25)
+        );
         assert_eq!(replace_date(&mut s, 2, &[seg(100, 200, 0, 2)]), Some(100));
         assert_eq!(s.len(), 3);
         assert_eq!(replace_date(&mut s, 1, &[]), Some(10));

@@ -31,7 +31,12 @@ impl Entry {
             EventKind::ItemStart => 1,
             EventKind::ItemEnd => 2,
         };
-        Entry { t, event_id, status, packed: (ident & IDENT_MASK) | (k << KIND_SHIFT) }
+        Entry {
+            t,
+            event_id,
+            status,
+            packed: (ident & IDENT_MASK) | (k << KIND_SHIFT),
+        }
     }
 
     #[inline]
@@ -77,7 +82,10 @@ fn tie_cmp(rules: &Rules, a: &Entry, b: &Entry) -> Ordering {
                 (&*rules.integration(s.integration).id, &*s.external)
             }
         };
-        name(a).cmp(&name(b)).then(a.event_id.cmp(&b.event_id)).then(a.ident().cmp(&b.ident()))
+        name(a)
+            .cmp(&name(b))
+            .then(a.event_id.cmp(&b.event_id))
+            .then(a.ident().cmp(&b.ident()))
     })
 }
 
@@ -98,12 +106,16 @@ pub enum Inserted {
 /// same identifier, time and status. An injixo item end with a known item but a new time moves.
 pub fn insert(timeline: &mut Vec<Entry>, rules: &Rules, e: Entry) -> Inserted {
     if e.event_id != 0 {
-        if let Some(i) = timeline.iter().position(|x| x.event_id == e.event_id && x.ident() == e.ident()) {
+        if let Some(i) = timeline
+            .iter()
+            .position(|x| x.event_id == e.event_id && x.ident() == e.ident())
+        {
             if e.kind() == EventKind::ItemEnd && timeline[i].t != e.t {
                 let old = timeline.remove(i);
                 let at = place(timeline, rules, &e);
                 timeline.insert(at, e);
-                let from = resolve_item_ends(timeline, rules, e.ident()).map_or(old.t.min(e.t), |c| c.min(old.t).min(e.t));
+                let from = resolve_item_ends(timeline, rules, e.ident())
+                    .map_or(old.t.min(e.t), |c| c.min(old.t).min(e.t));
                 return Inserted::ChangedFrom(from);
             }
             return Inserted::Duplicate;
@@ -112,11 +124,21 @@ pub fn insert(timeline: &mut Vec<Entry>, rules: &Rules, e: Entry) -> Inserted {
     // Same identifier, time and status: scan the entries at that instant.
     let lo = timeline.partition_point(|x| x.t < e.t);
     if e.kind() != EventKind::ItemEnd
-        && timeline[lo..].iter().take_while(|x| x.t == e.t).any(|x| x.ident() == e.ident() && x.status == e.status && x.kind() == e.kind())
+        && timeline[lo..]
+            .iter()
+            .take_while(|x| x.t == e.t)
+            .any(|x| x.ident() == e.ident() && x.status == e.status && x.kind() == e.kind())
     {
         return Inserted::Duplicate;
     }
-    let at = if timeline.last().is_none_or(|last| entry_cmp(rules, last, &e) == Ordering::Less) {
+    if timeline.len() == timeline.capacity() {
+        // Grow by a quarter, not double: timelines are many and small.
+        timeline.reserve_exact((timeline.len() / 4).max(4));
+    }
+    let at = if timeline
+        .last()
+        .is_none_or(|last| entry_cmp(rules, last, &e) == Ordering::Less)
+    {
         timeline.len()
     } else {
         place(timeline, rules, &e)
@@ -148,12 +170,20 @@ pub fn resolve_item_ends(timeline: &mut [Entry], rules: &Rules, ident: u32) -> O
     }
     let end_of = |id: u64| -> Option<Millis> {
         let end_id = crate::decode::item_end_id(id);
-        timeline.iter().find(|x| x.ident() == ident && x.kind() == EventKind::ItemEnd && x.event_id == end_id).map(|x| x.t)
+        timeline
+            .iter()
+            .find(|x| x.ident() == ident && x.kind() == EventKind::ItemEnd && x.event_id == end_id)
+            .map(|x| x.t)
     };
     let ends: Vec<Option<Millis>> = items.iter().map(|(_, id, _)| end_of(*id)).collect();
     let mut changed: Option<Millis> = None;
-    for x in timeline.iter_mut().filter(|x| x.ident() == ident && x.kind() == EventKind::ItemEnd) {
-        let own = items.iter().position(|(_, id, _)| crate::decode::item_end_id(*id) == x.event_id);
+    for x in timeline
+        .iter_mut()
+        .filter(|x| x.ident() == ident && x.kind() == EventKind::ItemEnd)
+    {
+        let own = items
+            .iter()
+            .position(|(_, id, _)| crate::decode::item_end_id(*id) == x.event_id);
         let mut best: Option<(Millis, &str, u32)> = None;
         for (k, (start, _, status)) in items.iter().enumerate() {
             if Some(k) == own || *start > x.t || ends[k].is_some_and(|end| end <= x.t) {

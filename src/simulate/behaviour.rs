@@ -97,7 +97,11 @@ impl Timeline {
         if self.last_state() == Some(state) {
             return;
         }
-        let at = if self.changes.is_empty() { at } else { at.max(self.last_at() + SEC) };
+        let at = if self.changes.is_empty() {
+            at
+        } else {
+            at.max(self.last_at() + SEC)
+        };
         self.changes.push(Change { at, state });
     }
 
@@ -129,15 +133,26 @@ pub fn working_day(rng: &mut Rng, segments: &[Segment]) -> Vec<Change> {
         return Vec::new();
     };
     let login = first.start
-        + if rng.chance(0.10) { rng.range(5 * 60, 20 * 60) } else { rng.range(-5 * 60, 5 * 60) } * SEC;
+        + if rng.chance(0.10) {
+            rng.range(5 * 60, 20 * 60)
+        } else {
+            rng.range(-5 * 60, 5 * 60)
+        } * SEC;
     let logout = last.end + rng.range(-3 * 60, 8 * 60) * SEC;
 
     let mut plans = Vec::new();
     for s in segments {
-        let Some(code) = PauseCode::for_activity(s.activity) else { continue };
+        let Some(code) = PauseCode::for_activity(s.activity) else {
+            continue;
+        };
         let start = s.start + rng.range(-180, 180) * SEC;
         let overrun = matches!(code, PauseCode::Lunch | PauseCode::Break) && rng.chance(0.10);
-        let end = s.end + if overrun { rng.range(5 * 60, 15 * 60) } else { rng.range(-180, 180) } * SEC;
+        let end = s.end
+            + if overrun {
+                rng.range(5 * 60, 15 * 60)
+            } else {
+                rng.range(-180, 180)
+            } * SEC;
         let handling = match code {
             PauseCode::Meeting | PauseCode::Training => match rng.below(100) {
                 0..=7 => Handling::Stay,
@@ -146,14 +161,26 @@ pub fn working_day(rng: &mut Rng, segments: &[Segment]) -> Vec<Change> {
             },
             _ => Handling::Pause,
         };
-        plans.push(PlannedPause { start, end, code, handling });
+        plans.push(PlannedPause {
+            start,
+            end,
+            code,
+            handling,
+        });
     }
     if rng.chance(0.08) {
         let start = rng.range(login + 30 * MIN, logout - 40 * MIN);
         let end = start + rng.range(3 * 60, 10 * 60) * SEC;
-        let clear = plans.iter().all(|p| end + 10 * MIN < p.start || start > p.end + 10 * MIN);
+        let clear = plans
+            .iter()
+            .all(|p| end + 10 * MIN < p.start || start > p.end + 10 * MIN);
         if clear {
-            plans.push(PlannedPause { start, end, code: PauseCode::Personal, handling: Handling::Pause });
+            plans.push(PlannedPause {
+                start,
+                end,
+                code: PauseCode::Personal,
+                handling: Handling::Pause,
+            });
             plans.sort_by_key(|p| p.start);
         }
     }

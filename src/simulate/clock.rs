@@ -14,7 +14,8 @@ pub type Millis = i64;
 pub fn local_ms(tz: Tz, date: NaiveDate, minutes: i64) -> Millis {
     let midnight = date.and_time(NaiveTime::MIN);
     for skip in 0..=180 {
-        let Some(naive) = TimeDelta::try_minutes(minutes + skip).and_then(|d| midnight.checked_add_signed(d))
+        let Some(naive) =
+            TimeDelta::try_minutes(minutes + skip).and_then(|d| midnight.checked_add_signed(d))
         else {
             break;
         };
@@ -25,13 +26,18 @@ pub fn local_ms(tz: Tz, date: NaiveDate, minutes: i64) -> Millis {
         }
     }
     // Only reachable at the edges of chrono's date range: read the wall time as UTC.
-    midnight.and_utc().timestamp_millis().saturating_add(minutes.saturating_mul(60_000))
+    midnight
+        .and_utc()
+        .timestamp_millis()
+        .saturating_add(minutes.saturating_mul(60_000))
 }
 
 /// `2026-11-23T09:00:00+01:00`: the instant in the zone's local time with its offset.
 pub fn format_local(tz: Tz, ms: Millis) -> String {
     match tz.timestamp_millis_opt(ms) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        }
         LocalResult::None => format_utc(ms),
     }
 }
@@ -59,13 +65,19 @@ mod tests {
         assert_eq!(format_local(tz, nine), "2026-11-23T09:00:00+01:00");
         assert_eq!(format_utc(nine + 250), "2026-11-23T08:00:00.250Z");
         // Crossing midnight.
-        assert_eq!(format_local(tz, local_ms(tz, d, 25 * 60)), "2026-11-24T01:00:00+01:00");
+        assert_eq!(
+            format_local(tz, local_ms(tz, d, 25 * 60)),
+            "2026-11-24T01:00:00+01:00"
+        );
     }
 
     #[test]
     fn dst_gap_and_overlap_stay_monotonic() {
         let tz: Tz = "Europe/Berlin".parse().unwrap();
-        for d in [NaiveDate::from_ymd_opt(2026, 3, 28).unwrap(), NaiveDate::from_ymd_opt(2026, 10, 24).unwrap()] {
+        for d in [
+            NaiveDate::from_ymd_opt(2026, 3, 28).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 10, 24).unwrap(),
+        ] {
             let mut prev = i64::MIN;
             for m in (0..48 * 60).step_by(15) {
                 let t = local_ms(tz, d, m);

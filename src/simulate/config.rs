@@ -92,7 +92,12 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
         }),
     ));
     for (id, name, kind) in ACTIVITIES {
-        out.push(record(a, "activity", &[id], json!({"id": id, "name": name, "type": kind})));
+        out.push(record(
+            a,
+            "activity",
+            &[id],
+            json!({"id": id, "name": name, "type": kind}),
+        ));
     }
     let odigo = opts.odigo_integration.as_str();
     out.push(record(
@@ -117,9 +122,17 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
             json!({"integration": integration, "externalStatus": external, "activity": activity}),
         )
     };
-    out.extend(ODIGO_STATUSES.iter().map(|(ext, act)| status(odigo, ext, act)));
+    out.extend(
+        ODIGO_STATUSES
+            .iter()
+            .map(|(ext, act)| status(odigo, ext, act)),
+    );
     if let Some(injixo) = opts.injixo_integration.as_deref() {
-        out.extend(INJIXO_STATUSES.iter().map(|(ext, act)| status(injixo, ext, act)));
+        out.extend(
+            INJIXO_STATUSES
+                .iter()
+                .map(|(ext, act)| status(injixo, ext, act)),
+        );
     }
     out.push(record(
         a,
@@ -128,7 +141,12 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
         json!({"scheduled": MEETING, "actual": [MEETING, TRAINING, "offline"], "types": []}),
     ));
     for p in persons {
-        out.push(record(a, "person", &[&p.id], json!({"id": p.id, "name": p.name, "team": p.team})));
+        out.push(record(
+            a,
+            "person",
+            &[&p.id],
+            json!({"id": p.id, "name": p.name, "team": p.team}),
+        ));
     }
     for p in persons {
         let integration = match (p.channel, opts.injixo_integration.as_deref()) {
@@ -151,7 +169,13 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
 }
 
 /// The schedule record of one person and local date, segments with the local offset.
-fn schedule_record(account: &str, tz: Tz, date: NaiveDate, person: &str, day: &PersonDay) -> Envelope {
+fn schedule_record(
+    account: &str,
+    tz: Tz,
+    date: NaiveDate,
+    person: &str,
+    day: &PersonDay,
+) -> Envelope {
     let date = date.format("%Y-%m-%d").to_string();
     let segments: Vec<Value> = day
         .segments

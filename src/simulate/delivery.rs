@@ -18,7 +18,12 @@ fn rate(r: f64) -> f64 {
 /// `out_of_order_rate` fraction right after the 1st–3rd event delivered after it; a
 /// `duplicate_rate` fraction a second time, identical, 1–8 s after the first delivery. The
 /// result is sorted by `deliver_at` (ties keep the generation order).
-pub fn deliver(rng: &mut Rng, events: Vec<Pending>, duplicate_rate: f64, out_of_order_rate: f64) -> Vec<TimedRecord> {
+pub fn deliver(
+    rng: &mut Rng,
+    events: Vec<Pending>,
+    duplicate_rate: f64,
+    out_of_order_rate: f64,
+) -> Vec<TimedRecord> {
     let (dup, late) = (rate(duplicate_rate), rate(out_of_order_rate));
     // (deliver_at, order, envelope): `order` breaks ties so that a late event lands just after
     // the event it waited for.
@@ -48,6 +53,9 @@ pub fn deliver(rng: &mut Rng, events: Vec<Pending>, duplicate_rate: f64, out_of_
     queue.sort_by_key(|(at, order, _)| (*at, *order));
     queue
         .into_iter()
-        .map(|(deliver_at, _, envelope)| TimedRecord { deliver_at, envelope })
+        .map(|(deliver_at, _, envelope)| TimedRecord {
+            deliver_at,
+            envelope,
+        })
         .collect()
 }

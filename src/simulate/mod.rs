@@ -113,7 +113,13 @@ pub fn plan_day(opts: &SimOptions) -> DayPlan {
     let date_tag = opts.date.format("%Y%m%d").to_string();
     let persons = roster::persons(opts);
     let days: Vec<_> = (0..persons.len())
-        .map(|i| plan_person(&mut Rng::stream(opts.seed, STREAM_SCHEDULE, i as u64), tz, opts.date))
+        .map(|i| {
+            plan_person(
+                &mut Rng::stream(opts.seed, STREAM_SCHEDULE, i as u64),
+                tz,
+                opts.date,
+            )
+        })
         .collect();
 
     let mut pending: Vec<Pending> = Vec::with_capacity(persons.len() * 40);
@@ -129,26 +135,55 @@ pub fn plan_day(opts: &SimOptions) -> DayPlan {
             }
         };
         match (person.channel, opts.injixo_integration.as_deref()) {
-            (Channel::Injixo, Some(injixo)) => {
-                injixo_bodies(&mut rng, &opts.account, injixo, &person.login, &changes, &mut pending)
-            }
+            (Channel::Injixo, Some(injixo)) => injixo_bodies(
+                &mut rng,
+                &opts.account,
+                injixo,
+                &person.login,
+                &changes,
+                &mut pending,
+            ),
             _ => {
                 let prefix = format!("e{date_tag}-{}", person.id);
-                odigo_events(&mut rng, &opts.account, &opts.odigo_integration, &person.login, &prefix, &changes, &mut pending)
+                odigo_events(
+                    &mut rng,
+                    &opts.account,
+                    &opts.odigo_integration,
+                    &person.login,
+                    &prefix,
+                    &changes,
+                    &mut pending,
+                )
             }
         }
     }
-    for (j, login) in roster::unmapped_logins(opts, &persons, &idle).iter().enumerate() {
+    for (j, login) in roster::unmapped_logins(opts, &persons, &idle)
+        .iter()
+        .enumerate()
+    {
         let mut rng = Rng::stream(opts.seed, STREAM_UNMAPPED_BEHAVIOUR, j as u64);
         let shift = plan_shift(&mut rng, tz, opts.date);
         let changes = working_day(&mut rng, &shift);
         let prefix = format!("e{date_tag}-u{}", j + 1);
-        odigo_events(&mut rng, &opts.account, &opts.odigo_integration, login, &prefix, &changes, &mut pending);
+        odigo_events(
+            &mut rng,
+            &opts.account,
+            &opts.odigo_integration,
+            login,
+            &prefix,
+            &changes,
+            &mut pending,
+        );
     }
 
     let config = config::records(opts, tz, &persons, &days);
     let mut rng = Rng::stream(opts.seed, STREAM_DELIVERY, 0);
-    let events = delivery::deliver(&mut rng, pending, opts.duplicate_rate, opts.out_of_order_rate);
+    let events = delivery::deliver(
+        &mut rng,
+        pending,
+        opts.duplicate_rate,
+        opts.out_of_order_rate,
+    );
     DayPlan { config, events }
 }
 

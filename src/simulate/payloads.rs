@@ -47,7 +47,9 @@ fn odigo_state(state: AgentState) -> (&'static str, Option<&'static str>) {
 /// its own in the simulated ACD and shows as "Meeting".
 fn injixo_activity(state: AgentState) -> Option<&'static str> {
     match state {
-        AgentState::Login | AgentState::Ready | AgentState::Busy | AgentState::Wrapup => Some("Calls"),
+        AgentState::Login | AgentState::Ready | AgentState::Busy | AgentState::Wrapup => {
+            Some("Calls")
+        }
         AgentState::Logout => None,
         AgentState::Pause(code) => Some(match code {
             PauseCode::Lunch => "Lunch",
@@ -72,7 +74,11 @@ pub fn odigo_events(
 ) {
     for (n, c) in changes.iter().enumerate() {
         let (state, pause_code) = odigo_state(c.state);
-        let timestamp = if rng.chance(0.10) { Value::from(c.at) } else { Value::from(format_utc(c.at)) };
+        let timestamp = if rng.chance(0.10) {
+            Value::from(c.at)
+        } else {
+            Value::from(format_utc(c.at))
+        };
         let mut value = json!({
             "eventId": format!("{event_prefix}-{}", n + 1),
             "timestamp": timestamp,
@@ -82,7 +88,8 @@ pub fn odigo_events(
         if let (Some(code), Value::Object(map)) = (pause_code, &mut value) {
             map.insert("pauseCode".into(), Value::from(code));
         }
-        let envelope = Envelope::json(EVENTS_TOPIC, account, &value).with_header(INTEGRATION_HEADER, integration);
+        let envelope = Envelope::json(EVENTS_TOPIC, account, &value)
+            .with_header(INTEGRATION_HEADER, integration);
         out.push(Pending { at: c.at, envelope });
     }
 }
@@ -119,7 +126,11 @@ pub fn injixo_bodies(
             changed = true;
         }
         if let Some(activity) = activity {
-            items.push(Item { activity, start: c.at, end: None });
+            items.push(Item {
+                activity,
+                start: c.at,
+                end: None,
+            });
             changed = true;
         }
         if changed {
@@ -158,7 +169,8 @@ pub fn injixo_bodies(
             "data": data,
             "meta": {"integrationConfigurationId": id_value, "externalSystem": INJIXO_SYSTEM},
         });
-        let envelope = Envelope::json(EVENTS_TOPIC, account, &body).with_header(INTEGRATION_HEADER, integration);
+        let envelope = Envelope::json(EVENTS_TOPIC, account, &body)
+            .with_header(INTEGRATION_HEADER, integration);
         out.push(Pending { at: sent, envelope });
     }
 }

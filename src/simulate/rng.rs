@@ -75,8 +75,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        let a: Vec<u64> = (0..8).scan(Rng::new(42), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..8).scan(Rng::new(42), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..8)
+            .scan(Rng::new(42), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..8)
+            .scan(Rng::new(42), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         // Reference value of SplitMix64 seeded with 0 (first output).
         assert_eq!(Rng::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
@@ -84,8 +88,14 @@ mod tests {
 
     #[test]
     fn streams_differ_and_ranges_hold() {
-        assert_ne!(Rng::stream(1, 2, 3).next_u64(), Rng::stream(1, 2, 4).next_u64());
-        assert_ne!(Rng::stream(1, 2, 3).next_u64(), Rng::stream(1, 3, 3).next_u64());
+        assert_ne!(
+            Rng::stream(1, 2, 3).next_u64(),
+            Rng::stream(1, 2, 4).next_u64()
+        );
+        assert_ne!(
+            Rng::stream(1, 2, 3).next_u64(),
+            Rng::stream(1, 3, 3).next_u64()
+        );
         let mut r = Rng::new(7);
         let mut seen = [0u32; 5];
         for _ in 0..10_000 {

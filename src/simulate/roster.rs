@@ -15,14 +15,64 @@ const FIRST_NAMES: &[&str] = &[
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Martin", "Schmidt", "Dubois", "Rossi", "Garcia", "Novak", "Jansen", "Berg", "Keller",
-    "Moreau", "Weber", "Fischer", "Lambert", "Costa", "Nowak", "Larsen", "Meyer", "Bauer", "Wagner",
-    "Richter", "Klein", "Wolf", "Neumann", "Schwarz", "Hofmann", "Roux", "Fontaine", "Ferrari",
-    "Romano", "Silva", "Santos", "Horvat", "Kovacs", "Nielsen", "Lindqvist", "Brown", "Taylor",
-    "Wilson", "Evans", "Murphy", "Kelly", "Yilmaz", "Demir", "Popescu", "Ivanova", "Petrov", "Sato",
+    "Smith",
+    "Martin",
+    "Schmidt",
+    "Dubois",
+    "Rossi",
+    "Garcia",
+    "Novak",
+    "Jansen",
+    "Berg",
+    "Keller",
+    "Moreau",
+    "Weber",
+    "Fischer",
+    "Lambert",
+    "Costa",
+    "Nowak",
+    "Larsen",
+    "Meyer",
+    "Bauer",
+    "Wagner",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Schwarz",
+    "Hofmann",
+    "Roux",
+    "Fontaine",
+    "Ferrari",
+    "Romano",
+    "Silva",
+    "Santos",
+    "Horvat",
+    "Kovacs",
+    "Nielsen",
+    "Lindqvist",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Evans",
+    "Murphy",
+    "Kelly",
+    "Yilmaz",
+    "Demir",
+    "Popescu",
+    "Ivanova",
+    "Petrov",
+    "Sato",
 ];
 
-const TEAMS: &[&str] = &["Billing", "Sales", "Support", "Retention", "Technical", "Onboarding"];
+const TEAMS: &[&str] = &[
+    "Billing",
+    "Sales",
+    "Support",
+    "Retention",
+    "Technical",
+    "Onboarding",
+];
 
 /// Which integration reports a person's statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,17 +102,31 @@ const STREAM_UNMAPPED: u64 = 3;
 fn domain(account: &str) -> String {
     let clean: String = account
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{}.example", if clean.is_empty() { "sim" } else { &clean })
 }
 
 /// A login `first.last@domain` not yet in `taken` (a number is appended on collision).
 fn unique_login(first: &str, last: &str, domain: &str, taken: &mut HashSet<String>) -> String {
-    let base = format!("{}.{}", first.to_ascii_lowercase(), last.to_ascii_lowercase());
+    let base = format!(
+        "{}.{}",
+        first.to_ascii_lowercase(),
+        last.to_ascii_lowercase()
+    );
     let mut n = 1u32;
     loop {
-        let login = if n == 1 { format!("{base}@{domain}") } else { format!("{base}{n}@{domain}") };
+        let login = if n == 1 {
+            format!("{base}@{domain}")
+        } else {
+            format!("{base}{n}@{domain}")
+        };
         if taken.insert(login.clone()) {
             return login;
         }
@@ -90,7 +154,11 @@ pub fn persons(opts: &SimOptions) -> Vec<Person> {
                 name: format!("{first} {last}"),
                 team,
                 login: unique_login(first, last, &domain, &mut taken),
-                channel: if injixo { Channel::Injixo } else { Channel::Odigo },
+                channel: if injixo {
+                    Channel::Injixo
+                } else {
+                    Channel::Odigo
+                },
             }
         })
         .collect();
@@ -110,7 +178,11 @@ pub fn persons(opts: &SimOptions) -> Vec<Person> {
 /// near-misses of a mapped Odigo login — other case or a trailing space — preferably of persons
 /// in `idle` (who produce no events of their own that day); the rest are unknown logins.
 pub fn unmapped_logins(opts: &SimOptions, persons: &[Person], idle: &[bool]) -> Vec<String> {
-    let rate = if opts.unmapped_agents.is_finite() { opts.unmapped_agents.max(0.0) } else { 0.0 };
+    let rate = if opts.unmapped_agents.is_finite() {
+        opts.unmapped_agents.max(0.0)
+    } else {
+        0.0
+    };
     let mut count = (opts.persons as f64 * rate).round() as usize;
     if rate > 0.0 && opts.persons >= 20 {
         count = count.max(1);
@@ -145,7 +217,12 @@ pub fn unmapped_logins(opts: &SimOptions, persons: &[Person], idle: &[bool]) -> 
     while out.len() < count {
         let first = rng.pick(FIRST_NAMES).copied().unwrap_or("Sam");
         let last = rng.pick(LAST_NAMES).copied().unwrap_or("Temp");
-        out.push(unique_login(&format!("ext.{first}"), last, &domain, &mut taken));
+        out.push(unique_login(
+            &format!("ext.{first}"),
+            last,
+            &domain,
+            &mut taken,
+        ));
     }
     out
 }
@@ -167,7 +244,10 @@ mod tests {
 
     #[test]
     fn near_miss_variants() {
-        assert_eq!(capitalize_parts("anna.smith@acme.example"), "Anna.Smith@acme.example");
+        assert_eq!(
+            capitalize_parts("anna.smith@acme.example"),
+            "Anna.Smith@acme.example"
+        );
         assert_eq!(domain("Big Corp"), "big-corp.example");
     }
 }

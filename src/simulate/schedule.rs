@@ -51,15 +51,33 @@ fn grid(minutes: i64) -> i64 {
 /// Plans one person's day: ~5% off, ~3% vacation, ~1% sick, the rest a working shift.
 pub fn plan_person(rng: &mut Rng, tz: Tz, date: NaiveDate) -> PersonDay {
     let r = rng.unit();
-    let whole_day = |activity| vec![Segment { activity, start: local_ms(tz, date, 0), end: local_ms(tz, date, 24 * 60) }];
+    let whole_day = |activity| {
+        vec![Segment {
+            activity,
+            start: local_ms(tz, date, 0),
+            end: local_ms(tz, date, 24 * 60),
+        }]
+    };
     if r < 0.05 {
-        PersonDay { kind: DayKind::Off, segments: Vec::new() }
+        PersonDay {
+            kind: DayKind::Off,
+            segments: Vec::new(),
+        }
     } else if r < 0.08 {
-        PersonDay { kind: DayKind::Vacation, segments: whole_day(VACATION) }
+        PersonDay {
+            kind: DayKind::Vacation,
+            segments: whole_day(VACATION),
+        }
     } else if r < 0.09 {
-        PersonDay { kind: DayKind::Sick, segments: whole_day(SICK) }
+        PersonDay {
+            kind: DayKind::Sick,
+            segments: whole_day(SICK),
+        }
     } else {
-        PersonDay { kind: DayKind::Working, segments: plan_shift(rng, tz, date) }
+        PersonDay {
+            kind: DayKind::Working,
+            segments: plan_shift(rng, tz, date),
+        }
     }
 }
 
@@ -84,7 +102,11 @@ pub fn plan_shift(rng: &mut Rng, tz: Tz, date: NaiveDate) -> Vec<Segment> {
         // DST gaps can collapse local minutes onto one instant: keep it monotonic, drop empties.
         let s = segments.last().map_or(s, |prev| s.max(prev.end));
         if e > s {
-            segments.push(Segment { activity: b.activity, start: s, end: e });
+            segments.push(Segment {
+                activity: b.activity,
+                start: s,
+                end: e,
+            });
         }
     }
     segments
@@ -96,12 +118,28 @@ fn shift_blocks(rng: &mut Rng, len: i64) -> Vec<Block> {
     let lunch_len = 30 + 15 * rng.below(3) as i64;
     let lunch_start = grid(len / 2 - lunch_len / 2) + 15 * rng.range(-2, 2);
     let lunch_end = lunch_start + lunch_len;
-    let break1 = (grid(lunch_start / 2) + 15 * rng.range(-1, 1)).max(60).min(lunch_start - 45);
-    let break2 = (lunch_end + grid((len - lunch_end) / 2) + 15 * rng.range(-1, 1)).max(lunch_end + 45).min(len - 45);
+    let break1 = (grid(lunch_start / 2) + 15 * rng.range(-1, 1))
+        .max(60)
+        .min(lunch_start - 45);
+    let break2 = (lunch_end + grid((len - lunch_end) / 2) + 15 * rng.range(-1, 1))
+        .max(lunch_end + 45)
+        .min(len - 45);
     let mut special = vec![
-        Block { activity: BREAK, start: break1, end: break1 + 15 },
-        Block { activity: LUNCH, start: lunch_start, end: lunch_end },
-        Block { activity: BREAK, start: break2, end: break2 + 15 },
+        Block {
+            activity: BREAK,
+            start: break1,
+            end: break1 + 15,
+        },
+        Block {
+            activity: LUNCH,
+            start: lunch_start,
+            end: lunch_end,
+        },
+        Block {
+            activity: BREAK,
+            start: break2,
+            end: break2 + 15,
+        },
     ];
     if rng.chance(0.30) {
         let activity = match rng.below(4) {
@@ -125,7 +163,11 @@ fn shift_blocks(rng: &mut Rng, len: i64) -> Vec<Block> {
         if let Some(&(gs, ge)) = rng.pick(&gaps) {
             let slots = (ge - gs - extra_len) / 15 + 1;
             let s = gs + 15 * rng.below(slots as u64) as i64;
-            special.push(Block { activity, start: s, end: s + extra_len });
+            special.push(Block {
+                activity,
+                start: s,
+                end: s + extra_len,
+            });
             special.sort_by_key(|b| b.start);
         }
     }
@@ -133,13 +175,21 @@ fn shift_blocks(rng: &mut Rng, len: i64) -> Vec<Block> {
     let mut cursor = 0;
     for b in special {
         if b.start > cursor {
-            blocks.push(Block { activity: PRESENT, start: cursor, end: b.start });
+            blocks.push(Block {
+                activity: PRESENT,
+                start: cursor,
+                end: b.start,
+            });
         }
         cursor = b.end;
         blocks.push(b);
     }
     if len > cursor {
-        blocks.push(Block { activity: PRESENT, start: cursor, end: len });
+        blocks.push(Block {
+            activity: PRESENT,
+            start: cursor,
+            end: len,
+        });
     }
     blocks
 }

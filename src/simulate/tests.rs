@@ -55,7 +55,12 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
 fn persons_keep_their_day_when_more_are_simulated() {
     let small = plan_day(&SimOptions::new(10, date(), 5));
     let large = plan_day(&SimOptions::new(40, date(), 5));
-    let sched = |p: &DayPlan, key: &str| p.config.iter().find(|e| e.key.as_deref() == Some(key)).map(value);
+    let sched = |p: &DayPlan, key: &str| {
+        p.config
+            .iter()
+            .find(|e| e.key.as_deref() == Some(key))
+            .map(value)
+    };
     for i in 1..=10 {
         let key = format!("acme/schedule/p{i}/2026-11-23");
         assert_eq!(sched(&small, &key), sched(&large, &key), "{key}");
@@ -70,7 +75,11 @@ fn config_keys_follow_the_key_rule() {
     for e in &plan.config {
         assert_eq!(e.topic, "rta.config");
         let v = value(e);
-        let s = |f: &str| v[f].as_str().unwrap_or_else(|| panic!("{f} in {v}")).to_string();
+        let s = |f: &str| {
+            v[f].as_str()
+                .unwrap_or_else(|| panic!("{f} in {v}"))
+                .to_string()
+        };
         assert_eq!(s("account"), "acme");
         let kind = s("kind");
         let parts: Vec<String> = match kind.as_str() {
@@ -97,7 +106,10 @@ fn config_keys_follow_the_key_rule() {
     assert_eq!(kinds["match"], 1);
     assert_eq!(kinds["person"], 60);
     assert_eq!(kinds["identifier"], 60);
-    assert!(kinds["schedule"] > 50 && kinds["schedule"] <= 60, "{kinds:?}");
+    assert!(
+        kinds["schedule"] > 50 && kinds["schedule"] <= 60,
+        "{kinds:?}"
+    );
     // Config keys are unique and activity 1 is implicit.
     let keys: HashSet<_> = plan.config.iter().map(|e| e.key.clone()).collect();
     assert_eq!(keys.len(), plan.config.len());
@@ -114,7 +126,11 @@ fn schedules_are_contiguous_and_within_plausible_hours() {
     let opts = SimOptions::new(1_000, date(), 2);
     let plan = plan_day(&opts);
     let (mut working, mut whole_day, mut night) = (0, 0, 0);
-    for e in plan.config.iter().filter(|e| e.key.as_deref().unwrap().contains("/schedule/")) {
+    for e in plan
+        .config
+        .iter()
+        .filter(|e| e.key.as_deref().unwrap().contains("/schedule/"))
+    {
         let v = value(e);
         assert_eq!(v["date"], "2026-11-23");
         let segs: Vec<(String, DateTime<FixedOffset>, DateTime<FixedOffset>)> = v["segments"]
@@ -170,7 +186,9 @@ fn agent_changes_are_time_ordered_and_about_thirty_a_day() {
         let mut rng = Rng::new(seed);
         let shift = plan_shift(&mut rng, tz, date());
         let changes = working_day(&mut rng, &shift);
-        assert!(changes.windows(2).all(|w| w[0].at < w[1].at && w[0].state != w[1].state));
+        assert!(changes
+            .windows(2)
+            .all(|w| w[0].at < w[1].at && w[0].state != w[1].state));
     }
     // In the output, eventId order is generation order: it must be time order per agent.
     let plan = plan_day(&SimOptions::new(200, date(), 3));
@@ -180,7 +198,11 @@ fn agent_changes_are_time_ordered_and_about_thirty_a_day() {
         let id = v["eventId"].as_str().unwrap();
         let (agent, n) = id.rsplit_once('-').unwrap();
         let t = odigo_time(&v);
-        if let Some(prev) = per_agent.entry(agent.to_string()).or_default().insert(n.parse().unwrap(), t) {
+        if let Some(prev) = per_agent
+            .entry(agent.to_string())
+            .or_default()
+            .insert(n.parse().unwrap(), t)
+        {
             assert_eq!(prev, t, "an eventId is only reused by an exact duplicate");
         }
     }
@@ -188,10 +210,17 @@ fn agent_changes_are_time_ordered_and_about_thirty_a_day() {
         let times: Vec<i64> = events.values().copied().collect();
         assert!(times.windows(2).all(|w| w[0] < w[1]), "{agent}");
     }
-    let working: Vec<usize> = per_agent.values().map(|e| e.len()).filter(|&n| n > 12).collect();
+    let working: Vec<usize> = per_agent
+        .values()
+        .map(|e| e.len())
+        .filter(|&n| n > 12)
+        .collect();
     let avg = working.iter().sum::<usize>() as f64 / working.len() as f64;
     assert!(working.len() > 150, "{}", working.len());
-    assert!((15.0..=60.0).contains(&avg), "average {avg} status changes per agent");
+    assert!(
+        (15.0..=60.0).contains(&avg),
+        "average {avg} status changes per agent"
+    );
 }
 
 #[test]
@@ -201,7 +230,10 @@ fn odigo_events_look_like_odigo() {
     let mut statuses: HashSet<String> = HashSet::new();
     for r in plan.events.iter().filter(|r| is_odigo(&r.envelope)) {
         let e = &r.envelope;
-        assert_eq!((e.topic.as_str(), e.key.as_deref()), ("rta.agent-events", Some("acme")));
+        assert_eq!(
+            (e.topic.as_str(), e.key.as_deref()),
+            ("rta.agent-events", Some("acme"))
+        );
         let v = value(e);
         total += 1;
         match &v["timestamp"] {
@@ -221,8 +253,17 @@ fn odigo_events_look_like_odigo() {
     let share = epoch as f64 / total as f64;
     assert!((0.07..0.13).contains(&share), "epoch share {share}");
     for s in [
-        "LOGIN", "READY", "BUSY", "WRAPUP", "LOGOUT", "PAUSE:LUNCH", "PAUSE:BREAK", "PAUSE:MEETING",
-        "PAUSE:TRAINING", "PAUSE:BACKOFFICE", "PAUSE:PERSONAL",
+        "LOGIN",
+        "READY",
+        "BUSY",
+        "WRAPUP",
+        "LOGOUT",
+        "PAUSE:LUNCH",
+        "PAUSE:BREAK",
+        "PAUSE:MEETING",
+        "PAUSE:TRAINING",
+        "PAUSE:BACKOFFICE",
+        "PAUSE:PERSONAL",
     ] {
         assert!(statuses.contains(s), "{s} missing");
     }
@@ -234,15 +275,27 @@ fn injixo_bodies_report_finished_and_ongoing_items() {
     let mapped: HashSet<String> = plan
         .config
         .iter()
-        .filter(|e| e.key.as_deref().unwrap().starts_with("acme/identifier/9100/"))
+        .filter(|e| {
+            e.key
+                .as_deref()
+                .unwrap()
+                .starts_with("acme/identifier/9100/")
+        })
         .map(|e| value(e)["externalId"].as_str().unwrap().to_string())
         .collect();
     assert!(mapped.len() >= 8, "{}", mapped.len());
     let mut bodies = 0;
-    for r in plan.events.iter().filter(|r| r.envelope.header("rta-integration") == Some("9100")) {
+    for r in plan
+        .events
+        .iter()
+        .filter(|r| r.envelope.header("rta-integration") == Some("9100"))
+    {
         bodies += 1;
         let v = value(&r.envelope);
-        assert_eq!(v["meta"]["integrationConfigurationId"], Value::from(9100u64));
+        assert_eq!(
+            v["meta"]["integrationConfigurationId"],
+            Value::from(9100u64)
+        );
         let data = v["data"].as_array().unwrap();
         assert!(!data.is_empty());
         assert!(data.iter().filter(|i| i.get("endTime").is_none()).count() <= 1);
@@ -265,7 +318,11 @@ fn rates_are_roughly_as_configured() {
     opts.out_of_order_rate = 0.02;
     let plan = plan_day(&opts);
     let deliveries = plan.events.len();
-    let distinct: HashSet<&[u8]> = plan.events.iter().map(|r| r.envelope.value.as_deref().unwrap()).collect();
+    let distinct: HashSet<&[u8]> = plan
+        .events
+        .iter()
+        .map(|r| r.envelope.value.as_deref().unwrap())
+        .collect();
     let duplicates = deliveries - distinct.len();
     let dup_rate = duplicates as f64 / distinct.len() as f64;
     assert!((0.007..0.013).contains(&dup_rate), "duplicates {dup_rate}");
@@ -304,32 +361,48 @@ fn rates_are_roughly_as_configured() {
         .filter(|l| !mapped.contains(l))
         .collect();
     assert_eq!(unmapped.len(), 20);
-    let near = unmapped.iter().filter(|l| folded.contains(&l.trim().to_lowercase())).count();
+    let near = unmapped
+        .iter()
+        .filter(|l| folded.contains(&l.trim().to_lowercase()))
+        .count();
     assert_eq!(near, 10);
 }
 
 #[test]
 fn small_days_still_have_an_unmapped_agent_and_deliver_in_order() {
     let plan = plan_day(&SimOptions::new(20, date(), 9));
-    assert!(plan.events.windows(2).all(|w| w[0].deliver_at <= w[1].deliver_at));
+    assert!(plan
+        .events
+        .windows(2)
+        .all(|w| w[0].deliver_at <= w[1].deliver_at));
     let mapped: HashSet<String> = plan
         .config
         .iter()
         .filter(|e| e.key.as_deref().unwrap().starts_with("acme/identifier/"))
         .map(|e| value(e)["externalId"].as_str().unwrap().to_string())
         .collect();
-    assert!(plan.events.iter().filter(|r| is_odigo(&r.envelope)).any(|r| {
-        let v = value(&r.envelope);
-        !mapped.contains(v["login"].as_str().unwrap())
-    }));
+    assert!(plan
+        .events
+        .iter()
+        .filter(|r| is_odigo(&r.envelope))
+        .any(|r| {
+            let v = value(&r.envelope);
+            !mapped.contains(v["login"].as_str().unwrap())
+        }));
 }
 
 #[test]
 fn a_large_day_is_cheap_and_sorted() {
     let plan = plan_day(&SimOptions::new(200, date(), 10));
     assert!(plan.events.len() > 200 * 20, "{}", plan.events.len());
-    assert!(plan.events.windows(2).all(|w| w[0].deliver_at <= w[1].deliver_at));
-    assert_eq!(generate(&SimOptions::new(200, date(), 10)).len(), plan.config.len() + plan.events.len());
+    assert!(plan
+        .events
+        .windows(2)
+        .all(|w| w[0].deliver_at <= w[1].deliver_at));
+    assert_eq!(
+        generate(&SimOptions::new(200, date(), 10)).len(),
+        plan.config.len() + plan.events.len()
+    );
 }
 
 #[test]
@@ -342,10 +415,20 @@ fn no_perturbation_and_no_injixo_when_disabled() {
     opts.time_zone = "UTC".into();
     let plan = plan_day(&opts);
     assert!(plan.events.iter().all(|r| is_odigo(&r.envelope)));
-    let times: Vec<i64> = plan.events.iter().map(|r| odigo_time(&value(&r.envelope))).collect();
+    let times: Vec<i64> = plan
+        .events
+        .iter()
+        .map(|r| odigo_time(&value(&r.envelope)))
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
-    let ids: HashSet<String> =
-        plan.events.iter().map(|r| value(&r.envelope)["eventId"].as_str().unwrap().to_string()).collect();
+    let ids: HashSet<String> = plan
+        .events
+        .iter()
+        .map(|r| value(&r.envelope)["eventId"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), plan.events.len(), "eventIds are unique");
-    assert!(!plan.config.iter().any(|e| e.key.as_deref() == Some("acme/integration/9100")));
+    assert!(!plan
+        .config
+        .iter()
+        .any(|e| e.key.as_deref() == Some("acme/integration/9100")));
 }
