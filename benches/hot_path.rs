@@ -6,7 +6,7 @@
 //! Run: `cargo bench --bench hot_path`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use rta::engine::{Engine, EngineOptions, Origin, Output};
+use rta::engine::{Engine, EngineOptions, Origin, Outputs};
 use rta::simulate::{plan_day, SimOptions};
 
 struct Loaded {
@@ -21,7 +21,7 @@ fn load(persons: usize) -> Loaded {
     opts.injixo_integration = None; // the hot path is Odigo's
     let plan = plan_day(&opts);
     let mut engine = Engine::new(EngineOptions::default());
-    let mut out = Vec::new();
+    let mut out = Outputs::default();
     for (i, c) in plan.config.iter().enumerate() {
         let origin = Origin {
             topic: "rta.config",
@@ -49,7 +49,7 @@ fn load(persons: usize) -> Loaded {
 }
 
 fn run_day(mut engine: Engine, events: &[(String, Vec<u8>)]) -> usize {
-    let mut out: Vec<Output> = Vec::with_capacity(64);
+    let mut out = Outputs::default();
     let mut produced = 0;
     for (i, (integ, payload)) in events.iter().enumerate() {
         let origin = Origin {

@@ -6,7 +6,7 @@
 //! Resident memory of the whole process is measured separately with
 //! `/usr/bin/time -f %M rta process …` (see README).
 
-use rta::engine::{Engine, EngineOptions, Origin};
+use rta::engine::{Engine, EngineOptions, Origin, Outputs};
 use rta::simulate::{plan_day, SimOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -42,7 +42,7 @@ fn main() {
     opts.injixo_integration = None;
     let baseline = LIVE.load(Ordering::Relaxed);
     let mut engine = Engine::new(EngineOptions::default());
-    let mut out = Vec::new();
+    let mut out = Outputs::default();
     let n_events;
     {
         let plan = plan_day(&opts);
@@ -71,7 +71,7 @@ fn main() {
             out.clear();
         }
     }
-    out.shrink_to_fit();
+    drop(out);
     let live = LIVE.load(Ordering::Relaxed) - baseline;
     let acct = engine.account("acme").expect("account");
     let tracked = acct.persons.len();

@@ -1,7 +1,7 @@
 //! `rta process`: NDJSON envelopes in (file or stdin), the engine on event time, NDJSON
 //! envelopes out on stdout.
 
-use crate::engine::{ClockMode, Engine, EngineOptions, Origin, OutTopic, Output};
+use crate::engine::{ClockMode, Engine, EngineOptions, Origin, OutTopic, OutputRef, Outputs};
 use crate::envelope::Envelope;
 use crate::time::{parse_rfc3339, Millis};
 use anyhow::{bail, Context, Result};
@@ -80,7 +80,7 @@ pub fn process(
     out: &mut impl Write,
 ) -> std::io::Result<crate::engine::Stats> {
     let mut engine = Engine::new(opts);
-    let mut outputs = Vec::new();
+    let mut outputs = Outputs::default();
     let mut line_buf = Vec::new();
     for (n, line) in input.split(b'\n').enumerate() {
         let line = line?;
@@ -97,7 +97,7 @@ pub fn process(
 }
 
 /// Apply one NDJSON line; `offset` is its line index.
-pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Vec<Output>) {
+pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Outputs) {
     let parsed = std::str::from_utf8(line)
         .map_err(|_| "the line is not UTF-8".to_string())
         .and_then(|s| Envelope::parse_line(s).map_err(|e| e.to_string()));
@@ -110,19 +110,14 @@ pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Ve
                 key: None,
                 payload: Some(line),
             };
-            engine.stats.dead_letter("invalid_envelope");
-            outputs.push(crate::engine::output::dead_letter(
-                &origin,
-                "invalid_envelope",
-                &detail,
-            ));
+            engine.dead_letter(&origin, "invalid_envelope", &detail, outputs);
         }
         Ok(env) => feed_envelope(engine, &env, offset, outputs),
     }
 }
 
 /// Apply one envelope by its topic.
-pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: &mut Vec<Output>) {
+pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: &mut Outputs) {
     let origin = Origin {
         topic: &env.topic,
         partition: 0,
@@ -134,44 +129,35 @@ pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: 
         EVENTS_TOPIC => engine.on_event(&origin, env.header(INTEGRATION_HEADER), outputs),
         CONFIG_TOPIC => engine.on_config(&origin, outputs),
         other => {
-            engine.stats.dead_letter("unknown_topic");
             let detail =
                 format!("topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC})");
-            outputs.push(crate::engine::output::dead_letter(
-                &origin,
-                "unknown_topic",
-                &detail,
-            ));
+            engine.dead_letter(&origin, "unknown_topic", &detail, outputs);
         }
     }
 }
 
 /// Write and clear buffered outputs as NDJSON envelopes.
-pub fn write_outputs(
-    outputs: &mut Vec<Output>,
-    buf: &mut Vec<u8>,
-    out: &mut impl Write,
-) -> std::io::Result<()> {
-    for o in outputs.drain(..) {
-        buf.clear();
+pub fn write_outputs(outputs: &mut Outputs, buf: &mut Vec<u8>, out: &mut impl Write) -> std::io::Result<()> {
+    buf.clear();
+    for o in outputs.iter() {
         write_output(&o, buf);
         buf.push(b'\n');
-        out.write_all(buf)?;
     }
-    Ok(())
+    outputs.clear();
+    out.write_all(buf)
 }
 
 /// One output as an NDJSON envelope (our values are always JSON, so they are embedded as is).
-pub fn write_output(o: &Output, buf: &mut Vec<u8>) {
+pub fn write_output(o: &OutputRef, buf: &mut Vec<u8>) {
     buf.extend_from_slice(b"{\"topic\":");
     crate::json::write_str(buf, topic_name(o.topic));
     buf.extend_from_slice(b",\"key\":");
-    match &o.key {
+    match o.key {
         Some(k) => crate::json::write_str(buf, k),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"value\":");
-    match &o.value {
+    match o.value {
         Some(v) => buf.extend_from_slice(v),
         None => buf.extend_from_slice(b"null"),
     }

@@ -251,7 +251,7 @@ impl Account {
             UnmappedKind::Status => self.rules.status_near_misses(integ, value),
         };
         let integration = &self.rules.integration(integ).id;
-        ctx.emit(output::unmapped_report(
+        ctx.emit(|e| output::unmapped_report(e, 
             &self.name,
             integration,
             kind,
@@ -266,7 +266,7 @@ impl Account {
     fn clear_report(&mut self, kind: UnmappedKind, integ: u32, value: &str, ctx: &mut Ctx) {
         if self.reports.remove(&(kind, integ, value.into())).is_some() {
             let integration = &self.rules.integration(integ).id;
-            ctx.emit(output::unmapped_tombstone(
+            ctx.emit(|e| output::unmapped_tombstone(e, 
                 &self.name,
                 integration,
                 kind,
@@ -377,11 +377,10 @@ impl Account {
     fn publish(&mut self, p: u32, ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let mut events = std::mem::take(ctx.scratch);
+        let (name, rules, idents) = (&*self.name, &self.rules, &self.idents);
         for ev in events.drain(..) {
-            let out = match ev {
-                SweepEvent::State(v) => {
-                    output::agent_state(&self.name, &person.id, &v, &self.rules, &self.idents)
-                }
+            ctx.emit(|e| match ev {
+                SweepEvent::State(v) => output::agent_state(e, name, &person.id, &v, rules, idents),
                 SweepEvent::IntervalClosed(iv) => {
                     let rev = match person.revision(iv.start) {
                         Some(r) => {
@@ -390,18 +389,17 @@ impl Account {
                         }
                         None => 0,
                     };
-                    output::interval(&self.name, &person.id, &iv, rev, &self.rules)
+                    output::interval(e, name, &person.id, &iv, rev, rules)
                 }
                 SweepEvent::AlertOut { ooo, since, at } => {
                     person.announced = Some((ooo, since));
-                    output::adherence_event(&self.name, &person.id, false, ooo, since, at, false)
+                    output::adherence_event(e, name, &person.id, false, ooo, since, at, false)
                 }
                 SweepEvent::AlertIn { ooo, since, at } => {
                     person.announced = None;
-                    output::adherence_event(&self.name, &person.id, true, ooo, since, at, false)
+                    output::adherence_event(e, name, &person.id, true, ooo, since, at, false)
                 }
-            };
-            ctx.emit(out);
+            });
         }
         *ctx.scratch = events;
     }
@@ -526,7 +524,7 @@ impl Account {
             .map(|o| (o, c.episode.since));
         if person.announced != now_alerted {
             if let Some((o, s)) = person.announced {
-                ctx.emit(output::adherence_event(
+                ctx.emit(|e| output::adherence_event(e, 
                     &self.name,
                     &person.id,
                     true,
@@ -538,7 +536,7 @@ impl Account {
             }
             if let Some((o, s)) = now_alerted {
                 let at = s + self.rules.buffer(o as usize);
-                ctx.emit(output::adherence_event(
+                ctx.emit(|e| output::adherence_event(e, 
                     &self.name, &person.id, false, o, s, at, true,
                 ));
             }
@@ -552,7 +550,7 @@ impl Account {
         let fingerprint = c.visible_fingerprint(&inputs);
         let view = c.view(&inputs);
         person.last_visible = fingerprint;
-        ctx.emit(output::agent_state(
+        ctx.emit(|e| output::agent_state(e, 
             &self.name,
             &person.id,
             &view,
@@ -884,7 +882,7 @@ impl Account {
             }
             let view = self.current_view(p);
             let person = &self.persons[p as usize];
-            ctx.emit(output::agent_state(
+            ctx.emit(|e| output::agent_state(e, 
                 &self.name,
                 &person.id,
                 &view,
@@ -909,13 +907,9 @@ impl Account {
     /// The current agent-state record of a person.
     pub fn state_record(&self, p: u32) -> Output {
         let view = self.current_view(p);
-        output::agent_state(
-            &self.name,
-            &self.persons[p as usize].id,
-            &view,
-            &self.rules,
-            &self.idents,
-        )
+        let mut e = output::Enc::default();
+        let shape = output::agent_state(&mut e, &self.name, &self.persons[p as usize].id, &view, &self.rules, &self.idents);
+        e.to_output(shape.key, shape.value)
     }
 
     pub fn parked_count(&self) -> usize {
@@ -946,7 +940,7 @@ fn diff_intervals(
                     let rev = person.revision(y.start).unwrap_or(0) + 1;
                     person.set_revision(y.start, rev);
                     ctx.stats.interval_revisions += 1;
-                    ctx.emit(output::interval(account, &person.id, y, rev, rules));
+                    ctx.emit(|e| output::interval(e, account, &person.id, y, rev, rules));
                 }
                 i += 1;
                 j += 1;
@@ -967,7 +961,7 @@ fn diff_intervals(
                     }
                     None => 0,
                 };
-                ctx.emit(output::interval(account, &person.id, y, rev, rules));
+                ctx.emit(|e| output::interval(e, account, &person.id, y, rev, rules));
                 j += 1;
             }
             (None, None) => break,
@@ -980,5 +974,5 @@ fn tombstone(account: &str, person: &mut Person, start: Millis, ctx: &mut Ctx) {
     let rev = person.revision(start).unwrap_or(0) + 1;
     person.set_revision(start, rev);
     ctx.stats.interval_revisions += 1;
-    ctx.emit(output::interval_tombstone(account, &person.id, start));
+    ctx.emit(|e| output::interval_tombstone(e, account, &person.id, start));
 }

@@ -13,7 +13,8 @@ mod timeline;
 
 pub use account::Account;
 pub use cursor::{Cursor, Ooo, StateView};
-pub use output::{Origin, OutTopic, Output};
+pub use output::{Origin, OutTopic, Output, OutputRef, OutputSink, Outputs};
+use output::Enc;
 pub use person::Person;
 pub use stats::Stats;
 
@@ -65,15 +66,18 @@ impl Default for EngineOptions {
 /// What account code needs besides its own state.
 pub struct Ctx<'a> {
     pub opts: &'a EngineOptions,
-    pub out: &'a mut Vec<Output>,
+    pub out: &'a mut dyn OutputSink,
+    pub(crate) enc: &'a mut Enc,
     pub stats: &'a mut Stats,
     pub(crate) scratch: &'a mut Vec<SweepEvent>,
 }
 
 impl Ctx<'_> {
-    pub fn emit(&mut self, o: Output) {
-        *self.stats.outputs.entry(o.topic).or_default() += 1;
-        self.out.push(o);
+    /// Encode one record into the scratch encoder and hand it to the sink.
+    pub fn emit(&mut self, f: impl FnOnce(&mut Enc) -> output::Shape) {
+        let shape = f(self.enc);
+        let topic = self.enc.send(self.out, shape.key, shape.value);
+        *self.stats.outputs.entry(topic).or_default() += 1;
     }
 
     pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
@@ -85,7 +89,7 @@ impl Ctx<'_> {
             offset = origin.offset,
             "dead letter"
         );
-        self.emit(output::dead_letter(origin, reason, detail));
+        self.emit(|e| output::dead_letter(e, origin, reason, detail));
     }
 }
 
@@ -96,6 +100,7 @@ pub struct Engine {
     accounts: AHashMap<Box<str>, Account>,
     pub stats: Stats,
     scratch: Vec<SweepEvent>,
+    enc: Enc,
     /// External clock mode: the last time given to [`Engine::advance_clock`].
     clock: Option<Millis>,
 }
@@ -106,21 +111,16 @@ impl Engine {
             opts,
             accounts: AHashMap::new(),
             stats: Stats::default(),
-            scratch: Vec::new(),
+            scratch: Vec::new(), enc: Enc::default(),
             clock: None,
         }
     }
 
     /// Apply one `rta.config` record.
-    pub fn on_config(&mut self, origin: &Origin, out: &mut Vec<Output>) {
+    pub fn on_config(&mut self, origin: &Origin, out: &mut dyn OutputSink) {
         self.stats.config_records += 1;
         let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
+        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
         let key = match key {
             Some(Ok(k)) => Some(k),
             Some(Err(())) => {
@@ -153,14 +153,9 @@ impl Engine {
     }
 
     /// Apply one `rta.agent-events` record. `integration` is the `rta-integration` header.
-    pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut Vec<Output>) {
+    pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut dyn OutputSink) {
         self.stats.event_records += 1;
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
+        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
         let account = match origin.key.map(std::str::from_utf8) {
             Some(Ok(a)) if !a.is_empty() => a,
             Some(Err(_)) => {
@@ -233,14 +228,9 @@ impl Engine {
     }
 
     /// External clock: advance every account to `now`, firing due timers.
-    pub fn advance_clock(&mut self, now: Millis, out: &mut Vec<Output>) {
+    pub fn advance_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
+        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
         let mut names: Vec<&Box<str>> = self.accounts.keys().collect();
         names.sort();
         let names: Vec<Box<str>> = names.into_iter().cloned().collect();
@@ -253,13 +243,8 @@ impl Engine {
 
     /// Offline end of input: advance every account's clock to `until` (if given), then publish
     /// every known person's current state once more.
-    pub fn finish(&mut self, until: Option<Millis>, out: &mut Vec<Output>) {
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
+    pub fn finish(&mut self, until: Option<Millis>, out: &mut dyn OutputSink) {
+        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
         let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
         names.sort();
         for n in names {
@@ -270,6 +255,12 @@ impl Engine {
                 a.publish_all_states(&mut ctx);
             }
         }
+    }
+
+    /// Record a dead letter for input the engine never saw (e.g. an unreadable envelope).
+    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str, out: &mut dyn OutputSink) {
+        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
+        ctx.dead_letter(origin, reason, detail);
     }
 
     pub fn account(&self, name: &str) -> Option<&Account> {

@@ -54,6 +54,124 @@ pub struct Output {
     pub value: Option<Vec<u8>>,
 }
 
+/// Where output records go. `Vec<Output>` owns each record; [`Outputs`] packs them into one
+/// reusable buffer (no allocation per record on the hot path).
+pub trait OutputSink {
+    fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>);
+}
+
+impl OutputSink for Vec<Output> {
+    fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>) {
+        Vec::push(self, Output { topic, key: key.map(str::to_string), value: value.map(<[u8]>::to_vec) });
+    }
+}
+
+/// Output records packed in one buffer; cleared and reused between batches.
+#[derive(Default, Debug, Clone)]
+pub struct Outputs {
+    buf: Vec<u8>,
+    recs: Vec<(OutTopic, Option<(u32, u32)>, Option<(u32, u32)>)>,
+}
+
+/// A borrowed output record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputRef<'a> {
+    pub topic: OutTopic,
+    pub key: Option<&'a str>,
+    pub value: Option<&'a [u8]>,
+}
+
+impl Outputs {
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.recs.clear();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = OutputRef<'_>> {
+        self.recs.iter().map(|(topic, k, v)| OutputRef {
+            topic: *topic,
+            // keys are written from &str, so they are valid UTF-8
+            key: k.map(|(a, b)| std::str::from_utf8(&self.buf[a as usize..b as usize]).unwrap_or_default()),
+            value: v.map(|(a, b)| &self.buf[a as usize..b as usize]),
+        })
+    }
+
+    pub fn to_vec(&self) -> Vec<Output> {
+        self.iter()
+            .map(|o| Output { topic: o.topic, key: o.key.map(str::to_string), value: o.value.map(<[u8]>::to_vec) })
+            .collect()
+    }
+}
+
+impl OutputSink for Outputs {
+    fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>) {
+        let mut span = |bytes: &[u8]| {
+            let a = self.buf.len() as u32;
+            self.buf.extend_from_slice(bytes);
+            (a, self.buf.len() as u32)
+        };
+        let k = key.map(|k| span(k.as_bytes()));
+        let v = value.map(&mut span);
+        self.recs.push((topic, k, v));
+    }
+}
+
+/// Scratch space one record is encoded into before it goes to the sink.
+#[derive(Default, Debug, Clone)]
+pub struct Enc {
+    pub topic: Option<OutTopic>,
+    pub key: Option<String>,
+    pub value: Option<Vec<u8>>,
+    key_buf: String,
+    value_buf: Vec<u8>,
+}
+
+impl Enc {
+    /// Start a record: returns cleared key and value buffers.
+    fn start(&mut self, topic: OutTopic) -> (&mut String, &mut Vec<u8>) {
+        self.topic = Some(topic);
+        self.key_buf.clear();
+        self.value_buf.clear();
+        self.key = None;
+        self.value = None;
+        (&mut self.key_buf, &mut self.value_buf)
+    }
+
+    /// Hand the record to a sink.
+    pub fn send(&mut self, sink: &mut dyn OutputSink, has_key: bool, has_value: bool) -> OutTopic {
+        let topic = self.topic.take().unwrap_or(OutTopic::Dlq);
+        sink.push(topic, has_key.then_some(self.key_buf.as_str()), has_value.then_some(self.value_buf.as_slice()));
+        topic
+    }
+
+    /// The encoded record as an owned [`Output`].
+    pub fn to_output(&self, has_key: bool, has_value: bool) -> Output {
+        Output {
+            topic: self.topic.unwrap_or(OutTopic::Dlq),
+            key: has_key.then(|| self.key_buf.clone()),
+            value: has_value.then(|| self.value_buf.clone()),
+        }
+    }
+}
+
+/// What an encoder wrote: whether the record has a key and a value (no value = tombstone).
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub key: bool,
+    pub value: bool,
+}
+
+const KV: Shape = Shape { key: true, value: true };
+const TOMBSTONE: Shape = Shape { key: true, value: false };
+
 /// Names an agent's identifier's integration (for offline states without a status).
 pub trait IdentIntegration {
     fn ident_integration(&self, ident: u32) -> Option<u32>;
@@ -63,12 +181,10 @@ fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
-pub fn person_key(account: &str, person: &str) -> String {
-    let mut k = String::with_capacity(account.len() + person.len() + 1);
+pub fn person_key(k: &mut String, account: &str, person: &str) {
     k.push_str(account);
     k.push('/');
     k.push_str(person);
-    k
 }
 
 /// Adherence label of a view: in, out, notScheduled or none.
@@ -82,15 +198,18 @@ pub fn adherence_label(v: &StateView) -> &'static str {
 }
 
 /// SPEC §6.1 agent state.
+#[allow(clippy::too_many_arguments)]
 pub fn agent_state(
+    e: &mut Enc,
     account: &str,
     person: &str,
     v: &StateView,
     rules: &Rules,
     idents: &dyn IdentIntegration,
-) -> Output {
-    let mut buf = Vec::with_capacity(560);
-    let mut o = ObjectWriter::new(&mut buf);
+) -> Shape {
+    let (key, buf) = e.start(OutTopic::AgentStates);
+    person_key(key, account, person);
+    let mut o = ObjectWriter::new(buf);
     o.str("account", account)
         .str("person", person)
         .time("at", v.at);
@@ -162,15 +281,13 @@ pub fn agent_state(
         t.end();
     }
     o.end();
-    Output {
-        topic: OutTopic::AgentStates,
-        key: Some(person_key(account, person)),
-        value: Some(buf),
-    }
+    KV
 }
 
 /// SPEC §6.2 adherence event. `revised` marks events that correct earlier ones after late data.
+#[allow(clippy::too_many_arguments)]
 pub fn adherence_event(
+    e: &mut Enc,
     account: &str,
     person: &str,
     inbound: bool,
@@ -178,9 +295,10 @@ pub fn adherence_event(
     since: Millis,
     at: Millis,
     revised: bool,
-) -> Output {
-    let mut buf = Vec::with_capacity(200);
-    let mut o = ObjectWriter::new(&mut buf);
+) -> Shape {
+    let (key, buf) = e.start(OutTopic::AdherenceEvents);
+    person_key(key, account, person);
+    let mut o = ObjectWriter::new(buf);
     o.str("account", account)
         .str("person", person)
         .str(
@@ -201,30 +319,27 @@ pub fn adherence_event(
         o.bool("revised", true);
     }
     o.end();
-    Output {
-        topic: OutTopic::AdherenceEvents,
-        key: Some(person_key(account, person)),
-        value: Some(buf),
-    }
+    KV
 }
 
-pub fn interval_key(account: &str, person: &str, start: Millis) -> String {
-    let mut k = person_key(account, person);
+pub fn interval_key(k: &mut String, account: &str, person: &str, start: Millis) {
+    person_key(k, account, person);
     k.push('/');
-    crate::time::write_rfc3339(&mut k, start);
-    k
+    crate::time::write_rfc3339(k, start);
 }
 
 /// SPEC §6.3 interval record.
 pub fn interval(
+    e: &mut Enc,
     account: &str,
     person: &str,
     iv: &IntervalAcc,
     revision: u32,
     rules: &Rules,
-) -> Output {
-    let mut buf = Vec::with_capacity(400);
-    let mut o = ObjectWriter::new(&mut buf);
+) -> Shape {
+    let (key, buf) = e.start(OutTopic::Intervals);
+    interval_key(key, account, person, iv.start);
+    let mut o = ObjectWriter::new(buf);
     o.str("account", account)
         .str("person", person)
         .time("intervalStart", iv.start)
@@ -256,19 +371,13 @@ pub fn interval(
     }
     o.percent("adherencePercent", percent(iv.in_adherence, iv.scheduled));
     o.end();
-    Output {
-        topic: OutTopic::Intervals,
-        key: Some(interval_key(account, person, iv.start)),
-        value: Some(buf),
-    }
+    KV
 }
 
-pub fn interval_tombstone(account: &str, person: &str, start: Millis) -> Output {
-    Output {
-        topic: OutTopic::Intervals,
-        key: Some(interval_key(account, person, start)),
-        value: None,
-    }
+pub fn interval_tombstone(e: &mut Enc, account: &str, person: &str, start: Millis) -> Shape {
+    let (key, _) = e.start(OutTopic::Intervals);
+    interval_key(key, account, person, start);
+    TOMBSTONE
 }
 
 /// Identifier or status.
@@ -287,13 +396,15 @@ impl UnmappedKind {
     }
 }
 
-pub fn unmapped_key(account: &str, integration: &str, kind: UnmappedKind, value: &str) -> String {
-    format!("{account}/{integration}/{}/{value}", kind.as_str())
+pub fn unmapped_key(k: &mut String, account: &str, integration: &str, kind: UnmappedKind, value: &str) {
+    use std::fmt::Write;
+    let _ = write!(k, "{account}/{integration}/{}/{value}", kind.as_str());
 }
 
 /// SPEC §6.4 unmapped report.
 #[allow(clippy::too_many_arguments)]
 pub fn unmapped_report(
+    e: &mut Enc,
     account: &str,
     integration: &str,
     kind: UnmappedKind,
@@ -302,9 +413,10 @@ pub fn unmapped_report(
     first: Millis,
     last: Millis,
     suggestions: &[String],
-) -> Output {
-    let mut buf = Vec::with_capacity(200);
-    let mut o = ObjectWriter::new(&mut buf);
+) -> Shape {
+    let (key, buf) = e.start(OutTopic::Unmapped);
+    unmapped_key(key, account, integration, kind, value);
+    let mut o = ObjectWriter::new(buf);
     o.str("account", account)
         .str("integration", integration)
         .str("kind", kind.as_str())
@@ -314,24 +426,13 @@ pub fn unmapped_report(
         .time("lastSeen", last)
         .array_of_str("suggestions", suggestions.iter().map(String::as_str));
     o.end();
-    Output {
-        topic: OutTopic::Unmapped,
-        key: Some(unmapped_key(account, integration, kind, value)),
-        value: Some(buf),
-    }
+    KV
 }
 
-pub fn unmapped_tombstone(
-    account: &str,
-    integration: &str,
-    kind: UnmappedKind,
-    value: &str,
-) -> Output {
-    Output {
-        topic: OutTopic::Unmapped,
-        key: Some(unmapped_key(account, integration, kind, value)),
-        value: None,
-    }
+pub fn unmapped_tombstone(e: &mut Enc, account: &str, integration: &str, kind: UnmappedKind, value: &str) -> Shape {
+    let (key, _) = e.start(OutTopic::Unmapped);
+    unmapped_key(key, account, integration, kind, value);
+    TOMBSTONE
 }
 
 /// Where an input record came from, for dead letters.
@@ -348,12 +449,15 @@ pub struct Origin<'a> {
 pub const DLQ_PAYLOAD_MAX: usize = 64 * 1024;
 
 /// SPEC §6.5 dead letter.
-pub fn dead_letter(origin: &Origin, reason: &str, detail: &str) -> Output {
+pub fn dead_letter(e: &mut Enc, origin: &Origin, reason: &str, detail: &str) -> Shape {
     let payload = origin.payload.unwrap_or_default();
     let cut = &payload[..payload.len().min(DLQ_PAYLOAD_MAX)];
     let text = String::from_utf8_lossy(cut);
-    let mut buf = Vec::with_capacity(160 + text.len());
-    let mut o = ObjectWriter::new(&mut buf);
+    let (key, buf) = e.start(OutTopic::Dlq);
+    if let Some(k) = origin.key {
+        key.push_str(&String::from_utf8_lossy(k));
+    }
+    let mut o = ObjectWriter::new(buf);
     o.str("reason", reason)
         .str("detail", detail)
         .str("topic", origin.topic)
@@ -367,11 +471,7 @@ pub fn dead_letter(origin: &Origin, reason: &str, detail: &str) -> Output {
         o.bool("truncated", true);
     }
     o.end();
-    Output {
-        topic: OutTopic::Dlq,
-        key: origin.key.map(|k| String::from_utf8_lossy(k).into_owned()),
-        value: Some(buf),
-    }
+    Shape { key: origin.key.is_some(), value: true }
 }
 
 /// Seconds of a millisecond duration, for tests and summaries.

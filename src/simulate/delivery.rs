@@ -34,12 +34,12 @@ pub fn deliver(
         .collect();
     queue.sort_by_key(|(at, order, _)| (*at, *order));
     let base: Vec<(i64, u64)> = queue.iter().map(|(at, order, _)| (*at, *order)).collect();
-    for i in 0..queue.len() {
+    for (i, record) in queue.iter_mut().enumerate() {
         if rng.chance(late) {
             let k = rng.range(1, 3) as usize;
             if let Some(&(at, order)) = base.get(i + k) {
-                queue[i].0 = at;
-                queue[i].1 = order + 1;
+                record.0 = at;
+                record.1 = order + 1;
             }
         }
     }

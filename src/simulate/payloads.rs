@@ -149,7 +149,7 @@ pub fn injixo_bodies(
         let sent = (b + rng.range(1, 20) * 1_000).max(previous.saturating_add(1_000));
         let data: Vec<Value> = items
             .iter()
-            .filter(|it| it.start <= sent && it.end.map_or(true, |e| e > previous))
+            .filter(|it| it.start <= sent && it.end.is_none_or(|e| e > previous))
             .map(|it| {
                 let mut m = Map::new();
                 m.insert("agentIdentifier".into(), Value::from(agent));

@@ -166,9 +166,9 @@ pub fn persons(opts: &SimOptions) -> Vec<Person> {
         && out.len() >= 10
         && !out.iter().any(|p| p.channel == Channel::Injixo)
     {
-        if let Some(last) = out.last_mut() {
-            last.channel = Channel::Injixo;
-        }
+        // `out` has at least 10 elements here.
+        let last = out.len() - 1;
+        out[last].channel = Channel::Injixo;
     }
     out
 }
