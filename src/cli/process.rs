@@ -67,6 +67,9 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         records = stats.config_records + stats.event_records,
         events_applied = stats.events_applied,
         dead_letters = stats.dead_letter_total(),
+        duplicates = stats.duplicates,
+        recomputations = stats.recomputations,
+        interval_revisions = stats.interval_revisions,
         "processed"
     );
     Ok(())
@@ -137,7 +140,11 @@ pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: 
 }
 
 /// Write and clear buffered outputs as NDJSON envelopes.
-pub fn write_outputs(outputs: &mut Outputs, buf: &mut Vec<u8>, out: &mut impl Write) -> std::io::Result<()> {
+pub fn write_outputs(
+    outputs: &mut Outputs,
+    buf: &mut Vec<u8>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     buf.clear();
     for o in outputs.iter() {
         write_output(&o, buf);

@@ -421,40 +421,41 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
                     )))
                 }
             };
-            let fields =
-                match obj.get("fields") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::Object(f)) => {
-                        let mut out = OdigoFields::default();
-                        for (name, slot) in [
-                            ("login", &mut out.login),
-                            ("state", &mut out.state),
-                            ("pauseCode", &mut out.pause_code),
-                            ("timestamp", &mut out.timestamp),
-                            ("eventId", &mut out.event_id),
-                        ] {
-                            match f.get(name) {
-                                None | Some(Value::Null) => {}
-                                Some(Value::String(p)) if p.is_empty() || p.starts_with('/') => {
-                                    *slot = p.clone()
-                                }
-                                Some(_) => return Err(invalid(format!(
+            let fields = match obj.get("fields") {
+                None | Some(Value::Null) => None,
+                Some(Value::Object(f)) => {
+                    let mut out = OdigoFields::default();
+                    for (name, slot) in [
+                        ("login", &mut out.login),
+                        ("state", &mut out.state),
+                        ("pauseCode", &mut out.pause_code),
+                        ("timestamp", &mut out.timestamp),
+                        ("eventId", &mut out.event_id),
+                    ] {
+                        match f.get(name) {
+                            None | Some(Value::Null) => {}
+                            Some(Value::String(p)) if p.is_empty() || p.starts_with('/') => {
+                                *slot = p.clone()
+                            }
+                            Some(_) => {
+                                return Err(invalid(format!(
                                     "fields.{name} must be a JSON pointer such as \"/agent/login\""
-                                ))),
+                                )))
                             }
                         }
-                        if let Some(unknown) = f.keys().find(|k| {
-                            !["login", "state", "pauseCode", "timestamp", "eventId"]
-                                .contains(&k.as_str())
-                        }) {
-                            return Err(invalid(format!(
-                                "fields.{unknown} is not a known odigo field"
-                            )));
-                        }
-                        Some(out)
                     }
-                    Some(_) => return Err(invalid("fields must be an object of JSON pointers")),
-                };
+                    if let Some(unknown) = f.keys().find(|k| {
+                        !["login", "state", "pauseCode", "timestamp", "eventId"]
+                            .contains(&k.as_str())
+                    }) {
+                        return Err(invalid(format!(
+                            "fields.{unknown} is not a known odigo field"
+                        )));
+                    }
+                    Some(out)
+                }
+                Some(_) => return Err(invalid("fields must be an object of JSON pointers")),
+            };
             ConfigRecord::Integration(IntegrationRec {
                 id: vid,
                 vendor,

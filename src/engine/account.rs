@@ -251,27 +251,25 @@ impl Account {
             UnmappedKind::Status => self.rules.status_near_misses(integ, value),
         };
         let integration = &self.rules.integration(integ).id;
-        ctx.emit(|e| output::unmapped_report(e, 
-            &self.name,
-            integration,
-            kind,
-            value,
-            count,
-            first,
-            last,
-            &suggestions,
-        ));
+        ctx.emit(|e| {
+            output::unmapped_report(
+                e,
+                &self.name,
+                integration,
+                kind,
+                value,
+                count,
+                first,
+                last,
+                &suggestions,
+            )
+        });
     }
 
     fn clear_report(&mut self, kind: UnmappedKind, integ: u32, value: &str, ctx: &mut Ctx) {
         if self.reports.remove(&(kind, integ, value.into())).is_some() {
             let integration = &self.rules.integration(integ).id;
-            ctx.emit(|e| output::unmapped_tombstone(e, 
-                &self.name,
-                integration,
-                kind,
-                value,
-            ));
+            ctx.emit(|e| output::unmapped_tombstone(e, &self.name, integration, kind, value));
         }
     }
 
@@ -280,12 +278,10 @@ impl Account {
     fn apply_entries(&mut self, p: u32, entries: &[Entry], ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let live_t = person.live.as_ref().map(|c| c.t);
-        let fast = live_t.is_some_and(|lt| {
-            entries
-                .iter()
-                .all(|e| e.t > lt && e.kind() == EventKind::Point)
-        });
-        let before = if fast || live_t.is_none() {
+        // Item ends re-resolve other entries, so their old timeline is kept up front; for point
+        // events it is rebuilt below, and only when a recomputation is needed.
+        let all_points = entries.iter().all(|e| e.kind() == EventKind::Point);
+        let mut before = if live_t.is_none() || all_points {
             None
         } else {
             Some(person.timeline.clone())
@@ -303,10 +299,22 @@ impl Account {
             }
         }
         let Some(from) = changed else { return };
+        // Fast path: nothing before the live cursor changed (an item end may re-resolve
+        // earlier entries of the same identifier, which makes `from` earlier).
+        let fast = live_t.is_some_and(|lt| from > lt);
         if fast {
             self.advance_person(p, last_t, ctx);
             self.after_change(p, ctx);
         } else {
+            if before.is_none() && live_t.is_some() && all_points {
+                let mut old = person.timeline.clone();
+                for e in entries {
+                    if let Some(i) = old.iter().position(|x| x == e) {
+                        old.remove(i);
+                    }
+                }
+                before = Some(old);
+            }
             let b = Before {
                 timeline: before,
                 ..Before::default()
@@ -324,8 +332,13 @@ impl Account {
             return;
         }
         self.clock = Some(now);
+        self.flush_timers(now - ctx.opts.lateness, ctx);
+    }
+
+    /// Fire every timer due at or before `watermark`.
+    pub fn flush_timers(&mut self, watermark: Millis, ctx: &mut Ctx) {
         while let Some(&Reverse((due, p))) = self.timers.peek() {
-            if due > now {
+            if due > watermark {
                 break;
             }
             self.timers.pop();
@@ -524,21 +537,15 @@ impl Account {
             .map(|o| (o, c.episode.since));
         if person.announced != now_alerted {
             if let Some((o, s)) = person.announced {
-                ctx.emit(|e| output::adherence_event(e, 
-                    &self.name,
-                    &person.id,
-                    true,
-                    o,
-                    s,
-                    c.t.max(s),
-                    true,
-                ));
+                ctx.emit(|e| {
+                    output::adherence_event(e, &self.name, &person.id, true, o, s, c.t.max(s), true)
+                });
             }
             if let Some((o, s)) = now_alerted {
                 let at = s + self.rules.buffer(o as usize);
-                ctx.emit(|e| output::adherence_event(e, 
-                    &self.name, &person.id, false, o, s, at, true,
-                ));
+                ctx.emit(|e| {
+                    output::adherence_event(e, &self.name, &person.id, false, o, s, at, true)
+                });
             }
             person.announced = now_alerted;
         }
@@ -550,13 +557,9 @@ impl Account {
         let fingerprint = c.visible_fingerprint(&inputs);
         let view = c.view(&inputs);
         person.last_visible = fingerprint;
-        ctx.emit(|e| output::agent_state(e, 
-            &self.name,
-            &person.id,
-            &view,
-            &self.rules,
-            &self.idents,
-        ));
+        ctx.emit(|e| {
+            output::agent_state(e, &self.name, &person.id, &view, &self.rules, &self.idents)
+        });
         person.live = Some(c);
         self.after_change(p, ctx);
     }
@@ -882,13 +885,9 @@ impl Account {
             }
             let view = self.current_view(p);
             let person = &self.persons[p as usize];
-            ctx.emit(|e| output::agent_state(e, 
-                &self.name,
-                &person.id,
-                &view,
-                &self.rules,
-                &self.idents,
-            ));
+            ctx.emit(|e| {
+                output::agent_state(e, &self.name, &person.id, &view, &self.rules, &self.idents)
+            });
         }
     }
 
@@ -908,7 +907,14 @@ impl Account {
     pub fn state_record(&self, p: u32) -> Output {
         let view = self.current_view(p);
         let mut e = output::Enc::default();
-        let shape = output::agent_state(&mut e, &self.name, &self.persons[p as usize].id, &view, &self.rules, &self.idents);
+        let shape = output::agent_state(
+            &mut e,
+            &self.name,
+            &self.persons[p as usize].id,
+            &view,
+            &self.rules,
+            &self.idents,
+        );
         e.to_output(shape.key, shape.value)
     }
 

@@ -13,8 +13,8 @@ mod timeline;
 
 pub use account::Account;
 pub use cursor::{Cursor, Ooo, StateView};
-pub use output::{Origin, OutTopic, Output, OutputRef, OutputSink, Outputs};
 use output::Enc;
+pub use output::{Origin, OutTopic, Output, OutputRef, OutputSink, Outputs};
 pub use person::Person;
 pub use stats::Stats;
 
@@ -47,6 +47,10 @@ pub struct EngineOptions {
     pub hold_limit: usize,
     /// How far past the retention a person's checkpoint may lag before it is moved forward.
     pub prune_slack: Millis,
+    /// Allowed lateness: timers (schedule boundaries, buffer expiries, interval ends) fire once
+    /// the clock is this far past them, so events delayed by relay jitter still land in order
+    /// instead of revising what was already published. The watermark of stream processing.
+    pub lateness: Millis,
 }
 
 impl Default for EngineOptions {
@@ -59,6 +63,7 @@ impl Default for EngineOptions {
             park_total_limit: 1_000_000,
             hold_limit: 1_000_000,
             prune_slack: 6 * 3600 * 1000,
+            lateness: 2_000,
         }
     }
 }
@@ -111,7 +116,8 @@ impl Engine {
             opts,
             accounts: AHashMap::new(),
             stats: Stats::default(),
-            scratch: Vec::new(), enc: Enc::default(),
+            scratch: Vec::new(),
+            enc: Enc::default(),
             clock: None,
         }
     }
@@ -120,7 +126,13 @@ impl Engine {
     pub fn on_config(&mut self, origin: &Origin, out: &mut dyn OutputSink) {
         self.stats.config_records += 1;
         let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
-        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let key = match key {
             Some(Ok(k)) => Some(k),
             Some(Err(())) => {
@@ -153,9 +165,20 @@ impl Engine {
     }
 
     /// Apply one `rta.agent-events` record. `integration` is the `rta-integration` header.
-    pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut dyn OutputSink) {
+    pub fn on_event(
+        &mut self,
+        origin: &Origin,
+        integration: Option<&str>,
+        out: &mut dyn OutputSink,
+    ) {
         self.stats.event_records += 1;
-        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let account = match origin.key.map(std::str::from_utf8) {
             Some(Ok(a)) if !a.is_empty() => a,
             Some(Err(_)) => {
@@ -230,7 +253,13 @@ impl Engine {
     /// External clock: advance every account to `now`, firing due timers.
     pub fn advance_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let mut names: Vec<&Box<str>> = self.accounts.keys().collect();
         names.sort();
         let names: Vec<Box<str>> = names.into_iter().cloned().collect();
@@ -241,10 +270,36 @@ impl Engine {
         }
     }
 
+    /// External clock: like [`Engine::advance_clock`] but fires every timer up to `now`,
+    /// ignoring the allowed lateness (end of input, shutdown).
+    pub fn flush_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
+        let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
+        names.sort();
+        for n in names {
+            if let Some(a) = self.accounts.get_mut(&n) {
+                a.flush_timers(now, &mut ctx);
+            }
+        }
+    }
+
     /// Offline end of input: advance every account's clock to `until` (if given), then publish
     /// every known person's current state once more.
     pub fn finish(&mut self, until: Option<Millis>, out: &mut dyn OutputSink) {
-        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
         names.sort();
         for n in names {
@@ -252,14 +307,29 @@ impl Engine {
                 if let Some(u) = until {
                     a.advance_clock(u, &mut ctx);
                 }
+                if let Some(c) = a.clock {
+                    a.flush_timers(c, &mut ctx);
+                }
                 a.publish_all_states(&mut ctx);
             }
         }
     }
 
     /// Record a dead letter for input the engine never saw (e.g. an unreadable envelope).
-    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str, out: &mut dyn OutputSink) {
-        let mut ctx = Ctx { opts: &self.opts, out, enc: &mut self.enc, stats: &mut self.stats, scratch: &mut self.scratch };
+    pub fn dead_letter(
+        &mut self,
+        origin: &Origin,
+        reason: &'static str,
+        detail: &str,
+        out: &mut dyn OutputSink,
+    ) {
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
         ctx.dead_letter(origin, reason, detail);
     }
 

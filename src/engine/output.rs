@@ -62,7 +62,14 @@ pub trait OutputSink {
 
 impl OutputSink for Vec<Output> {
     fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>) {
-        Vec::push(self, Output { topic, key: key.map(str::to_string), value: value.map(<[u8]>::to_vec) });
+        Vec::push(
+            self,
+            Output {
+                topic,
+                key: key.map(str::to_string),
+                value: value.map(<[u8]>::to_vec),
+            },
+        );
     }
 }
 
@@ -99,14 +106,20 @@ impl Outputs {
         self.recs.iter().map(|(topic, k, v)| OutputRef {
             topic: *topic,
             // keys are written from &str, so they are valid UTF-8
-            key: k.map(|(a, b)| std::str::from_utf8(&self.buf[a as usize..b as usize]).unwrap_or_default()),
+            key: k.map(|(a, b)| {
+                std::str::from_utf8(&self.buf[a as usize..b as usize]).unwrap_or_default()
+            }),
             value: v.map(|(a, b)| &self.buf[a as usize..b as usize]),
         })
     }
 
     pub fn to_vec(&self) -> Vec<Output> {
         self.iter()
-            .map(|o| Output { topic: o.topic, key: o.key.map(str::to_string), value: o.value.map(<[u8]>::to_vec) })
+            .map(|o| Output {
+                topic: o.topic,
+                key: o.key.map(str::to_string),
+                value: o.value.map(<[u8]>::to_vec),
+            })
             .collect()
     }
 }
@@ -148,7 +161,11 @@ impl Enc {
     /// Hand the record to a sink.
     pub fn send(&mut self, sink: &mut dyn OutputSink, has_key: bool, has_value: bool) -> OutTopic {
         let topic = self.topic.take().unwrap_or(OutTopic::Dlq);
-        sink.push(topic, has_key.then_some(self.key_buf.as_str()), has_value.then_some(self.value_buf.as_slice()));
+        sink.push(
+            topic,
+            has_key.then_some(self.key_buf.as_str()),
+            has_value.then_some(self.value_buf.as_slice()),
+        );
         topic
     }
 
@@ -169,8 +186,14 @@ pub struct Shape {
     pub value: bool,
 }
 
-const KV: Shape = Shape { key: true, value: true };
-const TOMBSTONE: Shape = Shape { key: true, value: false };
+const KV: Shape = Shape {
+    key: true,
+    value: true,
+};
+const TOMBSTONE: Shape = Shape {
+    key: true,
+    value: false,
+};
 
 /// Names an agent's identifier's integration (for offline states without a status).
 pub trait IdentIntegration {
@@ -396,7 +419,13 @@ impl UnmappedKind {
     }
 }
 
-pub fn unmapped_key(k: &mut String, account: &str, integration: &str, kind: UnmappedKind, value: &str) {
+pub fn unmapped_key(
+    k: &mut String,
+    account: &str,
+    integration: &str,
+    kind: UnmappedKind,
+    value: &str,
+) {
     use std::fmt::Write;
     let _ = write!(k, "{account}/{integration}/{}/{value}", kind.as_str());
 }
@@ -429,7 +458,13 @@ pub fn unmapped_report(
     KV
 }
 
-pub fn unmapped_tombstone(e: &mut Enc, account: &str, integration: &str, kind: UnmappedKind, value: &str) -> Shape {
+pub fn unmapped_tombstone(
+    e: &mut Enc,
+    account: &str,
+    integration: &str,
+    kind: UnmappedKind,
+    value: &str,
+) -> Shape {
     let (key, _) = e.start(OutTopic::Unmapped);
     unmapped_key(key, account, integration, kind, value);
     TOMBSTONE
@@ -471,7 +506,10 @@ pub fn dead_letter(e: &mut Enc, origin: &Origin, reason: &str, detail: &str) -> 
         o.bool("truncated", true);
     }
     o.end();
-    Shape { key: origin.key.is_some(), value: true }
+    Shape {
+        key: origin.key.is_some(),
+        value: true,
+    }
 }
 
 /// Seconds of a millisecond duration, for tests and summaries.
