@@ -4,24 +4,41 @@ use serde_json::Value;
 use std::process::Command;
 
 fn run_cli(args: &[&str]) -> (Vec<Value>, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rta")).args(args).output().expect("run rta");
+    let out = Command::new(env!("CARGO_BIN_EXE_rta"))
+        .args(args)
+        .output()
+        .expect("run rta");
     let records = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).expect("output lines are JSON"))
         .collect();
-    (records, String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code().unwrap_or(-1))
+    (
+        records,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 fn example() -> Vec<Value> {
     let input = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/spec-example.ndjson");
-    let (records, _, code) = run_cli(&["process", "--input", input, "--until", "2026-11-23T12:30:00Z"]);
+    let (records, _, code) = run_cli(&[
+        "process",
+        "--input",
+        input,
+        "--until",
+        "2026-11-23T12:30:00Z",
+    ]);
     assert_eq!(code, 0);
     records
 }
 
 fn on<'a>(records: &'a [Value], topic: &str) -> Vec<&'a Value> {
-    records.iter().filter(|r| r["topic"] == topic).map(|r| &r["value"]).collect()
+    records
+        .iter()
+        .filter(|r| r["topic"] == topic)
+        .map(|r| &r["value"])
+        .collect()
 }
 
 #[test]
@@ -57,14 +74,44 @@ fn alerts_match_the_worked_example() {
         })
         .collect();
     let want = [
-        ("outOfAdherence", "notPresent", "2026-11-23T08:00:00Z", "2026-11-23T08:02:00Z"),
-        ("inAdherence", "notPresent", "2026-11-23T08:00:00Z", "2026-11-23T08:03:00Z"),
-        ("outOfAdherence", "wrongActivity", "2026-11-23T11:30:00Z", "2026-11-23T11:32:00Z"),
-        ("inAdherence", "wrongActivity", "2026-11-23T11:30:00Z", "2026-11-23T11:33:00Z"),
+        (
+            "outOfAdherence",
+            "notPresent",
+            "2026-11-23T08:00:00Z",
+            "2026-11-23T08:02:00Z",
+        ),
+        (
+            "inAdherence",
+            "notPresent",
+            "2026-11-23T08:00:00Z",
+            "2026-11-23T08:03:00Z",
+        ),
+        (
+            "outOfAdherence",
+            "wrongActivity",
+            "2026-11-23T11:30:00Z",
+            "2026-11-23T11:32:00Z",
+        ),
+        (
+            "inAdherence",
+            "wrongActivity",
+            "2026-11-23T11:30:00Z",
+            "2026-11-23T11:33:00Z",
+        ),
     ];
-    let got: Vec<(&str, &str, &str, &str)> = events.iter().map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str())).collect();
-    assert_eq!(got, want, "no events for the 10:58–11:00 and 12:00–12:05 episodes");
-    let durations: Vec<&Value> = on(&records, "rta.adherence-events").iter().filter(|v| v["kind"] == "inAdherence").map(|v| &v["durationSeconds"]).collect();
+    let got: Vec<(&str, &str, &str, &str)> = events
+        .iter()
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(
+        got, want,
+        "no events for the 10:58–11:00 and 12:00–12:05 episodes"
+    );
+    let durations: Vec<&Value> = on(&records, "rta.adherence-events")
+        .iter()
+        .filter(|v| v["kind"] == "inAdherence")
+        .map(|v| &v["durationSeconds"])
+        .collect();
     assert_eq!(durations, [&Value::from(180), &Value::from(180)]);
 }
 
@@ -109,5 +156,8 @@ fn bad_arguments_fail_with_one_line() {
     let input = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/spec-example.ndjson");
     let (_, err, code) = run_cli(&["process", "--input", input, "--until", "noon"]);
     assert_eq!(code, 1);
-    assert!(err.contains("--until \"noon\" is not an RFC 3339 time"), "{err}");
+    assert!(
+        err.contains("--until \"noon\" is not an RFC 3339 time"),
+        "{err}"
+    );
 }
