@@ -170,7 +170,7 @@ impl<'a> ObjectWriter<'a> {
                 if frac != 0 {
                     self.out.push(b'.');
                     self.out.push(b'0' + (frac / 10) as u8);
-                    if frac % 10 != 0 {
+                    if !frac.is_multiple_of(10) {
                         self.out.push(b'0' + (frac % 10) as u8);
                     }
                 }

@@ -114,8 +114,7 @@ impl Out {
         let key = format!("acme/{person}");
         self.topic("rta.agent-states")
             .into_iter()
-            .filter(|r| r["key"] == key.as_str())
-            .last()
+            .rfind(|r| r["key"] == key.as_str())
             .unwrap()["value"]
             .clone()
     }

@@ -73,11 +73,14 @@ impl OutputSink for Vec<Output> {
     }
 }
 
+/// Byte range in an [`Outputs`] buffer.
+type Span = (u32, u32);
+
 /// Output records packed in one buffer; cleared and reused between batches.
 #[derive(Default, Debug, Clone)]
 pub struct Outputs {
     buf: Vec<u8>,
-    recs: Vec<(OutTopic, Option<(u32, u32)>, Option<(u32, u32)>)>,
+    recs: Vec<(OutTopic, Option<Span>, Option<Span>)>,
 }
 
 /// A borrowed output record.
