@@ -1,14 +1,26 @@
 //! rta — real-time adherence for contact-center workforce management.
 //!
-//! Layout: `decode` (vendor payloads), `config` (config records and rules), `engine` (the pure
-//! adherence engine), `time` (instants, RFC 3339, local grids), `envelope` (NDJSON records),
-//! `simulate` (realistic generated days), `cli` (commands at the edge).
+//! Layout, from the pure core out to the edges:
+//! - `time`, `decode` (vendor payloads), `config` (config records and rules), `engine` (the
+//!   pure adherence engine: time is passed in, no I/O), `envelope` (NDJSON records),
+//!   `simulate` (realistic generated days);
+//! - `service` (the transport-independent processing core of `rta run`: config table,
+//!   account ownership, live views), `settings` (TOML / env / flags), `metrics` (Prometheus
+//!   catalogue);
+//! - edges: `kafka` (consumer group, producer, commits), `embedded` (simulated agents, no
+//!   broker), `http` (metrics, probes, JSON views), `cli` (commands).
 
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod embedded;
 pub mod engine;
 pub mod envelope;
+pub mod http;
 pub mod json;
+pub mod kafka;
+pub mod metrics;
+pub mod service;
+pub mod settings;
 pub mod simulate;
 pub mod time;

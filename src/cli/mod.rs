@@ -1,6 +1,7 @@
 //! Command-line entry points: argument parsing and the file/stdio edge of each command.
 
 pub mod process;
+pub mod run;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the streaming service: Kafka in and out, or (without brokers) the embedded default.
+    Run(run::RunArgs),
     /// Run the engine over NDJSON envelopes (SPEC §7) and write the output records as NDJSON.
     Process(process::ProcessArgs),
     /// Write a realistic simulated day (config, schedules, ACD events) as NDJSON envelopes.
@@ -33,6 +36,7 @@ pub fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_env("RTA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -51,6 +51,9 @@ pub struct Account {
     timers: BinaryHeap<Reverse<(Millis, u32)>>,
     /// The account's clock: wall-clock time, or the largest event time seen (event-time mode).
     pub clock: Option<Millis>,
+    /// The clock follows event time even when the engine's clock is external: set while the
+    /// service rebuilds the account from retained input.
+    pub event_clock: bool,
     /// Per integration index: unmapped externalId → parked entries.
     parked: Vec<AHashMap<Box<str>, Vec<Entry>>>,
     parked_total: usize,
@@ -70,6 +73,7 @@ impl Account {
             person_info: AHashMap::new(),
             timers: BinaryHeap::new(),
             clock,
+            event_clock: false,
             parked: Vec::new(),
             parked_total: 0,
             held: Vec::new(),
@@ -127,6 +131,7 @@ impl Account {
             }
         }
         match ctx.opts.clock {
+            _ if self.event_clock => self.advance_clock(ev.time, ctx),
             ClockMode::EventTime => self.advance_clock(ev.time, ctx),
             ClockMode::External => {
                 if let Some(c) = self.clock {
@@ -916,6 +921,16 @@ impl Account {
             &self.idents,
         );
         e.to_output(shape.key, shape.value)
+    }
+
+    /// Distinct unmapped identifiers and statuses currently reported.
+    pub fn unmapped_counts(&self) -> (usize, usize) {
+        let ids = self
+            .reports
+            .keys()
+            .filter(|(k, _, _)| *k == UnmappedKind::Identifier)
+            .count();
+        (ids, self.reports.len() - ids)
     }
 
     pub fn parked_count(&self) -> usize {

@@ -12,7 +12,7 @@ mod stats;
 mod timeline;
 
 pub use account::Account;
-pub use cursor::{Cursor, Ooo, StateView};
+pub use cursor::{status_offline, Cursor, Ooo, StateView};
 use output::Enc;
 pub use output::{Origin, OutTopic, Output, OutputRef, OutputSink, Outputs};
 pub use person::Person;
@@ -108,6 +108,8 @@ pub struct Engine {
     enc: Enc,
     /// External clock mode: the last time given to [`Engine::advance_clock`].
     clock: Option<Millis>,
+    /// Latest event time decoded from the last agent-event record (for event-age metrics).
+    pub last_event_time: Option<Millis>,
 }
 
 impl Engine {
@@ -119,6 +121,7 @@ impl Engine {
             scratch: Vec::new(),
             enc: Enc::default(),
             clock: None,
+            last_event_time: None,
         }
     }
 
@@ -172,6 +175,7 @@ impl Engine {
         out: &mut dyn OutputSink,
     ) {
         self.stats.event_records += 1;
+        self.last_event_time = None;
         let mut ctx = Ctx {
             opts: &self.opts,
             out,
@@ -247,6 +251,10 @@ impl Engine {
         if let Err(e) = decoded {
             return ctx.dead_letter(origin, e.reason, &e.detail);
         }
+        self.last_event_time = events
+            .iter()
+            .filter_map(|e| e.as_ref().ok().map(|e| e.time))
+            .max();
         acct.on_events(integ, events, origin, &mut ctx);
     }
 
@@ -265,9 +273,56 @@ impl Engine {
         let names: Vec<Box<str>> = names.into_iter().cloned().collect();
         for n in names {
             if let Some(a) = self.accounts.get_mut(&n) {
-                a.advance_clock(now, &mut ctx);
+                if !a.event_clock {
+                    a.advance_clock(now, &mut ctx);
+                }
             }
         }
+    }
+
+    /// Start an account afresh (replacing any state it had). With `event_clock`, its clock
+    /// follows its events until [`Engine::end_event_clock`]: the service rebuilds an account
+    /// this way from retained input before it goes live.
+    pub fn reset_account(&mut self, name: &str, event_clock: bool) {
+        let clock = if event_clock { None } else { self.clock };
+        let mut a = Account::new(name, clock);
+        a.event_clock = event_clock;
+        self.accounts.insert(name.into(), a);
+    }
+
+    /// Forget an account (its partition moved to another instance).
+    pub fn remove_account(&mut self, name: &str) -> bool {
+        self.accounts.remove(name).is_some()
+    }
+
+    pub fn has_account(&self, name: &str) -> bool {
+        self.accounts.contains_key(name)
+    }
+
+    /// End an account's rebuild: from now on its clock is the engine's external clock, which
+    /// is applied at once (firing the timers due since its last event).
+    pub fn end_event_clock(&mut self, name: &str, out: &mut dyn OutputSink) {
+        let clock = self.clock;
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            enc: &mut self.enc,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+        };
+        if let Some(a) = self.accounts.get_mut(name) {
+            a.event_clock = false;
+            if self.opts.clock == ClockMode::External {
+                if let Some(now) = clock {
+                    a.advance_clock(now, &mut ctx);
+                }
+            }
+        }
+    }
+
+    /// The external clock's current time, if it has been set.
+    pub fn clock(&self) -> Option<Millis> {
+        self.clock
     }
 
     /// External clock: like [`Engine::advance_clock`] but fires every timer up to `now`,

@@ -1,0 +1,267 @@
+//! At-least-once bookkeeping. Input records are processed in batches; every output record of a
+//! batch carries the batch as its delivery opaque, and the batch counts its unacknowledged
+//! outputs. Batches complete in order of sealing, and only a completed batch's input offsets
+//! become committable — so an offset is committed only after every output it caused (and
+//! every output before it) has been acknowledged by the broker.
+
+use crate::metrics::Metrics;
+use crate::time::Millis;
+use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::ClientContext;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Outputs of a batch still waiting for the broker.
+#[derive(Debug)]
+pub struct Batch {
+    /// Unacknowledged outputs, plus one while the batch is open.
+    pending: AtomicUsize,
+    failed: AtomicBool,
+}
+
+impl Batch {
+    fn new() -> Arc<Batch> {
+        Arc::new(Batch {
+            pending: AtomicUsize::new(1),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// An output is about to be sent.
+    pub fn add(&self) {
+        self.pending.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// An output was acknowledged (or failed, or could not be sent).
+    pub fn done(&self, ok: bool) {
+        if !ok {
+            self.failed.store(true, Ordering::Release);
+        }
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    fn complete(&self) -> bool {
+        self.pending.load(Ordering::Acquire) == 0
+    }
+}
+
+/// What a batch consumed.
+#[derive(Default, Debug)]
+struct Consumed {
+    /// Partition → next offset to commit.
+    next: BTreeMap<i32, i64>,
+    received: Vec<Instant>,
+    event_times: Vec<Millis>,
+}
+
+/// The producer's context: delivery reports settle batches.
+pub struct AckContext {
+    pub metrics: Arc<Metrics>,
+    /// The last delivery error, for the one-line fatal message.
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for AckContext {
+    fn stats(&self, s: rdkafka::Statistics) {
+        self.metrics.producer_queue.set(s.msg_cnt as i64);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        tracing::warn!(%error, reason, "Kafka producer error");
+    }
+}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = Arc<Batch>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, batch: Arc<Batch>) {
+        match result {
+            Ok(_) => batch.done(true),
+            Err((e, _)) => {
+                self.metrics.delivery_failures.inc();
+                tracing::error!(error = %e, "output record not acknowledged by the broker");
+                if let Ok(mut l) = self.last_error.lock() {
+                    *l = Some(e.to_string());
+                }
+                batch.done(false);
+            }
+        }
+    }
+}
+
+/// A batch's outputs were not all acknowledged: the service must stop without committing.
+#[derive(Debug)]
+pub struct DeliveryFailed;
+
+/// The open batch, the sealed ones waiting for acknowledgements, and what may be committed.
+pub struct Tracker {
+    open: Arc<Batch>,
+    open_consumed: Consumed,
+    sealed: VecDeque<(Arc<Batch>, Consumed)>,
+    /// Partition → next offset to commit, from completed batches.
+    pub committable: BTreeMap<i32, i64>,
+    /// Partition → offset already committed (never commit at or below it again).
+    pub committed: BTreeMap<i32, i64>,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Tracker {
+            open: Batch::new(),
+            open_consumed: Consumed::default(),
+            sealed: VecDeque::new(),
+            committable: BTreeMap::new(),
+            committed: BTreeMap::new(),
+        }
+    }
+}
+
+impl Tracker {
+    /// The batch that outputs sent now belong to.
+    pub fn current(&self) -> &Arc<Batch> {
+        &self.open
+    }
+
+    /// Note a consumed input record of the open batch.
+    pub fn consumed(
+        &mut self,
+        partition: i32,
+        offset: i64,
+        received: Instant,
+        event_time: Option<Millis>,
+    ) {
+        let next = self
+            .open_consumed
+            .next
+            .entry(partition)
+            .or_insert(offset + 1);
+        *next = (*next).max(offset + 1);
+        self.open_consumed.received.push(received);
+        if let Some(t) = event_time {
+            self.open_consumed.event_times.push(t);
+        }
+    }
+
+    pub fn open_is_empty(&self) -> bool {
+        self.open_consumed.next.is_empty() && self.open.pending.load(Ordering::Acquire) <= 1
+    }
+
+    /// Close the open batch (its outputs are all handed to the producer) and start a new one.
+    pub fn seal(&mut self) {
+        if self.open_is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.open, Batch::new());
+        let consumed = std::mem::take(&mut self.open_consumed);
+        batch.done(true);
+        self.sealed.push_back((batch, consumed));
+    }
+
+    /// Settle completed batches in order; their offsets become committable.
+    pub fn settle(&mut self, metrics: &Metrics, now_ms: Millis) -> Result<(), DeliveryFailed> {
+        while self.sealed.front().is_some_and(|(b, _)| b.complete()) {
+            let Some((batch, consumed)) = self.sealed.pop_front() else {
+                break;
+            };
+            if batch.failed.load(Ordering::Acquire) {
+                return Err(DeliveryFailed);
+            }
+            for (p, next) in consumed.next {
+                let e = self.committable.entry(p).or_insert(next);
+                *e = (*e).max(next);
+            }
+            let now = Instant::now();
+            for r in consumed.received {
+                metrics
+                    .processing_latency
+                    .observe(now.duration_since(r).as_secs_f64());
+            }
+            for t in consumed.event_times {
+                metrics
+                    .event_age
+                    .observe((now_ms - t).max(0) as f64 / 1000.0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Offsets to commit now (above what was committed), optionally only some partitions.
+    pub fn to_commit(&self, only: Option<&[i32]>) -> Vec<(i32, i64)> {
+        self.committable
+            .iter()
+            .filter(|(p, _)| only.is_none_or(|o| o.contains(p)))
+            .filter(|(p, n)| self.committed.get(p).is_none_or(|c| *n > c))
+            .map(|(p, n)| (*p, *n))
+            .collect()
+    }
+
+    pub fn mark_committed(&mut self, offsets: &[(i32, i64)]) {
+        for (p, n) in offsets {
+            self.committed.insert(*p, *n);
+        }
+    }
+
+    /// Forget partitions no longer assigned.
+    pub fn forget(&mut self, partitions: &[i32]) {
+        for p in partitions {
+            self.committable.remove(p);
+            self.committed.remove(p);
+        }
+    }
+
+    /// Sealed batches not yet settled.
+    pub fn in_flight(&self) -> usize {
+        self.sealed.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_commit_only_after_every_output_is_acked_in_order() {
+        let m = Metrics::new();
+        let mut t = Tracker::default();
+        let now = Instant::now();
+        // batch 1: offset 10 of partition 0, two outputs
+        t.consumed(0, 10, now, None);
+        let b1 = t.current().clone();
+        b1.add();
+        b1.add();
+        t.seal();
+        // batch 2: offset 11, one output
+        t.consumed(0, 11, now, Some(0));
+        let b2 = t.current().clone();
+        b2.add();
+        t.seal();
+        b2.done(true); // batch 2 acked first
+        t.settle(&m, 0).unwrap();
+        assert!(t.to_commit(None).is_empty(), "batch 1 still pending");
+        b1.done(true);
+        t.settle(&m, 0).unwrap();
+        assert!(t.to_commit(None).is_empty());
+        b1.done(true);
+        t.settle(&m, 1000).unwrap();
+        assert_eq!(t.to_commit(None), vec![(0, 12)]);
+        t.mark_committed(&[(0, 12)]);
+        assert!(t.to_commit(None).is_empty());
+        assert_eq!(m.processing_latency.get_sample_count(), 2);
+        assert_eq!(m.event_age.get_sample_count(), 1);
+    }
+
+    #[test]
+    fn a_failed_output_stops_commits() {
+        let m = Metrics::new();
+        let mut t = Tracker::default();
+        t.consumed(3, 0, Instant::now(), None);
+        let b = t.current().clone();
+        b.add();
+        t.seal();
+        b.done(false);
+        assert!(t.settle(&m, 0).is_err());
+        assert!(t.to_commit(None).is_empty());
+    }
+}

@@ -1,0 +1,60 @@
+//! librdkafka client configurations built from the settings: the user's pass-through
+//! properties first, then what rta's guarantees depend on.
+
+use crate::settings::Settings;
+use rdkafka::ClientConfig;
+
+/// Properties shared by every client: brokers and the pass-through table.
+pub fn base(s: &Settings, brokers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers);
+    c.set("client.id", "rta");
+    for (k, v) in &s.kafka {
+        c.set(k, v);
+    }
+    c
+}
+
+/// The group consumer of `rta.agent-events`: offsets are committed by rta, only after every
+/// output of a record has been acknowledged.
+pub fn events_consumer(s: &Settings, brokers: &str) -> ClientConfig {
+    let mut c = base(s, brokers);
+    c.set("group.id", &s.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set_default("auto.offset.reset", "earliest")
+        .set_default("statistics.interval.ms", "5000");
+    c
+}
+
+/// The config reader: every partition of `rta.config` from the beginning, no group.
+pub fn config_consumer(s: &Settings, brokers: &str) -> ClientConfig {
+    let mut c = base(s, brokers);
+    c.set("group.id", format!("{}-config-reader", s.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set_default("auto.offset.reset", "earliest");
+    c
+}
+
+/// The output producer: idempotent, pipelined, acknowledged by all in-sync replicas.
+pub fn producer(s: &Settings, brokers: &str) -> ClientConfig {
+    let mut c = base(s, brokers);
+    c.set("enable.idempotence", "true")
+        .set_default("linger.ms", "5")
+        .set_default("statistics.interval.ms", "5000");
+    c
+}
+
+trait SetDefault {
+    fn set_default(&mut self, key: &str, value: &str) -> &mut Self;
+}
+
+impl SetDefault for ClientConfig {
+    fn set_default(&mut self, key: &str, value: &str) -> &mut Self {
+        if self.get(key).is_none() {
+            self.set(key, value);
+        }
+        self
+    }
+}

@@ -1,0 +1,294 @@
+//! The Prometheus metrics catalogue (README "Metrics"). One registry per process; no metric
+//! carries a per-agent or per-person label — account totals at most.
+
+use crate::engine::Stats;
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use std::collections::BTreeMap;
+
+/// Latency buckets in seconds: 1 ms … 60 s.
+const LATENCY_BUCKETS: [f64; 16] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub records_consumed: IntCounterVec,
+    pub dead_letters: IntCounterVec,
+    pub events_applied: IntCounter,
+    pub duplicates: IntCounter,
+    pub unmapped_events: IntCounterVec,
+    pub unmapped_values: IntGaugeVec,
+    pub outputs: IntCounterVec,
+    pub recomputations: IntCounter,
+    pub interval_revisions: IntCounter,
+    pub persons_tracked: IntGauge,
+    pub persons_by_adherence: IntGaugeVec,
+    pub processing_latency: Histogram,
+    pub event_age: Histogram,
+    pub consumer_lag: IntGaugeVec,
+    pub producer_queue: IntGauge,
+    pub commits: IntCounterVec,
+    pub rebalances: IntCounterVec,
+    pub delivery_failures: IntCounter,
+    pub config_caught_up: IntGauge,
+    pub restoring_partitions: IntGauge,
+    pub batch_duration: HistogramVec,
+    /// Engine counters already exported (the engine's [`Stats`] are cumulative).
+    exported: std::sync::Mutex<Stats>,
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(name, help).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+fn histogram(r: &Registry, name: &str, help: &str) -> Histogram {
+    let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()))
+        .expect("valid metric");
+    r.register(Box::new(h.clone())).expect("unique metric");
+    h
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// The catalogue. Names and labels are constants, so registration cannot fail.
+    pub fn new() -> Metrics {
+        let r = Registry::new_custom(Some("rta".into()), None).expect("valid prefix");
+        let batch_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "batch_duration_seconds",
+                "Engine time per processed batch of input records, by source.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["source"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(batch_duration.clone()))
+            .expect("unique metric");
+        Metrics {
+            records_consumed: counter_vec(
+                &r,
+                "records_consumed_total",
+                "Input records consumed, by topic.",
+                &["topic"],
+            ),
+            dead_letters: counter_vec(
+                &r,
+                "dead_letters_total",
+                "Input records or events dead-lettered, by reason.",
+                &["reason"],
+            ),
+            events_applied: counter(
+                &r,
+                "events_applied_total",
+                "Agent status events applied to a person's timeline.",
+            ),
+            duplicates: counter(
+                &r,
+                "duplicate_events_total",
+                "Agent status events suppressed as duplicates.",
+            ),
+            unmapped_events: counter_vec(
+                &r,
+                "unmapped_events_total",
+                "Agent events whose identifier or status is not mapped, by kind.",
+                &["kind"],
+            ),
+            unmapped_values: gauge_vec(
+                &r,
+                "unmapped_values",
+                "Distinct unmapped identifiers and statuses currently reported, by kind.",
+                &["kind"],
+            ),
+            outputs: counter_vec(
+                &r,
+                "output_records_total",
+                "Output records produced, by topic role.",
+                &["topic"],
+            ),
+            recomputations: counter(
+                &r,
+                "recomputations_total",
+                "Person recomputations after late events or config changes.",
+            ),
+            interval_revisions: counter(
+                &r,
+                "interval_revisions_total",
+                "Interval records published again with a higher revision.",
+            ),
+            persons_tracked: gauge(&r, "persons_tracked", "Persons held in memory."),
+            persons_by_adherence: gauge_vec(
+                &r,
+                "persons_by_adherence",
+                "Persons by current adherence state, per account.",
+                &["account", "adherence"],
+            ),
+            processing_latency: histogram(
+                &r,
+                "processing_latency_seconds",
+                "From receiving an input record to every output it caused being acknowledged.",
+            ),
+            event_age: histogram(
+                &r,
+                "event_age_seconds",
+                "From an agent event's own timestamp to its outputs being acknowledged.",
+            ),
+            consumer_lag: gauge_vec(
+                &r,
+                "consumer_lag_records",
+                "Records not yet consumed, per input topic partition.",
+                &["topic", "partition"],
+            ),
+            producer_queue: gauge(
+                &r,
+                "producer_queue_records",
+                "Output records waiting in the producer queue or in flight.",
+            ),
+            commits: counter_vec(
+                &r,
+                "commits_total",
+                "Offset commits of rta.agent-events, by result.",
+                &["result"],
+            ),
+            rebalances: counter_vec(
+                &r,
+                "rebalances_total",
+                "Consumer-group rebalances, by kind (assign, revoke, error).",
+                &["kind"],
+            ),
+            delivery_failures: counter(
+                &r,
+                "delivery_failures_total",
+                "Output records the broker did not acknowledge (the service stops uncommitted).",
+            ),
+            config_caught_up: gauge(
+                &r,
+                "config_caught_up",
+                "1 once rta.config has been read to its end offsets at start-up.",
+            ),
+            restoring_partitions: gauge(
+                &r,
+                "restoring_partitions",
+                "Assigned partitions still rebuilding state from retained input.",
+            ),
+            batch_duration,
+            exported: std::sync::Mutex::new(Stats::default()),
+            registry: r,
+        }
+    }
+
+    /// Export the engine's cumulative counters (adds what grew since the last call).
+    pub fn sync_engine(&self, s: &Stats) {
+        let Ok(mut old) = self.exported.lock() else {
+            return;
+        };
+        let d = |new: u64, old: u64| new.saturating_sub(old);
+        self.events_applied
+            .inc_by(d(s.events_applied, old.events_applied));
+        self.duplicates.inc_by(d(s.duplicates, old.duplicates));
+        self.unmapped_events
+            .with_label_values(&["identifier"])
+            .inc_by(d(
+                s.unmapped_identifier_events,
+                old.unmapped_identifier_events,
+            ));
+        self.unmapped_events
+            .with_label_values(&["status"])
+            .inc_by(d(s.unmapped_status_events, old.unmapped_status_events));
+        self.recomputations
+            .inc_by(d(s.recomputations, old.recomputations));
+        self.interval_revisions
+            .inc_by(d(s.interval_revisions, old.interval_revisions));
+        for (reason, n) in &s.dead_letters {
+            let before = old.dead_letters.get(reason).copied().unwrap_or(0);
+            self.dead_letters
+                .with_label_values(&[reason])
+                .inc_by(d(*n, before));
+        }
+        for (topic, n) in &s.outputs {
+            let before = old.outputs.get(topic).copied().unwrap_or(0);
+            self.outputs
+                .with_label_values(&[topic_role(*topic)])
+                .inc_by(d(*n, before));
+        }
+        *old = s.clone();
+    }
+
+    /// Replace the per-account adherence gauges.
+    pub fn set_adherence(&self, counts: &BTreeMap<(String, &'static str), i64>) {
+        self.persons_by_adherence.reset();
+        for ((account, state), n) in counts {
+            self.persons_by_adherence
+                .with_label_values(&[account.as_str(), state])
+                .set(*n);
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// Stable label of an output topic role.
+pub fn topic_role(t: crate::engine::OutTopic) -> &'static str {
+    use crate::engine::OutTopic::*;
+    match t {
+        AgentStates => "agent_states",
+        AdherenceEvents => "adherence_events",
+        Intervals => "intervals",
+        Unmapped => "unmapped",
+        Dlq => "dlq",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_counters_are_exported_as_deltas() {
+        let m = Metrics::new();
+        let mut s = Stats::default();
+        s.events_applied = 5;
+        s.dead_letter("too_late");
+        m.sync_engine(&s);
+        s.events_applied = 7;
+        s.dead_letter("too_late");
+        m.sync_engine(&s);
+        assert_eq!(m.events_applied.get(), 7);
+        assert_eq!(m.dead_letters.with_label_values(&["too_late"]).get(), 2);
+        let text = m.render();
+        assert!(text.contains("rta_events_applied_total 7"), "{text}");
+        assert!(text.contains("rta_dead_letters_total{reason=\"too_late\"} 2"));
+    }
+}

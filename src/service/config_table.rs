@@ -1,0 +1,102 @@
+//! The `rta.config` topic as a global table: the latest valid record per key, every account,
+//! kept by every instance. An instance that takes over an account rebuilds it from here.
+
+use ahash::AHashMap;
+use std::collections::BTreeMap;
+
+#[derive(Default, Debug)]
+pub struct ConfigTable {
+    accounts: AHashMap<Box<str>, BTreeMap<Box<str>, Box<[u8]>>>,
+    records: usize,
+}
+
+/// Replay order of config kinds: what a record refers to comes before it.
+fn kind_rank(key: &str) -> u8 {
+    match key.split('/').nth(1).unwrap_or("") {
+        "settings" => 0,
+        "activity" => 1,
+        "integration" => 2,
+        "person" => 3,
+        "identifier" => 4,
+        "status" => 5,
+        "match" => 6,
+        "schedule" => 7,
+        _ => 8,
+    }
+}
+
+impl ConfigTable {
+    /// Store (`Some`) or delete (`None`) the record of `key`.
+    pub fn apply(&mut self, account: &str, key: &str, value: Option<&[u8]>) {
+        match value {
+            Some(v) => {
+                let recs = self.accounts.entry(account.into()).or_default();
+                if recs.insert(key.into(), v.into()).is_none() {
+                    self.records += 1;
+                }
+            }
+            None => {
+                if let Some(recs) = self.accounts.get_mut(account) {
+                    if recs.remove(key).is_some() {
+                        self.records -= 1;
+                    }
+                    if recs.is_empty() {
+                        self.accounts.remove(account);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An account's records in replay order (by kind, then key).
+    pub fn records(&self, account: &str) -> Vec<(&str, &[u8])> {
+        let mut v: Vec<(&str, &[u8])> = self
+            .accounts
+            .get(account)
+            .map(|r| r.iter().map(|(k, v)| (&**k, &**v)).collect())
+            .unwrap_or_default();
+        v.sort_by_key(|(k, _)| kind_rank(k));
+        v
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(|k| &**k)
+    }
+
+    pub fn len(&self) -> usize {
+        self.records
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_per_key_and_tombstones() {
+        let mut t = ConfigTable::default();
+        t.apply("acme", "acme/schedule/p1/2026-11-23", Some(b"s1"));
+        t.apply("acme", "acme/settings", Some(b"a"));
+        t.apply("acme", "acme/settings", Some(b"b"));
+        t.apply("acme", "acme/identifier/1/x", Some(b"i"));
+        t.apply("globex", "globex/settings", Some(b"g"));
+        assert_eq!(t.len(), 4);
+        let keys: Vec<_> = t.records("acme").into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "acme/settings",
+                "acme/identifier/1/x",
+                "acme/schedule/p1/2026-11-23"
+            ]
+        );
+        assert_eq!(t.records("acme")[0].1, b"b");
+        t.apply("globex", "globex/settings", None);
+        assert_eq!(t.accounts().count(), 1);
+        assert_eq!(t.len(), 3);
+    }
+}

@@ -1,0 +1,326 @@
+//! The service's processing core, shared by the Kafka transport and the embedded default: the
+//! engine, the global config table, which accounts live here, and the views the HTTP endpoints
+//! read. Input records go in, output records collect in [`Processor::outputs`] for the
+//! transport to send; nothing here touches a network or a clock.
+
+use super::config_table::ConfigTable;
+use super::ownership::partition_of;
+use super::views::{AccountSummary, LiveViews};
+use crate::config::{parse_config_record, ConfigChange};
+use crate::engine::output::adherence_label;
+use crate::engine::{Engine, EngineOptions, Origin, OutTopic, Outputs};
+use crate::metrics::Metrics;
+use crate::settings::PartitionerSetting;
+use crate::time::{format_rfc3339, Millis};
+use ahash::AHashMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Which accounts this instance runs.
+#[derive(Clone, Debug)]
+pub enum Ownership {
+    /// Every account (embedded default, single instance).
+    All,
+    /// Accounts whose records land on an assigned partition of `rta.agent-events`.
+    Partitions {
+        count: i32,
+        assigned: BTreeSet<i32>,
+        partitioner: PartitionerSetting,
+    },
+}
+
+impl Ownership {
+    pub fn partition(&self, account: &str) -> i32 {
+        match self {
+            Ownership::All => 0,
+            Ownership::Partitions {
+                count, partitioner, ..
+            } => partition_of(account, *count, *partitioner),
+        }
+    }
+
+    pub fn owns(&self, account: &str) -> bool {
+        match self {
+            Ownership::All => true,
+            Ownership::Partitions { assigned, .. } => assigned.contains(&self.partition(account)),
+        }
+    }
+}
+
+pub struct Processor {
+    pub engine: Engine,
+    table: ConfigTable,
+    pub ownership: Ownership,
+    /// Live account → the input partition its records came from (or are expected on).
+    partition_of: AHashMap<Box<str>, i32>,
+    /// Outputs waiting for the transport.
+    pub outputs: Outputs,
+    /// Outputs of replayed input (already published before a restart): dropped.
+    discard: Outputs,
+    pub views: Arc<LiveViews>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Account of a config key (`{account}/{kind}/…`).
+fn key_account(key: &str) -> Option<&str> {
+    key.split_once('/')
+        .map(|(a, _)| a)
+        .filter(|a| !a.is_empty())
+}
+
+impl Processor {
+    pub fn new(
+        opts: EngineOptions,
+        ownership: Ownership,
+        views: Arc<LiveViews>,
+        metrics: Arc<Metrics>,
+    ) -> Processor {
+        Processor {
+            engine: Engine::new(opts),
+            table: ConfigTable::default(),
+            ownership,
+            partition_of: AHashMap::new(),
+            outputs: Outputs::default(),
+            discard: Outputs::default(),
+            views,
+            metrics,
+        }
+    }
+
+    /// One `rta.config` record. Valid records update the global table; records of accounts
+    /// live here also go to the engine. Invalid records are dead-lettered by the instance that
+    /// owns their account (or, without a usable key, by the owner of partition 0), so a bad
+    /// record is reported once, not by every instance.
+    pub fn on_config(&mut self, origin: &Origin) {
+        let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
+        match parse_config_record(key, origin.payload) {
+            Ok(change) => {
+                let (account, key, value) = match &change {
+                    ConfigChange::Upsert { account, .. } => {
+                        (account.as_str(), key.unwrap_or(""), origin.payload)
+                    }
+                    ConfigChange::Delete { account, .. } => {
+                        (account.as_str(), key.unwrap_or(""), None)
+                    }
+                };
+                if !key.is_empty() {
+                    self.table.apply(account, key, value);
+                }
+                let account = account.to_string();
+                if self.engine.has_account(&account) {
+                    self.engine.on_config(origin, &mut self.outputs);
+                } else if self.ownership.owns(&account) {
+                    let p = self.ownership.partition(&account);
+                    self.materialize(&account, p, false);
+                }
+            }
+            Err(_) => {
+                let reporter = match key.and_then(key_account) {
+                    Some(a) => self.ownership.owns(a),
+                    None => self.ownership.owns(""),
+                };
+                if reporter {
+                    self.engine.on_config(origin, &mut self.outputs);
+                }
+            }
+        }
+    }
+
+    /// One `rta.agent-events` record from `partition`. `replay`: the record was processed
+    /// before a restart (its outputs were published then), so its outputs are dropped;
+    /// `rebuilding`: the account is being rebuilt on event time.
+    pub fn on_event(
+        &mut self,
+        origin: &Origin,
+        integration: Option<&str>,
+        replay: bool,
+        rebuilding: bool,
+    ) {
+        if let Some(Ok(account)) = origin.key.map(std::str::from_utf8) {
+            if !account.is_empty() && !self.engine.has_account(account) {
+                let account = account.to_string();
+                self.materialize(&account, origin.partition, rebuilding);
+            }
+        }
+        let out = if replay {
+            &mut self.discard
+        } else {
+            &mut self.outputs
+        };
+        self.engine.on_event(origin, integration, out);
+        self.discard.clear();
+    }
+
+    /// Bring an account to life here: a fresh engine account, its config replayed from the
+    /// table (outputs dropped: nothing has happened yet).
+    pub fn materialize(&mut self, account: &str, partition: i32, rebuilding: bool) {
+        self.engine.reset_account(account, rebuilding);
+        self.partition_of.insert(account.into(), partition);
+        for (key, value) in self.table.records(account) {
+            let origin = Origin {
+                topic: "rta.config",
+                partition: -1,
+                offset: -1,
+                key: Some(key.as_bytes()),
+                payload: Some(value),
+            };
+            self.engine.on_config(&origin, &mut self.discard);
+        }
+        self.discard.clear();
+        tracing::debug!(account, partition, rebuilding, "account materialized");
+    }
+
+    /// Partitions newly assigned: accounts known from config that land there come alive.
+    pub fn assign(&mut self, count: i32, partitions: &[i32], rebuilding: bool) {
+        if let Ownership::Partitions {
+            count: c, assigned, ..
+        } = &mut self.ownership
+        {
+            *c = count;
+            assigned.extend(partitions.iter().copied());
+        }
+        let accounts: Vec<String> = self
+            .table
+            .accounts()
+            .filter(|a| !self.engine.has_account(a))
+            .filter(|a| partitions.contains(&self.ownership.partition(a)))
+            .map(str::to_string)
+            .collect();
+        for a in accounts {
+            let p = self.ownership.partition(&a);
+            self.materialize(&a, p, rebuilding);
+        }
+    }
+
+    /// Partitions revoked: their accounts are forgotten here (another instance takes over).
+    pub fn revoke(&mut self, partitions: &[i32]) {
+        if let Ownership::Partitions { assigned, .. } = &mut self.ownership {
+            for p in partitions {
+                assigned.remove(p);
+            }
+        }
+        let gone: Vec<Box<str>> = self
+            .partition_of
+            .iter()
+            .filter(|(_, p)| partitions.contains(p))
+            .map(|(a, _)| a.clone())
+            .collect();
+        for a in gone {
+            self.partition_of.remove(&a);
+            self.engine.remove_account(&a);
+            self.views.drop_account(&a);
+        }
+    }
+
+    /// A partition's rebuild is over: its accounts switch to the service clock and their
+    /// current states fill the views.
+    pub fn end_rebuild(&mut self, partition: i32) {
+        let accounts: Vec<Box<str>> = self
+            .partition_of
+            .iter()
+            .filter(|(_, p)| **p == partition)
+            .map(|(a, _)| a.clone())
+            .collect();
+        for a in accounts {
+            self.engine.end_event_clock(&a, &mut self.outputs);
+            self.refresh_views(&a);
+        }
+    }
+
+    /// Put every person's current state of an account into the views.
+    pub fn refresh_views(&self, account: &str) {
+        let Some(acct) = self.engine.account(account) else {
+            return;
+        };
+        for p in 0..acct.persons.len() as u32 {
+            let rec = acct.state_record(p);
+            if let (Some(k), Some(v)) = (rec.key.as_deref(), rec.value.as_deref()) {
+                self.views.put_state(k, v);
+            }
+        }
+    }
+
+    /// Service clock tick (wall-clock mode): fire due timers of every live account.
+    pub fn advance_clock(&mut self, now: Millis) {
+        self.engine.advance_clock(now, &mut self.outputs);
+    }
+
+    /// Apply the pending outputs to the views (agent states); the transport then sends them.
+    pub fn note_outputs(&self) {
+        for o in self.outputs.iter() {
+            if o.topic == OutTopic::AgentStates {
+                if let (Some(k), Some(v)) = (o.key, o.value) {
+                    self.views.put_state(k, v);
+                }
+            }
+        }
+    }
+
+    /// Refresh summaries and gauges: one pass over the live persons.
+    pub fn refresh_summaries(&self) {
+        let m = &self.metrics;
+        m.sync_engine(&self.engine.stats);
+        let mut summaries = BTreeMap::new();
+        let mut gauges: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+        let (mut persons, mut unmapped_ids, mut unmapped_statuses) = (0, 0, 0);
+        for acct in self.engine.accounts() {
+            let mut s = AccountSummary {
+                account: acct.name.to_string(),
+                at: acct.clock.map(format_rfc3339),
+                ..AccountSummary::default()
+            };
+            for state in ["in", "out", "notScheduled", "none"] {
+                s.adherence.insert(state, 0);
+            }
+            let (mut sched, mut inadh) = (0u64, 0u64);
+            for p in 0..acct.persons.len() as u32 {
+                let v = acct.current_view(p);
+                s.persons += 1;
+                if !crate::engine::status_offline(&acct.rules, v.actual.status) {
+                    s.online += 1;
+                }
+                *s.adherence.entry(adherence_label(&v)).or_default() += 1;
+                if let Some(o) = v.episode.ooo {
+                    *s.out_of_adherence.entry(o.as_str()).or_default() += 1;
+                    if !v.episode.alerted {
+                        s.in_buffer += 1;
+                    }
+                }
+                sched += v.day.scheduled as u64;
+                inadh += v.day.in_adherence as u64;
+            }
+            s.scheduled_seconds = sched as f64 / 1000.0;
+            s.in_adherence_seconds = inadh as f64 / 1000.0;
+            s.adherence_percent =
+                (sched > 0).then(|| (inadh as f64 * 10000.0 / sched as f64).round() / 100.0);
+            let (ids, sts) = acct.unmapped_counts();
+            s.unmapped_identifiers = ids as u64;
+            s.unmapped_statuses = sts as u64;
+            unmapped_ids += ids;
+            unmapped_statuses += sts;
+            persons += s.persons;
+            for (state, n) in &s.adherence {
+                gauges.insert((s.account.clone(), *state), *n as i64);
+            }
+            summaries.insert(s.account.clone(), s);
+        }
+        m.persons_tracked.set(persons as i64);
+        m.unmapped_values
+            .with_label_values(&["identifier"])
+            .set(unmapped_ids as i64);
+        m.unmapped_values
+            .with_label_values(&["status"])
+            .set(unmapped_statuses as i64);
+        m.set_adherence(&gauges);
+        self.views.set_summaries(summaries);
+    }
+
+    pub fn config_records(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Live accounts and the partition each belongs to.
+    pub fn live_accounts(&self) -> impl Iterator<Item = (&str, i32)> {
+        self.partition_of.iter().map(|(a, p)| (&**a, *p))
+    }
+}

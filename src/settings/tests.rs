@@ -1,0 +1,148 @@
+use super::*;
+
+fn write(text: &str) -> tempfile_path::TempPath {
+    tempfile_path::TempPath::new(text)
+}
+
+/// A throwaway file under the target dir (no extra crate).
+mod tempfile_path {
+    pub struct TempPath(pub std::path::PathBuf);
+    impl TempPath {
+        pub fn new(text: &str) -> TempPath {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "rta-settings-{}-{}.toml",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::write(&p, text).expect("write temp file");
+            TempPath(p)
+        }
+    }
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[test]
+fn defaults_run_embedded() {
+    let s = Settings::load(None, &Overrides::default()).unwrap();
+    assert_eq!(s.brokers, None);
+    assert_eq!(s.topics.agent_events, "rta.agent-events");
+    assert_eq!(s.clock, ClockSetting::Wall);
+    assert_eq!(s.retention, 48 * 3_600_000);
+}
+
+#[test]
+fn file_then_flags_win() {
+    let f = write(
+        r#"
+brokers = "k1:9092"
+group_id = "from-file"
+clock = "event-time"
+partitions = 3
+[topics]
+prefix = "stg."
+dlq = "dead"
+[kafka]
+"security.protocol" = "SSL"
+"queue.buffering.max.ms" = 5
+"#,
+    );
+    let over = Overrides {
+        group_id: Some("from-flag".into()),
+        kafka: vec!["linger.ms=1".into()],
+        ..Overrides::default()
+    };
+    let s = Settings::load(Some(&f.0), &over).unwrap();
+    assert_eq!(s.brokers.as_deref(), Some("k1:9092"));
+    assert_eq!(s.group_id, "from-flag");
+    assert_eq!(s.clock, ClockSetting::EventTime);
+    assert_eq!(s.partitions, 3);
+    assert_eq!(s.topics.config, "stg.rta.config");
+    assert_eq!(s.topics.dlq, "stg.dead");
+    assert_eq!(s.kafka["security.protocol"], "SSL");
+    assert_eq!(s.kafka["queue.buffering.max.ms"], "5");
+    assert_eq!(s.kafka["linger.ms"], "1");
+}
+
+#[test]
+fn unknown_key_fails_with_one_line() {
+    let f = write("brokerz = \"x\"\n");
+    let e = Settings::load(Some(&f.0), &Overrides::default()).unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(msg.contains("brokerz"), "{msg}");
+    assert!(!msg.trim_end().contains('\n'), "{msg}");
+}
+
+#[test]
+fn bad_values_are_refused() {
+    let cases: Vec<(&str, Overrides)> = vec![
+        (
+            "KEY=VALUE",
+            Overrides {
+                kafka: vec!["nonsense".into()],
+                ..Overrides::default()
+            },
+        ),
+        (
+            "managed by rta",
+            Overrides {
+                kafka: vec!["enable.auto.commit=true".into()],
+                ..Overrides::default()
+            },
+        ),
+        (
+            "address",
+            Overrides {
+                http_addr: Some("localhost".into()),
+                ..Overrides::default()
+            },
+        ),
+        (
+            "partitions",
+            Overrides {
+                partitions: Some(0),
+                ..Overrides::default()
+            },
+        ),
+        (
+            "not a valid Kafka topic name",
+            Overrides {
+                topic_prefix: Some("bad prefix/".into()),
+                ..Overrides::default()
+            },
+        ),
+        (
+            "speed",
+            Overrides {
+                embedded_speed: Some(0.0),
+                ..Overrides::default()
+            },
+        ),
+    ];
+    for (want, over) in cases {
+        let e = Settings::load(None, &over).unwrap_err().to_string();
+        assert!(e.contains(want), "{e} should mention {want}");
+    }
+}
+
+#[test]
+fn missing_file_is_one_clear_line() {
+    let e = Settings::load(
+        Some(Path::new("/nonexistent/rta.toml")),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("cannot read the config file /nonexistent/rta.toml"));
+}
+
+#[test]
+fn example_file_is_valid() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/rta.example.toml");
+    let s = Settings::load(Some(&p), &Overrides::default()).unwrap();
+    assert_eq!(s.brokers.as_deref(), Some("kafka-1:9092,kafka-2:9092"));
+}
