@@ -59,7 +59,22 @@ pub struct Processor {
     discard: Outputs,
     pub views: Arc<LiveViews>,
     pub metrics: Arc<Metrics>,
+    /// Invalid config records not yet dead-lettered (their account is not live here yet).
+    invalid_config: Vec<InvalidConfig>,
 }
+
+/// An invalid `rta.config` record waiting for its account's owner to report it.
+struct InvalidConfig {
+    account: String,
+    topic: String,
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    payload: Option<Vec<u8>>,
+}
+
+/// Invalid config records kept for reporting (the oldest are dropped beyond this).
+const INVALID_CONFIG_KEPT: usize = 1000;
 
 /// Account of a config key (`{account}/{kind}/…`).
 fn key_account(key: &str) -> Option<&str> {
@@ -84,6 +99,7 @@ impl Processor {
             discard: Outputs::default(),
             views,
             metrics,
+            invalid_config: Vec::new(),
         }
     }
 
@@ -115,12 +131,22 @@ impl Processor {
                 }
             }
             Err(_) => {
-                let reporter = match key.and_then(key_account) {
-                    Some(a) => self.ownership.owns(a),
-                    None => self.ownership.owns(""),
-                };
-                if reporter {
+                let account = key.and_then(key_account).unwrap_or("").to_string();
+                if self.engine.has_account(&account) || self.ownership.owns(&account) {
                     self.engine.on_config(origin, &mut self.outputs);
+                } else {
+                    // reported by whoever takes the account over
+                    if self.invalid_config.len() >= INVALID_CONFIG_KEPT {
+                        self.invalid_config.remove(0);
+                    }
+                    self.invalid_config.push(InvalidConfig {
+                        account,
+                        topic: origin.topic.to_string(),
+                        partition: origin.partition,
+                        offset: origin.offset,
+                        key: origin.key.map(<[u8]>::to_vec),
+                        payload: origin.payload.map(<[u8]>::to_vec),
+                    });
                 }
             }
         }
@@ -167,6 +193,7 @@ impl Processor {
             self.engine.on_config(&origin, &mut self.discard);
         }
         self.discard.clear();
+        self.report_invalid_config(|a| a == account);
         tracing::debug!(account, partition, rebuilding, "account materialized");
     }
 
@@ -189,6 +216,26 @@ impl Processor {
         for a in accounts {
             let p = self.ownership.partition(&a);
             self.materialize(&a, p, rebuilding);
+        }
+        let own = self.ownership.clone();
+        self.report_invalid_config(|a| partitions.contains(&own.partition(a)));
+    }
+
+    /// Dead-letter the kept invalid config records of accounts now live here.
+    fn report_invalid_config(&mut self, which: impl Fn(&str) -> bool) {
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.invalid_config)
+            .into_iter()
+            .partition(|r| which(&r.account));
+        self.invalid_config = later;
+        for r in now {
+            let origin = Origin {
+                topic: &r.topic,
+                partition: r.partition,
+                offset: r.offset,
+                key: r.key.as_deref(),
+                payload: r.payload.as_deref(),
+            };
+            self.engine.on_config(&origin, &mut self.outputs);
         }
     }
 

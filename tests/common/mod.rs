@@ -1,0 +1,400 @@
+//! Harness of the Kafka integration tests: a real nisshi broker on a free loopback port, the
+//! `rta` binary as a child process, producing inputs and reading outputs back. Every wait is
+//! bounded in time.
+
+#![allow(dead_code)]
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
+use rta::engine::{ClockMode, Engine, EngineOptions, OutTopic, Outputs};
+use rta::envelope::Envelope;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A nisshi broker, killed on drop.
+pub struct Broker {
+    child: Child,
+    pub addr: String,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new("nisshi")
+            .args([
+                "broker",
+                "--storage-engine",
+                "memory://nisshi/",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nisshi must be on PATH: .ci/run installs it (cargo install nisshi --version 0.8.1)");
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&addr).is_err() {
+            assert!(Instant::now() < deadline, "nisshi did not listen on {addr}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Broker { child, addr }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Topic names of one test (a prefix keeps tests apart on one broker).
+pub struct Names {
+    pub prefix: String,
+}
+
+impl Names {
+    pub fn new(prefix: &str) -> Names {
+        Names {
+            prefix: prefix.to_string(),
+        }
+    }
+    pub fn topic(&self, default: &str) -> String {
+        format!("{}{}", self.prefix, default)
+    }
+    pub fn out(&self, t: OutTopic) -> String {
+        self.topic(t.default_name())
+    }
+}
+
+pub fn producer(broker: &Broker) -> ThreadedProducer<DefaultProducerContext> {
+    ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5")
+        .create()
+        .expect("test producer")
+}
+
+/// Produce envelopes to their topics (prefixed), in order, and wait for every ack.
+pub fn produce(broker: &Broker, names: &Names, envs: &[Envelope]) {
+    let p = producer(broker);
+    for e in envs {
+        let topic = names.topic(&e.topic);
+        let mut headers = OwnedHeaders::new();
+        for (k, v) in &e.headers {
+            headers = headers.insert(Header {
+                key: k,
+                value: Some(v.as_bytes()),
+            });
+        }
+        let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(&topic).headers(headers);
+        if let Some(k) = &e.key {
+            rec = rec.key(k.as_str());
+        }
+        if let Some(v) = &e.value {
+            rec = rec.payload(v.as_slice());
+        }
+        let mut rec = rec;
+        loop {
+            match p.send(rec) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    rec = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+    }
+    p.flush(Duration::from_secs(30))
+        .expect("test records acknowledged");
+}
+
+/// Create topics up front (as an operator would), so the producer and rta agree on partitions.
+pub fn create_topics(broker: &Broker, names: &Names, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<_> = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .create()
+        .expect("admin client");
+    let mut topics = vec![
+        (names.topic("rta.agent-events"), partitions, false),
+        (names.topic("rta.config"), 1, true),
+    ];
+    for t in OutTopic::ALL {
+        topics.push((names.out(t), partitions, t.compacted()));
+    }
+    let new: Vec<NewTopic> = topics
+        .iter()
+        .map(|(n, p, c)| {
+            let t = NewTopic::new(n, *p, TopicReplication::Fixed(1));
+            if *c {
+                t.set("cleanup.policy", "compact")
+            } else {
+                t
+            }
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let res = rt
+        .block_on(admin.create_topics(&new, &AdminOptions::new()))
+        .expect("create topics");
+    for r in res {
+        r.expect("topic created");
+    }
+}
+
+/// `rta run` against the broker, on event time, killed on drop unless stopped.
+pub struct Rta {
+    pub child: Option<Child>,
+    pub http: u16,
+}
+
+impl Rta {
+    pub fn start(broker: &Broker, names: &Names, group: &str, extra: &[&str]) -> Rta {
+        let http = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_rta"))
+            .args([
+                "run",
+                "--brokers",
+                &broker.addr,
+                "--group-id",
+                group,
+                "--topic-prefix",
+                &names.prefix,
+                "--clock",
+                "event-time",
+                "--http",
+                &format!("127.0.0.1:{http}"),
+                "--partitions",
+                "3",
+            ])
+            .args(extra)
+            .env("RTA_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run rta");
+        Rta {
+            child: Some(child),
+            http,
+        }
+    }
+
+    /// SIGTERM, and the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return st.code();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("rta did not stop within 60 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<(u16, String)> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.http)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).ok()?;
+        let code = buf.split_whitespace().nth(1)?.parse().ok()?;
+        let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+        Some((code, body))
+    }
+
+    /// Wait until the HTTP port answers `/readyz` with 200.
+    pub fn wait_ready(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some((200, _)) = self.get("/readyz") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "rta not ready within {within:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Rta {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// End offsets of every partition of a topic.
+pub fn end_offsets(broker: &Broker, topic: &str) -> BTreeMap<i32, i64> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .create()
+        .unwrap();
+    let md = c.fetch_metadata(Some(topic), TIMEOUT).expect("metadata");
+    let mut out = BTreeMap::new();
+    for t in md.topics() {
+        for p in t.partitions() {
+            let (_, high) = c.fetch_watermarks(topic, p.id(), TIMEOUT).unwrap();
+            out.insert(p.id(), high);
+        }
+    }
+    out
+}
+
+/// Wait until `group` has committed every partition of `topic` up to `ends`.
+pub fn wait_committed(
+    broker: &Broker,
+    group: &str,
+    topic: &str,
+    ends: &BTreeMap<i32, i64>,
+    within: Duration,
+) {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in ends.keys() {
+        tpl.add_partition(topic, *p);
+    }
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(done) = c.committed_offsets(tpl.clone(), TIMEOUT) {
+            let all = ends.iter().all(|(p, end)| {
+                *end == 0
+                    || matches!(done.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
+            });
+            if all {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "group {group} did not commit {topic} up to {ends:?} within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Every record of a topic, from the beginning to its current end: (key, value).
+pub fn read_all(broker: &Broker, topic: &str) -> Vec<(Option<String>, Option<Vec<u8>>)> {
+    let ends = end_offsets(broker, topic);
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in ends.keys() {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .unwrap();
+    }
+    c.assign(&tpl).unwrap();
+    let mut remaining: BTreeMap<i32, i64> = ends.into_iter().filter(|(_, e)| *e > 0).collect();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !remaining.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "could not read {topic} to its end"
+        );
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            out.push((
+                m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                m.payload().map(<[u8]>::to_vec),
+            ));
+            if remaining
+                .get(&m.partition())
+                .is_some_and(|e| m.offset() + 1 >= *e)
+            {
+                remaining.remove(&m.partition());
+            }
+        }
+    }
+    out
+}
+
+/// Records per key, in order (Kafka keeps order per key).
+pub fn by_key(
+    recs: &[(Option<String>, Option<Vec<u8>>)],
+) -> BTreeMap<String, Vec<Option<Vec<u8>>>> {
+    let mut m: BTreeMap<String, Vec<Option<Vec<u8>>>> = BTreeMap::new();
+    for (k, v) in recs {
+        m.entry(k.clone().unwrap_or_default())
+            .or_default()
+            .push(v.clone());
+    }
+    m
+}
+
+/// The latest value per key.
+pub fn latest(recs: &[(Option<String>, Option<Vec<u8>>)]) -> BTreeMap<String, Option<Vec<u8>>> {
+    recs.iter()
+        .map(|(k, v)| (k.clone().unwrap_or_default(), v.clone()))
+        .collect()
+}
+
+/// What `rta process` publishes for the same input, on event time, without the end-of-input
+/// republish (the service has no end of input): per output topic, (key, value) in order.
+pub fn offline(envs: &[Envelope]) -> BTreeMap<OutTopic, Vec<(Option<String>, Option<Vec<u8>>)>> {
+    let mut engine = Engine::new(EngineOptions {
+        clock: ClockMode::EventTime,
+        ..EngineOptions::default()
+    });
+    let mut outputs = Outputs::default();
+    for (i, e) in envs.iter().enumerate() {
+        rta::cli::process::feed_envelope(&mut engine, e, i as i64, &mut outputs);
+    }
+    let mut m: BTreeMap<OutTopic, Vec<_>> = BTreeMap::new();
+    for o in outputs.iter() {
+        m.entry(o.topic)
+            .or_default()
+            .push((o.key.map(str::to_string), o.value.map(<[u8]>::to_vec)));
+    }
+    m
+}
+
+pub fn read_envelopes(path: &str) -> Vec<Envelope> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Envelope::parse_line(l).unwrap())
+        .collect()
+}

@@ -1,0 +1,261 @@
+//! `rta run` against a real Kafka-protocol broker (nisshi on a free loopback port): the same
+//! records as `rta process`, at-least-once across a crash, bad records to the DLQ.
+
+mod common;
+
+use common::*;
+use rta::engine::OutTopic;
+use rta::envelope::Envelope;
+use rta::simulate::{generate, SimOptions};
+use std::time::Duration;
+
+const WITHIN: Duration = Duration::from_secs(120);
+
+fn split(envs: Vec<Envelope>) -> (Vec<Envelope>, Vec<Envelope>) {
+    envs.into_iter().partition(|e| e.topic == "rta.config")
+}
+
+fn value_json(v: &Option<Vec<u8>>) -> serde_json::Value {
+    v.as_deref()
+        .map(|b| serde_json::from_slice(b).expect("outputs are JSON"))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn spec_example_through_kafka_gives_the_records_of_rta_process() {
+    let broker = Broker::start();
+    let names = Names::new("spec.");
+    let envs = read_envelopes(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/spec-example.ndjson"
+    ));
+    let want = offline(&envs);
+    let (config, events) = split(envs);
+    produce(&broker, &names, &config);
+    // rta creates the missing topics, reads the config to its end, then consumes events
+    let mut rta = Rta::start(&broker, &names, "spec", &[]);
+    rta.wait_ready(WITHIN);
+    let parts = end_offsets(&broker, &names.topic("rta.agent-events"));
+    assert_eq!(parts.len(), 3, "events topic created with --partitions 3");
+    produce(&broker, &names, &events);
+    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    wait_committed(
+        &broker,
+        "spec",
+        &names.topic("rta.agent-events"),
+        &ends,
+        WITHIN,
+    );
+    for t in OutTopic::ALL {
+        let got = read_all(&broker, &names.out(t));
+        let expected = want.get(&t).cloned().unwrap_or_default();
+        assert_eq!(
+            by_key(&got),
+            by_key(&expected),
+            "topic {:?}: service and rta process differ",
+            t
+        );
+    }
+    // the §8 numbers, read back from Kafka
+    let intervals = latest(&read_all(&broker, &names.out(OutTopic::Intervals)));
+    let iv = value_json(&intervals["acme/p17/2026-11-23T08:00:00Z"]);
+    assert_eq!(iv["inAdherenceSeconds"], 840.0);
+    assert_eq!(iv["outOfAdherenceSeconds"]["notPresent"], 60.0);
+    let (code, body) = rta.get("/metrics").expect("metrics");
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("rta_records_consumed_total{topic=\"spec.rta.agent-events\"} 4"),
+        "{body}"
+    );
+    assert!(body.contains("rta_commits_total{result=\"ok\"}"));
+    let (code, body) = rta.get("/api/accounts/acme/persons/p17").expect("state");
+    assert_eq!(code, 200);
+    assert!(body.contains("\"person\":\"p17\""), "{body}");
+    assert_eq!(rta.terminate(), Some(0), "graceful shutdown exits 0");
+}
+
+#[test]
+fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() {
+    let broker = Broker::start();
+    let names = Names::new("day.");
+    create_topics(&broker, &names, 3);
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let envs = generate(&SimOptions::new(200, date, 7));
+    let want = offline(&envs);
+    let (config, events) = split(envs);
+    let half = events.len() / 2;
+    produce(&broker, &names, &config);
+    produce(&broker, &names, &events[..half]);
+
+    // first instance: process the first half, then crash (SIGKILL, no final commit)
+    let mut first = Rta::start(&broker, &names, "day", &[]);
+    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    wait_committed(
+        &broker,
+        "day",
+        &names.topic("rta.agent-events"),
+        &ends,
+        WITHIN,
+    );
+    first.kill();
+
+    // the rest arrives while nothing runs; a new instance takes over
+    produce(&broker, &names, &events[half..]);
+    let mut second = Rta::start(&broker, &names, "day", &[]);
+    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    wait_committed(
+        &broker,
+        "day",
+        &names.topic("rta.agent-events"),
+        &ends,
+        WITHIN,
+    );
+    second.wait_ready(WITHIN);
+    assert_eq!(second.terminate(), Some(0));
+
+    for t in [
+        OutTopic::AgentStates,
+        OutTopic::Intervals,
+        OutTopic::Unmapped,
+    ] {
+        let got = latest(&read_all(&broker, &names.out(t)));
+        let expected = latest(want.get(&t).map(Vec::as_slice).unwrap_or_default());
+        assert_eq!(got.len(), expected.len(), "{t:?}: keys differ");
+        for (k, v) in &expected {
+            assert_eq!(
+                value_json(&got[k]),
+                value_json(v),
+                "{t:?} {k}: the final record differs from rta process"
+            );
+        }
+    }
+    // every out-of-adherence alert of the day was published at least once
+    let alerts = |recs: &[(Option<String>, Option<Vec<u8>>)]| {
+        let mut s: Vec<String> = recs
+            .iter()
+            .map(|(k, v)| format!("{} {}", k.clone().unwrap_or_default(), value_json(v)))
+            .collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let got = alerts(&read_all(&broker, &names.out(OutTopic::AdherenceEvents)));
+    let expected = alerts(
+        want.get(&OutTopic::AdherenceEvents)
+            .map(Vec::as_slice)
+            .unwrap_or_default(),
+    );
+    for e in &expected {
+        assert!(
+            got.contains(e),
+            "adherence event lost across the crash: {e}"
+        );
+    }
+}
+
+#[test]
+fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
+    let broker = Broker::start();
+    let names = Names::new("bad.");
+    create_topics(&broker, &names, 1);
+    let envs = read_envelopes(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/spec-example.ndjson"
+    ));
+    let (config, events) = split(envs);
+    let mut bad_config = Envelope::json(
+        "rta.config",
+        "acme/activity/9",
+        &serde_json::json!({"kind": "activity", "account": "acme"}),
+    );
+    bad_config.value = Some(b"{not json".to_vec());
+    produce(&broker, &names, &config);
+    produce(&broker, &names, &[bad_config]);
+    let mut rta = Rta::start(&broker, &names, "bad", &[]);
+    rta.wait_ready(WITHIN);
+    let ev = |value: &[u8], header: Option<&str>| {
+        let mut e = Envelope::json("rta.agent-events", "acme", &serde_json::Value::Null);
+        e.value = Some(value.to_vec());
+        if let Some(h) = header {
+            e = e.with_header("rta-integration", h);
+        }
+        e
+    };
+    let mut input = vec![
+        ev(b"\xff\xfe not json", Some("8431")),
+        ev(br#"{"login":"bob.smith","state":"READY"}"#, Some("8431")),
+        ev(
+            br#"{"timestamp":"yesterday","login":"bob.smith","state":"READY"}"#,
+            Some("8431"),
+        ),
+        ev(
+            br#"{"timestamp":"2026-11-23T08:00:00Z","login":"x","state":"READY"}"#,
+            Some("4242"),
+        ),
+    ];
+    input.extend(events);
+    produce(&broker, &names, &input);
+    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    wait_committed(
+        &broker,
+        "bad",
+        &names.topic("rta.agent-events"),
+        &ends,
+        WITHIN,
+    );
+    let dlq = read_all(&broker, &names.out(OutTopic::Dlq));
+    let reasons: Vec<String> = dlq
+        .iter()
+        .map(|(_, v)| value_json(v)["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    for want in [
+        "invalid_json",
+        "missing_field",
+        "bad_timestamp",
+        "unknown_integration",
+        "invalid_config",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r == want),
+            "no {want} dead letter in {reasons:?}"
+        );
+    }
+    let first = value_json(
+        &dlq.iter()
+            .find(|(_, v)| value_json(v)["reason"] == "invalid_json")
+            .unwrap()
+            .1,
+    );
+    assert_eq!(first["topic"], "bad.rta.agent-events");
+    // the good events after the bad ones were processed
+    let states = latest(&read_all(&broker, &names.out(OutTopic::AgentStates)));
+    let p17 = value_json(&states["acme/p17"]);
+    assert_eq!(
+        p17["actual"]["online"], false,
+        "bob logged out at 12:05Z: {p17}"
+    );
+    let (_, metrics) = rta.get("/metrics").unwrap();
+    assert!(
+        metrics.contains("rta_dead_letters_total{reason=\"invalid_json\"}"),
+        "{metrics}"
+    );
+    assert_eq!(rta.terminate(), Some(0));
+}
+
+#[test]
+fn invalid_settings_fail_at_start_with_one_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rta"))
+        .args([
+            "run",
+            "--brokers",
+            "127.0.0.1:1",
+            "--kafka",
+            "enable.auto.commit=true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("managed by rta"), "{err}");
+}

@@ -1,0 +1,83 @@
+//! The metrics catalogue passes `promtool check metrics` (installed by .ci/run) with every
+//! labelled series present, and carries no per-person label.
+
+use rta::metrics::Metrics;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn populated() -> String {
+    let m = Metrics::new();
+    m.records_consumed
+        .with_label_values(&["rta.agent-events"])
+        .inc();
+    m.dead_letters.with_label_values(&["too_late"]).inc();
+    m.unmapped_events.with_label_values(&["identifier"]).inc();
+    m.unmapped_values.with_label_values(&["status"]).set(2);
+    m.outputs.with_label_values(&["agent_states"]).inc();
+    m.persons_by_adherence
+        .with_label_values(&["acme", "out"])
+        .set(3);
+    m.processing_latency.observe(0.004);
+    m.event_age.observe(1.5);
+    m.consumer_lag
+        .with_label_values(&["rta.agent-events", "0"])
+        .set(10);
+    m.commits.with_label_values(&["ok"]).inc();
+    m.rebalances.with_label_values(&["assign"]).inc();
+    m.batch_duration
+        .with_label_values(&["kafka"])
+        .observe(0.001);
+    m.render()
+}
+
+#[test]
+fn promtool_check_metrics_reports_nothing() {
+    let text = populated();
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool must be on PATH: .ci/run installs it");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "promtool failed: {report}");
+    assert_eq!(report.trim(), "", "promtool reported problems");
+}
+
+#[test]
+fn no_metric_has_a_person_or_agent_label() {
+    let text = populated();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        for banned in ["person=", "agent=", "login=", "identifier="] {
+            assert!(!line.contains(banned), "personal label in {line}");
+        }
+    }
+    for name in [
+        "rta_records_consumed_total",
+        "rta_dead_letters_total",
+        "rta_events_applied_total",
+        "rta_unmapped_values",
+        "rta_persons_tracked",
+        "rta_persons_by_adherence",
+        "rta_processing_latency_seconds_bucket",
+        "rta_event_age_seconds_bucket",
+        "rta_consumer_lag_records",
+        "rta_producer_queue_records",
+        "rta_commits_total",
+        "rta_rebalances_total",
+    ] {
+        assert!(text.contains(name), "catalogue lacks {name}");
+    }
+}
