@@ -498,6 +498,7 @@ impl Worker<'_> {
         }
         match self.consumer.commit(&tpl, mode) {
             Ok(()) => {
+                self.metrics.commits.with_label_values(&["ok"]).inc();
                 if let Ok(mut t) = self.tracker.lock() {
                     t.mark_committed(&offsets);
                 }

@@ -178,7 +178,8 @@ impl Processor {
     }
 
     /// Bring an account to life here: a fresh engine account, its config replayed from the
-    /// table (outputs dropped: nothing has happened yet).
+    /// table. Outputs are published, except while rebuilding (the previous owner published
+    /// them).
     pub fn materialize(&mut self, account: &str, partition: i32, rebuilding: bool) {
         self.engine.reset_account(account, rebuilding);
         self.partition_of.insert(account.into(), partition);
@@ -190,7 +191,12 @@ impl Processor {
                 key: Some(key.as_bytes()),
                 payload: Some(value),
             };
-            self.engine.on_config(&origin, &mut self.discard);
+            let out = if rebuilding {
+                &mut self.discard
+            } else {
+                &mut self.outputs
+            };
+            self.engine.on_config(&origin, out);
         }
         self.discard.clear();
         self.report_invalid_config(|a| a == account);

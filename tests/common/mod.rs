@@ -318,6 +318,8 @@ pub fn read_all(broker: &Broker, topic: &str) -> Vec<(Option<String>, Option<Vec
     let ends = end_offsets(broker, topic);
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &broker.addr)
+        .set("group.id", "rta-test-reader")
+        .set("enable.auto.commit", "false")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
@@ -350,17 +352,41 @@ pub fn read_all(broker: &Broker, topic: &str) -> Vec<(Option<String>, Option<Vec
     out
 }
 
-/// Records per key, in order (Kafka keeps order per key).
-pub fn by_key(
-    recs: &[(Option<String>, Option<Vec<u8>>)],
-) -> BTreeMap<String, Vec<Option<Vec<u8>>>> {
-    let mut m: BTreeMap<String, Vec<Option<Vec<u8>>>> = BTreeMap::new();
+/// Records per key, in order (Kafka keeps order per key), values as text.
+pub fn by_key(recs: &[(Option<String>, Option<Vec<u8>>)]) -> BTreeMap<String, Vec<String>> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in recs {
-        m.entry(k.clone().unwrap_or_default())
-            .or_default()
-            .push(v.clone());
+        m.entry(k.clone().unwrap_or_default()).or_default().push(
+            v.as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_else(|| "null".into()),
+        );
     }
     m
+}
+
+/// Assert two per-key record lists are equal, showing the first difference.
+pub fn assert_same(
+    what: &str,
+    got: &BTreeMap<String, Vec<String>>,
+    want: &BTreeMap<String, Vec<String>>,
+) {
+    let keys: std::collections::BTreeSet<&String> = got.keys().chain(want.keys()).collect();
+    for k in keys {
+        let (g, w) = (
+            got.get(k).cloned().unwrap_or_default(),
+            want.get(k).cloned().unwrap_or_default(),
+        );
+        for i in 0..g.len().max(w.len()) {
+            assert_eq!(
+                g.get(i),
+                w.get(i),
+                "{what}: key {k}, record {i} of {} (service) / {} (rta process)",
+                g.len(),
+                w.len()
+            );
+        }
+    }
 }
 
 /// The latest value per key.
