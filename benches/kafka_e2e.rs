@@ -1,0 +1,318 @@
+//! End-to-end load runs of `rta run` on a local nisshi broker (needs `nisshi` on PATH).
+//!
+//! 1. Throughput, side by side in one run: a pass-through consumer→producer (same client
+//!    settings and the same at-least-once machinery as rta: idempotent pipelined producer,
+//!    batches settled by delivery reports, offsets committed after acks) and `rta run` on event
+//!    time, both over the same simulated day. Rate = slope of the group's committed offsets
+//!    between 10 % and 90 % of the input.
+//! 2. Latency at a steady 2,000 events/s: `rta run` with default settings (wall clock); each
+//!    event's timestamp is its produce time, and the latency is the time until its agent-state
+//!    output is read back from `rta.agent-states` (produce → output acknowledged and visible).
+//!
+//! Run: `cargo bench --bench kafka_e2e` (env `E2E_PERSONS`, default 5000).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
+use rta::envelope::Envelope;
+use rta::kafka::acks::{AckContext, Batch, Tracker};
+use rta::metrics::Metrics;
+use rta::simulate::{generate, SimOptions};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let persons: usize = std::env::var("E2E_PERSONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let broker = Broker::start();
+    throughput(&broker, persons);
+    latency(&broker);
+}
+
+/// Committed offsets of a group, summed over partitions.
+fn committed_sum(c: &BaseConsumer, topic: &str, parts: &[i32]) -> i64 {
+    let mut tpl = TopicPartitionList::new();
+    for p in parts {
+        tpl.add_partition(topic, *p);
+    }
+    c.committed_offsets(tpl, TIMEOUT)
+        .map(|t| {
+            t.elements()
+                .iter()
+                .map(|e| match e.offset() {
+                    Offset::Offset(o) => o,
+                    _ => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Watch a group commit `total` records; the rate between 10 % and 90 %.
+fn watch_rate(broker: &Broker, group: &str, topic: &str, total: i64) -> f64 {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let parts: Vec<i32> = end_offsets(broker, topic).keys().copied().collect();
+    let (lo, hi) = (total / 10, total * 9 / 10);
+    let mut t_lo = None;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let done = committed_sum(&c, topic, &parts);
+        let now = Instant::now();
+        if t_lo.is_none() && done >= lo {
+            t_lo = Some((now, done));
+        }
+        if done >= hi {
+            let (t0, d0) = t_lo.unwrap_or((now, done));
+            let secs = now.duration_since(t0).as_secs_f64().max(1e-3);
+            return (done - d0) as f64 / secs;
+        }
+        assert!(Instant::now() < deadline, "{group} did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A consumer→producer copy with rta's at-least-once machinery and client settings.
+fn pass_through(addr: &str, group: &str, input: &str, output: &str, stop: Arc<AtomicBool>) {
+    let metrics = Arc::new(Metrics::new());
+    let producer: ThreadedProducer<AckContext> = ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create_with_context(AckContext {
+            metrics: metrics.clone(),
+            last_error: Mutex::new(None),
+        })
+        .unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[input]).unwrap();
+    let mut tracker = Tracker::default();
+    let mut sealed = Instant::now();
+    let mut committed = Instant::now();
+    while !stop.load(Ordering::Acquire) {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
+            let batch: Arc<Batch> = tracker.current().clone();
+            batch.add();
+            let mut rec: BaseRecord<'_, [u8], [u8], Arc<Batch>> =
+                BaseRecord::with_opaque_to(output, batch);
+            if let Some(k) = m.key() {
+                rec = rec.key(k);
+            }
+            if let Some(v) = m.payload() {
+                rec = rec.payload(v);
+            }
+            loop {
+                match producer.send(rec) {
+                    Ok(()) => break,
+                    Err((_, back)) => {
+                        rec = back;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+            tracker.consumed(m.partition(), m.offset(), Instant::now(), None);
+        }
+        if sealed.elapsed() >= Duration::from_millis(20) {
+            tracker.seal();
+            sealed = Instant::now();
+        }
+        if committed.elapsed() >= Duration::from_millis(200) {
+            tracker.seal();
+            let _ = tracker.settle(&metrics, 0);
+            let offsets = tracker.to_commit(None);
+            if !offsets.is_empty() {
+                let mut tpl = TopicPartitionList::new();
+                for (p, o) in &offsets {
+                    tpl.add_partition_offset(input, *p, Offset::Offset(*o))
+                        .unwrap();
+                }
+                if consumer.commit(&tpl, CommitMode::Async).is_ok() {
+                    tracker.mark_committed(&offsets);
+                }
+            }
+            committed = Instant::now();
+        }
+    }
+}
+
+fn throughput(broker: &Broker, persons: usize) {
+    let names = Names::new("tp.");
+    create_topics(broker, &names, 3);
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let envs = generate(&SimOptions::new(persons, date, 11));
+    let (config, events): (Vec<Envelope>, Vec<Envelope>) =
+        envs.into_iter().partition(|e| e.topic == "rta.config");
+    produce(broker, &names, &config);
+    produce(broker, &names, &events);
+    let input = names.topic("rta.agent-events");
+    let total: i64 = end_offsets(broker, &input).values().sum();
+    println!("input: {total} agent-event records ({persons} persons, one simulated day)");
+
+    // pass-through
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let (a, i, o) = (
+        broker.addr.clone(),
+        input.clone(),
+        names.topic("passthrough"),
+    );
+    let h = std::thread::spawn(move || pass_through(&a, "pt", &i, &o, s2));
+    let pt = watch_rate(broker, "pt", &input, total);
+    stop.store(true, Ordering::Release);
+    let _ = h.join();
+    println!("pass-through consumer→producer: {pt:.0} records/s");
+
+    // rta on event time, commit interval as the pass-through's
+    let cfg = std::env::temp_dir().join("rta-e2e.toml");
+    std::fs::write(&cfg, "commit_interval_ms = 200\n").unwrap();
+    let mut rta = Rta::start(
+        broker,
+        &names,
+        "rta-tp",
+        &["--config", cfg.to_str().unwrap()],
+    );
+    let r = watch_rate(broker, "rta-tp", &input, total);
+    let outputs: i64 = rta::engine::OutTopic::ALL
+        .iter()
+        .map(|t| end_offsets(broker, &names.out(*t)).values().sum::<i64>())
+        .sum();
+    rta.terminate();
+    println!(
+        "rta run (event time): {r:.0} records/s = {:.0} % of pass-through ({outputs} output records, {:.2} per input)",
+        100.0 * r / pt,
+        outputs as f64 / total as f64
+    );
+}
+
+fn latency(broker: &Broker) {
+    const PERSONS: usize = 2000;
+    const RATE: u64 = 2000;
+    const SECONDS: u64 = 20;
+    let names = Names::new("lat.");
+    create_topics(broker, &names, 3);
+    let now = rta::service::wall_clock_ms();
+    let day = rta::time::format_date(now.div_euclid(86_400_000) as i32);
+    let mut config = vec![
+        Envelope::json(
+            "rta.config",
+            "lat/integration/1",
+            &serde_json::json!({"kind":"integration","account":"lat","id":"1","vendor":"odigo","name":"ACD","paused":false}),
+        ),
+        Envelope::json(
+            "rta.config",
+            "lat/status/1/READY",
+            &serde_json::json!({"kind":"status","account":"lat","integration":"1","externalStatus":"READY","activity":"1"}),
+        ),
+    ];
+    for p in 0..PERSONS {
+        config.push(Envelope::json(
+            "rta.config",
+            format!("lat/identifier/1/agent{p}@example.com"),
+            &serde_json::json!({"kind":"identifier","account":"lat","integration":"1","externalId":format!("agent{p}@example.com"),"person":format!("p{p}")}),
+        ));
+        config.push(Envelope::json(
+            "rta.config",
+            format!("lat/schedule/p{p}/{day}"),
+            &serde_json::json!({"kind":"schedule","account":"lat","person":format!("p{p}"),"date":day,
+                "segments":[{"activity":"1","start":rta::time::format_rfc3339(now - 3_600_000),"end":rta::time::format_rfc3339(now + 3_600_000)}]}),
+        ));
+    }
+    produce(broker, &names, &config);
+    let mut rta = Rta::start(broker, &names, "rta-lat", &["--clock", "wall"]);
+    rta.wait_ready(Duration::from_secs(120));
+
+    // read agent states back as they come
+    let out_topic = names.out(rta::engine::OutTopic::AgentStates);
+    let done = Arc::new(AtomicBool::new(false));
+    let d2 = done.clone();
+    let addr = broker.addr.clone();
+    let reader = std::thread::spawn(move || {
+        let c: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &addr)
+            .set("group.id", "lat-reader")
+            .set("auto.offset.reset", "latest")
+            .set("fetch.wait.max.ms", "5")
+            .create()
+            .unwrap();
+        c.subscribe(&[&out_topic]).unwrap();
+        let mut lat = Vec::new();
+        while !d2.load(Ordering::Acquire) {
+            if let Some(Ok(m)) = c.poll(Duration::from_millis(20)) {
+                let recv = rta::service::wall_clock_ms();
+                let v: serde_json::Value =
+                    serde_json::from_slice(m.payload().unwrap_or_default()).unwrap_or_default();
+                if let Some(since) = v["actual"]["since"]
+                    .as_str()
+                    .and_then(rta::time::parse_rfc3339)
+                {
+                    if v["actual"]["externalStatus"].is_string() {
+                        lat.push(recv - since);
+                    }
+                }
+            }
+        }
+        lat
+    });
+    std::thread::sleep(Duration::from_secs(5)); // reader joins its group
+    let producer = producer(broker);
+    let topic = names.topic("rta.agent-events");
+    let start = Instant::now();
+    let states = ["READY", "BUSY", "WRAPUP", "PAUSE"];
+    let mut sent = 0u64;
+    while sent < RATE * SECONDS {
+        let due = start + Duration::from_micros(sent * 1_000_000 / RATE);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let p = sent as usize % PERSONS;
+        let state = states[(sent as usize / PERSONS) % states.len()];
+        let body = format!(
+            r#"{{"eventId":"l{sent}","timestamp":{},"login":"agent{p}@example.com","state":"{state}"}}"#,
+            rta::service::wall_clock_ms()
+        );
+        let rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(&topic)
+            .key("lat")
+            .payload(body.as_bytes())
+            .headers(
+                rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header {
+                    key: "rta-integration",
+                    value: Some("1"),
+                }),
+            );
+        let _ = producer.send(rec);
+        sent += 1;
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    done.store(true, Ordering::Release);
+    let mut lat = reader.join().unwrap();
+    rta.terminate();
+    lat.sort_unstable();
+    let pct = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
+    println!(
+        "latency at {RATE} events/s for {SECONDS} s ({} agent states read back of {sent} events): p50 {} ms, p99 {} ms, max {} ms",
+        lat.len(),
+        pct(0.50),
+        pct(0.99),
+        lat.last().copied().unwrap_or(0)
+    );
+}
