@@ -34,8 +34,12 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5000);
     let broker = Broker::start();
-    throughput(&broker, persons);
-    latency(&broker);
+    if std::env::var("E2E_SKIP_THROUGHPUT").is_err() {
+        throughput(&broker, persons);
+    }
+    if std::env::var("E2E_SKIP_LATENCY").is_err() {
+        latency(&broker);
+    }
 }
 
 /// Committed offsets of a group, summed over partitions.
@@ -85,7 +89,14 @@ fn watch_rate(broker: &Broker, group: &str, topic: &str, total: i64) -> f64 {
 }
 
 /// A consumer→producer copy with rta's at-least-once machinery and client settings.
-fn pass_through(addr: &str, group: &str, input: &str, output: &str, stop: Arc<AtomicBool>) {
+fn pass_through(
+    addr: &str,
+    group: &str,
+    input: &str,
+    output: &str,
+    fan_out: usize,
+    stop: Arc<AtomicBool>,
+) {
     let metrics = Arc::new(Metrics::new());
     let producer: ThreadedProducer<AckContext> = ClientConfig::new()
         .set("bootstrap.servers", addr)
@@ -111,21 +122,23 @@ fn pass_through(addr: &str, group: &str, input: &str, output: &str, stop: Arc<At
     while !stop.load(Ordering::Acquire) {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
             let batch: Arc<Batch> = tracker.current().clone();
-            batch.add();
-            let mut rec: BaseRecord<'_, [u8], [u8], Arc<Batch>> =
-                BaseRecord::with_opaque_to(output, batch);
-            if let Some(k) = m.key() {
-                rec = rec.key(k);
-            }
-            if let Some(v) = m.payload() {
-                rec = rec.payload(v);
-            }
-            loop {
-                match producer.send(rec) {
-                    Ok(()) => break,
-                    Err((_, back)) => {
-                        rec = back;
-                        std::thread::sleep(Duration::from_millis(1));
+            for _ in 0..fan_out {
+                batch.add();
+                let mut rec: BaseRecord<'_, [u8], [u8], Arc<Batch>> =
+                    BaseRecord::with_opaque_to(output, batch.clone());
+                if let Some(k) = m.key() {
+                    rec = rec.key(k);
+                }
+                if let Some(v) = m.payload() {
+                    rec = rec.payload(v);
+                }
+                loop {
+                    match producer.send(rec) {
+                        Ok(()) => break,
+                        Err((_, back)) => {
+                            rec = back;
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
                     }
                 }
             }
@@ -167,19 +180,21 @@ fn throughput(broker: &Broker, persons: usize) {
     let total: i64 = end_offsets(broker, &input).values().sum();
     println!("input: {total} agent-event records ({persons} persons, one simulated day)");
 
-    // pass-through
-    let stop = Arc::new(AtomicBool::new(false));
-    let s2 = stop.clone();
-    let (a, i, o) = (
-        broker.addr.clone(),
-        input.clone(),
-        names.topic("passthrough"),
-    );
-    let h = std::thread::spawn(move || pass_through(&a, "pt", &i, &o, s2));
-    let pt = watch_rate(broker, "pt", &input, total);
-    stop.store(true, Ordering::Release);
-    let _ = h.join();
-    println!("pass-through consumer→producer: {pt:.0} records/s");
+    // pass-through: one output per input, and as many outputs per input as rta writes
+    let mut pt = Vec::new();
+    for (group, fan_out) in [("pt1", 1usize), ("pt3", 3)] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let (a, i, o) = (broker.addr.clone(), input.clone(), names.topic(group));
+        let h = std::thread::spawn(move || pass_through(&a, group, &i, &o, fan_out, s2));
+        let rate = watch_rate(broker, group, &input, total);
+        stop.store(true, Ordering::Release);
+        let _ = h.join();
+        println!(
+            "pass-through consumer→producer, {fan_out} output(s) per input: {rate:.0} records/s"
+        );
+        pt.push(rate);
+    }
 
     // rta on event time, commit interval as the pass-through's
     let cfg = std::env::temp_dir().join("rta-e2e.toml");
@@ -197,8 +212,9 @@ fn throughput(broker: &Broker, persons: usize) {
         .sum();
     rta.terminate();
     println!(
-        "rta run (event time): {r:.0} records/s = {:.0} % of pass-through ({outputs} output records, {:.2} per input)",
-        100.0 * r / pt,
+        "rta run (event time): {r:.0} records/s = {:.0} % of the 1:1 pass-through, {:.0} % of the 1:3 one ({outputs} output records, {:.2} per input)",
+        100.0 * r / pt[0],
+        100.0 * r / pt[1],
         outputs as f64 / total as f64
     );
 }
@@ -237,7 +253,9 @@ fn latency(broker: &Broker) {
         ));
     }
     produce(broker, &names, &config);
-    let mut rta = Rta::start(broker, &names, "rta-lat", &["--clock", "wall"]);
+    let extra = std::env::var("E2E_RTA_ARGS").unwrap_or_default();
+    let extra: Vec<&str> = extra.split_whitespace().collect();
+    let mut rta = Rta::start_with_clock(broker, &names, "rta-lat", "wall", &extra);
     rta.wait_ready(Duration::from_secs(120));
 
     // read agent states back as they come
@@ -305,6 +323,14 @@ fn latency(broker: &Broker) {
     std::thread::sleep(Duration::from_secs(3));
     done.store(true, Ordering::Release);
     let mut lat = reader.join().unwrap();
+    if let Some((_, m)) = rta.get("/metrics") {
+        for l in m
+            .lines()
+            .filter(|l| l.starts_with("rta_processing_latency_seconds_bucket"))
+        {
+            println!("  {l}");
+        }
+    }
     rta.terminate();
     lat.sort_unstable();
     let pct = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];

@@ -125,7 +125,7 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
         }
     }
     // every out-of-adherence alert of the day was published at least once
-    let alerts = |recs: &[(Option<String>, Option<Vec<u8>>)]| {
+    let alerts = |recs: &[Rec]| {
         let mut s: Vec<String> = recs
             .iter()
             .map(|(k, v)| format!("{} {}", k.clone().unwrap_or_default(), value_json(v)))

@@ -240,7 +240,7 @@ async fn person(
     Path((account, person)): Path<(String, String)>,
 ) -> Response {
     match s.views.state(&account, &person) {
-        Some(v) => json_bytes(v.to_vec()),
+        Some(v) => json_bytes(v),
         None => not_found("this person"),
     }
 }

@@ -9,8 +9,8 @@ use crate::time::Millis;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// Outputs of a batch still waiting for the broker.
@@ -19,6 +19,14 @@ pub struct Batch {
     /// Unacknowledged outputs, plus one while the batch is open.
     pending: AtomicUsize,
     failed: AtomicBool,
+    /// When the last output was acknowledged: nanoseconds since [`epoch`].
+    completed_at: AtomicU64,
+}
+
+/// Reference instant of [`Batch::completed_at`].
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
 impl Batch {
@@ -26,6 +34,7 @@ impl Batch {
         Arc::new(Batch {
             pending: AtomicUsize::new(1),
             failed: AtomicBool::new(false),
+            completed_at: AtomicU64::new(0),
         })
     }
 
@@ -39,7 +48,15 @@ impl Batch {
         if !ok {
             self.failed.store(true, Ordering::Release);
         }
-        self.pending.fetch_sub(1, Ordering::AcqRel);
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let at = epoch().elapsed().as_nanos() as u64;
+            self.completed_at.store(at, Ordering::Release);
+        }
+    }
+
+    /// When the batch completed (its last acknowledgement).
+    fn completed(&self) -> Instant {
+        epoch() + std::time::Duration::from_nanos(self.completed_at.load(Ordering::Acquire))
     }
 
     fn complete(&self) -> bool {
@@ -172,16 +189,18 @@ impl Tracker {
                 let e = self.committable.entry(p).or_insert(next);
                 *e = (*e).max(next);
             }
-            let now = Instant::now();
+            // measured to the last acknowledgement, not to this (later) settlement
+            let acked = batch.completed();
+            let lag_ms = Instant::now().saturating_duration_since(acked).as_millis() as i64;
             for r in consumed.received {
                 metrics
                     .processing_latency
-                    .observe(now.duration_since(r).as_secs_f64());
+                    .observe(acked.saturating_duration_since(r).as_secs_f64());
             }
             for t in consumed.event_times {
                 metrics
                     .event_age
-                    .observe((now_ms - t).max(0) as f64 / 1000.0);
+                    .observe((now_ms - lag_ms - t).max(0) as f64 / 1000.0);
             }
         }
         Ok(())

@@ -23,6 +23,8 @@ pub fn events_consumer(s: &Settings, brokers: &str) -> ClientConfig {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set_default("auto.offset.reset", "earliest")
+        // adherence is about seconds: do not let a fetch wait half a second for more data
+        .set_default("fetch.wait.max.ms", "10")
         .set_default("statistics.interval.ms", "5000");
     c
 }

@@ -32,8 +32,10 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Most input records in one batch.
 const BATCH_RECORDS: usize = 5_000;
+/// How often config changes are picked up and liveness is reported.
+const HOUSEKEEPING: Duration = Duration::from_millis(10);
 /// Longest a batch stays open.
-const BATCH_AGE: Duration = Duration::from_millis(20);
+const BATCH_AGE: Duration = Duration::from_millis(5);
 
 /// A partition rebuilding its accounts from retained input.
 #[derive(Debug, Clone, Copy)]
@@ -256,16 +258,24 @@ impl Worker<'_> {
         let mut batch_records = 0usize;
         let events_topic = self.s.topics.agent_events.clone();
         let consumer = self.consumer.clone();
+        let consumed = self
+            .metrics
+            .records_consumed
+            .with_label_values(&[&events_topic]);
+        let mut last_housekeeping = Instant::now() - HOUSEKEEPING;
         while !stop.load(Ordering::Acquire) {
-            self.views.beat();
-            // config changes, as they come
-            while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
-                match r {
-                    Ok(m) => apply_config(&mut self.proc, &m),
-                    Err(e) => tracing::warn!(error = %e, "config topic read error"),
+            if last_housekeeping.elapsed() >= HOUSEKEEPING {
+                self.views.beat();
+                // config changes, as they come
+                while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
+                    match r {
+                        Ok(m) => apply_config(&mut self.proc, &m),
+                        Err(e) => tracing::warn!(error = %e, "config topic read error"),
+                    }
                 }
+                self.send_outputs();
+                last_housekeeping = Instant::now();
             }
-            self.send_outputs();
             // events
             let polled = consumer.poll(Duration::from_millis(50));
             for e in consumer.context().take_events() {
@@ -274,6 +284,7 @@ impl Worker<'_> {
             match polled {
                 Some(Ok(m)) => {
                     let received = Instant::now();
+                    consumed.inc();
                     self.on_event(&m, &events_topic, received);
                     batch_records += 1;
                 }
@@ -299,10 +310,6 @@ impl Worker<'_> {
     }
 
     fn on_event<M: Message>(&mut self, m: &M, topic: &str, received: Instant) {
-        self.metrics
-            .records_consumed
-            .with_label_values(&[topic])
-            .inc();
         let p = m.partition();
         let o = m.offset();
         // a rebuild whose replayed range is behind us ends before this record

@@ -278,8 +278,10 @@ mod tests {
     #[test]
     fn engine_counters_are_exported_as_deltas() {
         let m = Metrics::new();
-        let mut s = Stats::default();
-        s.events_applied = 5;
+        let mut s = Stats {
+            events_applied: 5,
+            ..Stats::default()
+        };
         s.dead_letter("too_late");
         m.sync_engine(&s);
         s.events_applied = 7;

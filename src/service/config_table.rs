@@ -4,9 +4,12 @@
 use ahash::AHashMap;
 use std::collections::BTreeMap;
 
+/// One account's records: key → value.
+type Records = BTreeMap<Box<str>, Box<[u8]>>;
+
 #[derive(Default, Debug)]
 pub struct ConfigTable {
-    accounts: AHashMap<Box<str>, BTreeMap<Box<str>, Box<[u8]>>>,
+    accounts: AHashMap<Box<str>, Records>,
     records: usize,
 }
 

@@ -6,7 +6,7 @@ use dashmap::DashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 /// One account's roll-up.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -33,7 +33,7 @@ pub struct AccountSummary {
 #[derive(Default)]
 pub struct LiveViews {
     /// account → person → agent-state JSON.
-    states: DashMap<Box<str>, BTreeMap<Box<str>, Arc<[u8]>>>,
+    states: DashMap<Box<str>, BTreeMap<Box<str>, Vec<u8>>>,
     summaries: RwLock<BTreeMap<String, AccountSummary>>,
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
@@ -48,10 +48,23 @@ impl LiveViews {
         let Some((account, person)) = key.split_once('/') else {
             return;
         };
+        // no allocation when the person is known (called for every agent-state output)
+        if let Some(mut persons) = self.states.get_mut(account) {
+            match persons.get_mut(person) {
+                Some(v) => {
+                    v.clear();
+                    v.extend_from_slice(value);
+                }
+                None => {
+                    persons.insert(person.into(), value.to_vec());
+                }
+            }
+            return;
+        }
         self.states
             .entry(account.into())
             .or_default()
-            .insert(person.into(), value.into());
+            .insert(person.into(), value.to_vec());
     }
 
     pub fn drop_account(&self, account: &str) {
@@ -78,7 +91,7 @@ impl LiveViews {
         Some(out)
     }
 
-    pub fn state(&self, account: &str, person: &str) -> Option<Arc<[u8]>> {
+    pub fn state(&self, account: &str, person: &str) -> Option<Vec<u8>> {
         self.states.get(account)?.get(person).cloned()
     }
 

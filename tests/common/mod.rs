@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A record read back or expected: (key, value).
+pub type Rec = (Option<String>, Option<Vec<u8>>);
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -173,6 +176,16 @@ pub struct Rta {
 
 impl Rta {
     pub fn start(broker: &Broker, names: &Names, group: &str, extra: &[&str]) -> Rta {
+        Rta::start_with_clock(broker, names, group, "event-time", extra)
+    }
+
+    pub fn start_with_clock(
+        broker: &Broker,
+        names: &Names,
+        group: &str,
+        clock: &str,
+        extra: &[&str],
+    ) -> Rta {
         let http = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_rta"))
             .args([
@@ -184,7 +197,7 @@ impl Rta {
                 "--topic-prefix",
                 &names.prefix,
                 "--clock",
-                "event-time",
+                clock,
                 "--http",
                 &format!("127.0.0.1:{http}"),
                 "--partitions",
@@ -314,7 +327,7 @@ pub fn wait_committed(
 }
 
 /// Every record of a topic, from the beginning to its current end: (key, value).
-pub fn read_all(broker: &Broker, topic: &str) -> Vec<(Option<String>, Option<Vec<u8>>)> {
+pub fn read_all(broker: &Broker, topic: &str) -> Vec<Rec> {
     let ends = end_offsets(broker, topic);
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &broker.addr)
@@ -353,7 +366,7 @@ pub fn read_all(broker: &Broker, topic: &str) -> Vec<(Option<String>, Option<Vec
 }
 
 /// Records per key, in order (Kafka keeps order per key), values as text.
-pub fn by_key(recs: &[(Option<String>, Option<Vec<u8>>)]) -> BTreeMap<String, Vec<String>> {
+pub fn by_key(recs: &[Rec]) -> BTreeMap<String, Vec<String>> {
     let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in recs {
         m.entry(k.clone().unwrap_or_default()).or_default().push(
@@ -390,7 +403,7 @@ pub fn assert_same(
 }
 
 /// The latest value per key.
-pub fn latest(recs: &[(Option<String>, Option<Vec<u8>>)]) -> BTreeMap<String, Option<Vec<u8>>> {
+pub fn latest(recs: &[Rec]) -> BTreeMap<String, Option<Vec<u8>>> {
     recs.iter()
         .map(|(k, v)| (k.clone().unwrap_or_default(), v.clone()))
         .collect()
@@ -398,7 +411,7 @@ pub fn latest(recs: &[(Option<String>, Option<Vec<u8>>)]) -> BTreeMap<String, Op
 
 /// What `rta process` publishes for the same input, on event time, without the end-of-input
 /// republish (the service has no end of input): per output topic, (key, value) in order.
-pub fn offline(envs: &[Envelope]) -> BTreeMap<OutTopic, Vec<(Option<String>, Option<Vec<u8>>)>> {
+pub fn offline(envs: &[Envelope]) -> BTreeMap<OutTopic, Vec<Rec>> {
     let mut engine = Engine::new(EngineOptions {
         clock: ClockMode::EventTime,
         ..EngineOptions::default()
