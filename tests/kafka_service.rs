@@ -260,3 +260,53 @@ fn invalid_settings_fail_at_start_with_one_line() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("managed by rta"), "{err}");
 }
+
+#[test]
+fn wall_clock_timers_fire_without_events() {
+    let broker = Broker::start();
+    let names = Names::new("wall.");
+    create_topics(&broker, &names, 1);
+    let now = rta::service::wall_clock_ms();
+    let start = (now / 1000 + 3) * 1000;
+    let seg = |t| rta::time::format_rfc3339(t);
+    let day = rta::time::format_date(start.div_euclid(86_400_000) as i32);
+    let config = vec![
+        Envelope::json(
+            "rta.config",
+            "w/settings",
+            &serde_json::json!({"kind":"settings","account":"w","buffers":{"notPresent":1,"wrongActivity":1,"notScheduled":1}}),
+        ),
+        Envelope::json(
+            "rta.config",
+            format!("w/schedule/p1/{day}"),
+            &serde_json::json!({"kind":"schedule","account":"w","person":"p1","date":day,
+                "segments":[{"activity":"1","start":seg(start),"end":seg(start + 600_000)}]}),
+        ),
+    ];
+    produce(&broker, &names, &config);
+    let mut rta = Rta::start_with_clock(&broker, &names, "wall", "wall", &[]);
+    rta.wait_ready(WITHIN);
+    // no agent event at all: the schedule start and the buffer expiry come from the clock
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let alert = loop {
+        let events = read_all(&broker, &names.out(OutTopic::AdherenceEvents));
+        if let Some((_, v)) = events.first() {
+            break value_json(v);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no outOfAdherence event from the wall clock within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(alert["kind"], "outOfAdherence");
+    assert_eq!(alert["oooType"], "notPresent");
+    assert_eq!(alert["since"], seg(start).as_str());
+    let states = latest(&read_all(&broker, &names.out(OutTopic::AgentStates)));
+    let p1 = value_json(&states["w/p1"]);
+    assert_eq!(p1["adherence"], "out");
+    assert_eq!(p1["scheduled"]["start"], seg(start).as_str());
+    let (_, body) = rta.get("/api/accounts/w").unwrap();
+    assert!(body.contains("\"notPresent\":1"), "{body}");
+    assert_eq!(rta.terminate(), Some(0));
+}

@@ -81,3 +81,27 @@ fn no_metric_has_a_person_or_agent_label() {
         assert!(text.contains(name), "catalogue lacks {name}");
     }
 }
+
+#[test]
+fn alerting_rules_use_the_catalogue_and_pass_promtool() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/alerts.yaml");
+    let out = Command::new("promtool")
+        .args(["check", "rules", path])
+        .output()
+        .expect("promtool must be on PATH: .ci/run installs it");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules = std::fs::read_to_string(path).unwrap();
+    let catalogue = populated();
+    for name in rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("rta_"))
+    {
+        let base = name.trim_end_matches("_bucket");
+        assert!(catalogue.contains(base), "alert uses unknown metric {name}");
+    }
+}
