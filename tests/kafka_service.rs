@@ -37,6 +37,14 @@ fn spec_example_through_kafka_gives_the_records_of_rta_process() {
     rta.wait_ready(WITHIN);
     let parts = end_offsets(&broker, &names.topic("rta.agent-events"));
     assert_eq!(parts.len(), 3, "events topic created with --partitions 3");
+    assert_eq!(
+        topic_config(&broker, &names.out(OutTopic::AgentStates), "cleanup.policy").as_deref(),
+        Some("compact")
+    );
+    assert_eq!(
+        topic_config(&broker, &names.out(OutTopic::Intervals), "cleanup.policy").as_deref(),
+        Some("compact")
+    );
     produce(&broker, &names, &events);
     let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
     wait_committed(
@@ -106,6 +114,20 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
         WITHIN,
     );
     second.wait_ready(WITHIN);
+    // consumer lag per partition comes from librdkafka's statistics (every 5 s)
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, m) = second.get("/metrics").expect("metrics");
+        if m.contains("rta_consumer_lag_records{partition=\"0\",topic=\"day.rta.agent-events\"} 0")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no consumer lag metric: {m}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
     assert_eq!(second.terminate(), Some(0));
 
     for t in [

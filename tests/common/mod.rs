@@ -437,3 +437,21 @@ pub fn read_envelopes(path: &str) -> Vec<Envelope> {
         .map(|l| Envelope::parse_line(l).unwrap())
         .collect()
 }
+
+/// A topic's configuration value (DescribeConfigs).
+pub fn topic_config(broker: &Broker, topic: &str, name: &str) -> Option<String> {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    let admin: AdminClient<_> = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .create()
+        .expect("admin client");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let res = rt
+        .block_on(admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new()))
+        .expect("describe configs");
+    let r = res.into_iter().next()?.ok()?;
+    r.get(name).and_then(|e| e.value.clone())
+}
