@@ -187,7 +187,12 @@ impl Rta {
         extra: &[&str],
     ) -> Rta {
         let http = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rta"))
+        // RTA_WRAPPER="perf record -g -o /tmp/perf.data --" profiles the service in load runs
+        let wrapper = std::env::var("RTA_WRAPPER").unwrap_or_default();
+        let mut words: Vec<&str> = wrapper.split_whitespace().collect();
+        words.push(env!("CARGO_BIN_EXE_rta"));
+        let child = Command::new(words[0])
+            .args(&words[1..])
             .args([
                 "run",
                 "--brokers",
