@@ -130,6 +130,13 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
     }
     assert_eq!(second.terminate(), Some(0));
 
+    // the takeover rebuilt the first half without publishing it again
+    let published = read_all(&broker, &names.out(OutTopic::AgentStates)).len();
+    let offline_count = want[&OutTopic::AgentStates].len();
+    assert!(
+        published <= offline_count + 250,
+        "{published} agent states published vs {offline_count} offline: the replay was published again"
+    );
     for t in [
         OutTopic::AgentStates,
         OutTopic::Intervals,

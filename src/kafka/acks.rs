@@ -121,6 +121,10 @@ pub struct Tracker {
     pub committable: BTreeMap<i32, i64>,
     /// Partition → offset already committed (never commit at or below it again).
     pub committed: BTreeMap<i32, i64>,
+    /// Partitions currently assigned: nothing is committed for others.
+    assigned: std::collections::BTreeSet<i32>,
+    /// An output was refused: nothing is ever committed again by this instance.
+    failed: bool,
 }
 
 impl Default for Tracker {
@@ -131,6 +135,8 @@ impl Default for Tracker {
             sealed: VecDeque::new(),
             committable: BTreeMap::new(),
             committed: BTreeMap::new(),
+            assigned: Default::default(),
+            failed: false,
         }
     }
 }
@@ -178,14 +184,23 @@ impl Tracker {
 
     /// Settle completed batches in order; their offsets become committable.
     pub fn settle(&mut self, metrics: &Metrics, now_ms: Millis) -> Result<(), DeliveryFailed> {
+        if self.failed {
+            return Err(DeliveryFailed);
+        }
         while self.sealed.front().is_some_and(|(b, _)| b.complete()) {
             let Some((batch, consumed)) = self.sealed.pop_front() else {
                 break;
             };
             if batch.failed.load(Ordering::Acquire) {
+                // permanent: later batches must not be committed past the lost outputs
+                self.failed = true;
+                self.committable.clear();
                 return Err(DeliveryFailed);
             }
             for (p, next) in consumed.next {
+                if !self.assigned.contains(&p) {
+                    continue; // revoked while in flight: the new owner decides
+                }
                 let e = self.committable.entry(p).or_insert(next);
                 *e = (*e).max(next);
             }
@@ -208,8 +223,12 @@ impl Tracker {
 
     /// Offsets to commit now (above what was committed), optionally only some partitions.
     pub fn to_commit(&self, only: Option<&[i32]>) -> Vec<(i32, i64)> {
+        if self.failed {
+            return Vec::new();
+        }
         self.committable
             .iter()
+            .filter(|(p, _)| self.assigned.contains(p))
             .filter(|(p, _)| only.is_none_or(|o| o.contains(p)))
             .filter(|(p, n)| self.committed.get(p).is_none_or(|c| *n > c))
             .map(|(p, n)| (*p, *n))
@@ -218,16 +237,33 @@ impl Tracker {
 
     pub fn mark_committed(&mut self, offsets: &[(i32, i64)]) {
         for (p, n) in offsets {
-            self.committed.insert(*p, *n);
+            let c = self.committed.entry(*p).or_insert(*n);
+            *c = (*c).max(*n);
         }
+    }
+
+    /// A partition was assigned; `committed` is the group's committed offset (records before
+    /// it are replayed to rebuild state and must never be committed again).
+    pub fn assign(&mut self, partition: i32, committed: Option<i64>) {
+        self.assigned.insert(partition);
+        self.committable.remove(&partition);
+        match committed {
+            Some(c) => self.committed.insert(partition, c),
+            None => self.committed.remove(&partition),
+        };
     }
 
     /// Forget partitions no longer assigned.
     pub fn forget(&mut self, partitions: &[i32]) {
         for p in partitions {
+            self.assigned.remove(p);
             self.committable.remove(p);
             self.committed.remove(p);
         }
+    }
+
+    pub fn has_failed(&self) -> bool {
+        self.failed
     }
 
     /// Sealed batches not yet settled.
@@ -244,6 +280,7 @@ mod tests {
     fn offsets_commit_only_after_every_output_is_acked_in_order() {
         let m = Metrics::new();
         let mut t = Tracker::default();
+        t.assign(0, None);
         let now = Instant::now();
         // batch 1: offset 10 of partition 0, two outputs
         t.consumed(0, 10, now, None);
@@ -275,12 +312,46 @@ mod tests {
     fn a_failed_output_stops_commits() {
         let m = Metrics::new();
         let mut t = Tracker::default();
+        t.assign(3, None);
         t.consumed(3, 0, Instant::now(), None);
         let b = t.current().clone();
         b.add();
         t.seal();
+        t.consumed(3, 1, Instant::now(), None);
+        let b2 = t.current().clone();
+        t.seal();
         b.done(false);
         assert!(t.settle(&m, 0).is_err());
         assert!(t.to_commit(None).is_empty());
+        // a later, fully acknowledged batch must not be committed past the lost output
+        drop(b2);
+        assert!(t.settle(&m, 0).is_err());
+        assert!(t.to_commit(None).is_empty());
+    }
+
+    #[test]
+    fn replayed_and_revoked_partitions_are_never_committed() {
+        let m = Metrics::new();
+        let mut t = Tracker::default();
+        t.assign(0, Some(100)); // committed at 100: records 40..100 are a replay
+        t.assign(1, None);
+        t.consumed(0, 50, Instant::now(), None);
+        t.consumed(1, 7, Instant::now(), None);
+        t.seal();
+        t.settle(&m, 0).unwrap();
+        assert_eq!(
+            t.to_commit(None),
+            vec![(1, 8)],
+            "offset 51 < 100 would move backwards"
+        );
+        t.consumed(0, 120, Instant::now(), None);
+        t.consumed(1, 8, Instant::now(), None);
+        let b = t.current().clone();
+        b.add();
+        t.seal();
+        t.forget(&[1]); // revoked while in flight
+        b.done(true);
+        t.settle(&m, 0).unwrap();
+        assert_eq!(t.to_commit(None), vec![(0, 121)]);
     }
 }

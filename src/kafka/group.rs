@@ -44,6 +44,7 @@ pub struct GroupContext {
     pub tracker: Arc<Mutex<Tracker>>,
     pub producer: OnceLock<Arc<ThreadedProducer<AckContext>>>,
     pub events: Mutex<Vec<GroupEvent>>,
+    pub fatal: Mutex<Option<String>>,
 }
 
 impl ClientContext for GroupContext {
@@ -107,6 +108,9 @@ impl ConsumerContext for GroupContext {
                 if !consumer.assignment_lost() {
                     self.commit_before_revoke(consumer, &parts);
                 }
+                if let Ok(mut t) = self.tracker.lock() {
+                    t.forget(&parts);
+                }
                 let r = if cooperative {
                     consumer.incremental_unassign(tpl)
                 } else {
@@ -126,10 +130,24 @@ impl ConsumerContext for GroupContext {
         }
     }
 
-    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         // successes are counted where commits are made; failures of async commits arrive here
         match result {
-            Ok(()) => {}
+            Ok(()) => {
+                // only now is an async commit done (a failed one is retried by the next)
+                if let Ok(mut t) = self.tracker.lock() {
+                    let done: Vec<(i32, i64)> = offsets
+                        .elements()
+                        .iter()
+                        .filter(|e| e.topic() == self.topic)
+                        .filter_map(|e| match e.offset() {
+                            Offset::Offset(o) => Some((e.partition(), o)),
+                            _ => None,
+                        })
+                        .collect();
+                    t.mark_committed(&done);
+                }
+            }
             Err(e) => {
                 self.metrics.commits.with_label_values(&["failed"]).inc();
                 tracing::warn!(error = %e, "offset commit failed (retried with the next commit)");
@@ -153,22 +171,38 @@ impl GroupContext {
     }
 
     /// Where each assigned partition starts: the first record of the retention window (or
-    /// the committed offset, if older), and where replay ends (the committed offset).
+    /// the committed offset, if older), and where replay ends (the committed offset, capped
+    /// at the partition's end).
     fn plan_assignment(
         &self,
         consumer: &BaseConsumer<Self>,
         tpl: &mut TopicPartitionList,
     ) -> Vec<Assigned> {
-        let committed = consumer.committed_offsets(tpl.clone(), TIMEOUT).ok();
-        let since = crate::service::wall_clock_ms() - self.retention;
-        let by_time = consumer.offsets_for_timestamp(since, TIMEOUT).ok();
-        let by_time = by_time.or_else(|| {
-            let mut t = tpl.clone();
-            for e in tpl.elements() {
-                let _ = t.set_partition_offset(e.topic(), e.partition(), Offset::Offset(since));
+        // The committed offsets decide what is published again: never guess them.
+        let mut committed = None;
+        for attempt in 0..5 {
+            match consumer.committed_offsets(tpl.clone(), TIMEOUT) {
+                Ok(c) => {
+                    committed = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "cannot read committed offsets; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
             }
-            consumer.offsets_for_times(t, TIMEOUT).ok()
-        });
+        }
+        let Some(committed) = committed else {
+            self.fail("cannot read the group's committed offsets after 5 attempts; restart when the group coordinator is reachable");
+            return Vec::new();
+        };
+        let since = crate::service::wall_clock_ms() - self.retention;
+        let mut query = TopicPartitionList::new();
+        for e in tpl.elements() {
+            let _ = query.add_partition_offset(e.topic(), e.partition(), Offset::Offset(since));
+        }
+        // by explicit list: offsets_for_timestamp would use the current (old) assignment
+        let by_time = consumer.offsets_for_times(query, TIMEOUT).ok();
         let mut out = Vec::new();
         let elems: Vec<(String, i32)> = tpl
             .elements()
@@ -176,47 +210,71 @@ impl GroupContext {
             .map(|e| (e.topic().to_string(), e.partition()))
             .collect();
         for (topic, p) in elems {
-            let committed = committed
-                .as_ref()
-                .and_then(|c| c.find_partition(&topic, p))
-                .and_then(|e| match e.offset() {
+            let committed_at = committed.find_partition(&topic, p).and_then(|e| {
+                if e.error().is_err() {
+                    self.fail("a committed offset could not be read; restart to retry");
+                }
+                match e.offset() {
                     Offset::Offset(o) => Some(o),
                     _ => None,
-                });
+                }
+            });
+            let high = consumer
+                .fetch_watermarks(&topic, p, TIMEOUT)
+                .map(|(_, h)| h)
+                .ok();
             let window = by_time
                 .as_ref()
                 .and_then(|c| c.find_partition(&topic, p))
                 .map(|e| e.offset());
-            let start = match (window, committed) {
+            let start = match (window, committed_at) {
                 (Some(Offset::Offset(w)), Some(c)) => Offset::Offset(w.min(c)),
                 (Some(Offset::Offset(w)), None) => Offset::Offset(w),
                 // no record within the window: continue where the group stopped
                 (Some(Offset::End), Some(c)) => Offset::Offset(c),
-                (Some(Offset::End), None) => Offset::End,
+                // nothing recent and never committed: from the current end
+                (Some(Offset::End), None) => high.map_or(Offset::End, Offset::Offset),
                 // window unknown: replay everything retained
-                (_, _) => Offset::Beginning,
+                _ => Offset::Beginning,
             };
             let _ = tpl.set_partition_offset(&topic, p, start);
             let start_n = match start {
                 Offset::Offset(o) => o,
                 _ => 0,
             };
+            // a committed offset beyond the end (truncated log): replay what exists
+            let replay_until = committed_at.map(|c| high.map_or(c, |h| c.min(h)));
+            if let Ok(mut t) = self.tracker.lock() {
+                t.assign(p, committed_at);
+            }
             out.push(Assigned {
                 partition: p,
                 start: start_n,
                 replay_until: match start {
                     Offset::End => None,
-                    _ => Some(committed.unwrap_or(start_n)),
+                    _ => Some(replay_until.unwrap_or(start_n)),
                 },
             });
             tracing::info!(
                 partition = p,
                 start = ?start,
-                committed = ?committed,
+                committed = ?committed_at,
                 "partition rebuilds from retained input"
             );
         }
         out
+    }
+
+    /// A problem the worker must stop on (reported after the current poll).
+    fn fail(&self, why: &str) {
+        tracing::error!("{why}");
+        if let Ok(mut f) = self.fatal.lock() {
+            f.get_or_insert_with(|| why.to_string());
+        }
+    }
+
+    pub fn fatal(&self) -> Option<String> {
+        self.fatal.lock().ok().and_then(|f| f.clone())
     }
 
     /// Flush outputs in flight and commit what they acknowledged, for partitions about to go.
@@ -237,7 +295,7 @@ impl GroupContext {
         if t.settle(&self.metrics, crate::service::wall_clock_ms())
             .is_err()
         {
-            tracing::error!("outputs failed at revoke; their inputs stay uncommitted");
+            self.fail("the broker did not acknowledge output records; stopped without committing them, their inputs will be consumed again on restart");
             return;
         }
         let offsets = t.to_commit(Some(parts));
@@ -251,6 +309,5 @@ impl GroupContext {
                 Err(e) => tracing::warn!(error = %e, "commit before revoke failed"),
             }
         }
-        t.forget(parts);
     }
 }

@@ -88,7 +88,10 @@ pub fn run(
     }
 
     // 1. The config table, caught up to its end offsets.
-    let config_consumer = catch_up_config(s, brokers, &mut proc, stop)?;
+    let Some(config_consumer) = catch_up_config(s, brokers, &mut proc, stop)? else {
+        tracing::info!("stopped while catching up on the config topic");
+        return Ok(());
+    };
     proc.outputs.clear(); // nothing is owned yet
     views.config_caught_up.store(true, Ordering::Release);
     metrics.config_caught_up.set(1);
@@ -102,6 +105,7 @@ pub fn run(
         tracker: tracker.clone(),
         producer: OnceLock::new(),
         events: Mutex::new(Vec::new()),
+        fatal: Mutex::new(None),
     };
     let _ = ctx.producer.set(producer.clone());
     let consumer: BaseConsumer<GroupContext> = client::events_consumer(s, brokers)
@@ -126,14 +130,15 @@ pub fn run(
         consumer: Arc::new(consumer),
         config_consumer,
         rebuilds: BTreeMap::new(),
+        stop,
         partition_count,
         assigned_once: false,
         views,
         metrics,
     };
     let result = w.run_loop(stop);
-    w.shutdown(result.is_ok());
-    result
+    let shutdown = w.shutdown(result.is_ok());
+    result.and(shutdown)
 }
 
 /// Partitions of the events topic (for account ownership).
@@ -157,12 +162,13 @@ fn partition_count<C: rdkafka::consumer::ConsumerContext>(
 }
 
 /// Read every partition of the config topic from the beginning up to its end offsets at start.
+/// `None`: stopped (SIGTERM) before the end.
 fn catch_up_config(
     s: &Settings,
     brokers: &str,
     proc: &mut Processor,
     stop: &AtomicBool,
-) -> Result<BaseConsumer> {
+) -> Result<Option<BaseConsumer>> {
     let span = tracing::info_span!("config_catch_up", topic = %s.topics.config);
     let _g = span.enter();
     let c: BaseConsumer = client::config_consumer(s, brokers)
@@ -173,40 +179,43 @@ fn catch_up_config(
     let mut ends = BTreeMap::new();
     for p in 0..n {
         tpl.add_partition_offset(&s.topics.config, p, Offset::Beginning)?;
-        let (_, high) = c
+        let (low, high) = c
             .fetch_watermarks(&s.topics.config, p, TIMEOUT)
             .with_context(|| format!("cannot read the end offsets of {}", s.topics.config))?;
-        if high > 0 {
+        if high > low {
             ends.insert(p, high);
         }
     }
     c.assign(&tpl)
         .with_context(|| format!("cannot read {}", s.topics.config))?;
     let total: i64 = ends.values().sum();
-    tracing::info!(records = total, "catching up on the config topic");
+    tracing::info!(end_offsets = total, "catching up on the config topic");
     let started = Instant::now();
     let mut last_log = Instant::now();
     let mut read = 0u64;
     while !ends.is_empty() {
         if stop.load(Ordering::Acquire) {
-            bail!("stopped while catching up on the config topic");
+            return Ok(None);
         }
         match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 read += 1;
                 apply_config(proc, &m);
-                if ends
-                    .get(&m.partition())
-                    .is_some_and(|h| m.offset() + 1 >= *h)
-                {
-                    ends.remove(&m.partition());
-                }
             }
             Some(Err(e)) => tracing::warn!(error = %e, "config topic read error"),
             None => {}
         }
+        // the position passes transaction markers and deleted ranges; message offsets do not
+        if let Ok(pos) = c.position() {
+            ends.retain(|p, high| {
+                !matches!(
+                    pos.find_partition(&s.topics.config, *p).map(|e| e.offset()),
+                    Some(Offset::Offset(o)) if o >= *high
+                )
+            });
+        }
         if last_log.elapsed() > Duration::from_secs(2) {
-            tracing::info!(read, of = total, "config catch-up progress");
+            tracing::info!(read, end_offsets = total, "config catch-up progress");
             last_log = Instant::now();
         }
     }
@@ -216,7 +225,7 @@ fn catch_up_config(
         seconds = started.elapsed().as_secs_f64(),
         "config topic caught up"
     );
-    Ok(c)
+    Ok(Some(c))
 }
 
 fn apply_config<M: Message>(proc: &mut Processor, m: &M) {
@@ -242,6 +251,7 @@ struct Worker<'a> {
     consumer: Arc<BaseConsumer<GroupContext>>,
     config_consumer: BaseConsumer,
     rebuilds: BTreeMap<i32, Rebuild>,
+    stop: &'a AtomicBool,
     partition_count: i32,
     assigned_once: bool,
     views: Arc<LiveViews>,
@@ -264,7 +274,31 @@ impl Worker<'_> {
             .with_label_values(&[&events_topic]);
         let mut last_housekeeping = Instant::now() - HOUSEKEEPING;
         while !stop.load(Ordering::Acquire) {
-            if last_housekeeping.elapsed() >= HOUSEKEEPING {
+            // events
+            let polled = consumer.poll(Duration::from_millis(50));
+            for e in consumer.context().take_events() {
+                self.on_group_event(e);
+            }
+            if let Some(why) = consumer.context().fatal() {
+                bail!("{why}");
+            }
+            // one clock read per turn: the receive time and every periodic duty
+            let now = Instant::now();
+            match polled {
+                Some(Ok(m)) => {
+                    consumed.inc();
+                    self.on_event(&m, &events_topic, now);
+                    batch_records += 1;
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "agent-events read error"),
+                None => {}
+            }
+            if batch_records >= BATCH_RECORDS || now.duration_since(batch_started) >= BATCH_AGE {
+                self.seal_batch();
+                batch_records = 0;
+                batch_started = now;
+            }
+            if now.duration_since(last_housekeeping) >= HOUSEKEEPING {
                 self.views.beat();
                 // config changes, as they come
                 while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
@@ -274,36 +308,16 @@ impl Worker<'_> {
                     }
                 }
                 self.send_outputs();
-                last_housekeeping = Instant::now();
+                last_housekeeping = now;
             }
-            // events
-            let polled = consumer.poll(Duration::from_millis(50));
-            for e in consumer.context().take_events() {
-                self.on_group_event(e);
-            }
-            match polled {
-                Some(Ok(m)) => {
-                    let received = Instant::now();
-                    consumed.inc();
-                    self.on_event(&m, &events_topic, received);
-                    batch_records += 1;
-                }
-                Some(Err(e)) => tracing::warn!(error = %e, "agent-events read error"),
-                None => {}
-            }
-            if batch_records >= BATCH_RECORDS || batch_started.elapsed() >= BATCH_AGE {
-                self.seal_batch();
-                batch_records = 0;
-                batch_started = Instant::now();
-            }
-            if last_tick.elapsed() >= tick {
+            if now.duration_since(last_tick) >= tick {
                 self.on_tick();
-                last_tick = Instant::now();
+                last_tick = now;
             }
-            if last_commit.elapsed() >= commit_every {
+            if now.duration_since(last_commit) >= commit_every {
                 self.seal_batch();
                 self.commit(CommitMode::Async)?;
-                last_commit = Instant::now();
+                last_commit = now;
             }
         }
         Ok(())
@@ -420,6 +434,7 @@ impl Worker<'_> {
                 for p in done {
                     self.end_rebuild(p);
                 }
+                self.send_outputs();
             }
         }
         self.metrics
@@ -454,6 +469,13 @@ impl Worker<'_> {
                 match self.producer.send(rec) {
                     Ok(()) => break,
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        // backpressure: wait for the broker, but not past a shutdown request
+                        // (the record's input then stays uncommitted)
+                        if self.stop.load(Ordering::Acquire) {
+                            back.delivery_opaque.done(false);
+                            break;
+                        }
+                        self.views.beat();
                         rec = back;
                         std::thread::sleep(Duration::from_millis(1));
                     }
@@ -506,8 +528,11 @@ impl Worker<'_> {
         match self.consumer.commit(&tpl, mode) {
             Ok(()) => {
                 self.metrics.commits.with_label_values(&["ok"]).inc();
-                if let Ok(mut t) = self.tracker.lock() {
-                    t.mark_committed(&offsets);
+                // async commits are marked done by the commit callback, when they are
+                if matches!(mode, CommitMode::Sync) {
+                    if let Ok(mut t) = self.tracker.lock() {
+                        t.mark_committed(&offsets);
+                    }
                 }
                 if matches!(mode, CommitMode::Sync) {
                     tracing::info!(offsets = ?offsets, "offsets committed");
@@ -521,23 +546,30 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// Stop fetching, flush outputs in flight, commit what they acknowledged.
-    fn shutdown(&mut self, commit: bool) {
+    /// Stop fetching, flush outputs in flight, commit what they acknowledged. An error when
+    /// outputs could not all be delivered (their inputs stay uncommitted).
+    fn shutdown(&mut self, commit: bool) -> Result<()> {
         let span = tracing::info_span!("shutdown");
         let _g = span.enter();
         let _ = self.consumer.unsubscribe_pause();
         self.send_outputs();
         self.seal_batch();
-        if let Err(e) = self.producer.flush(TIMEOUT) {
-            tracing::warn!(error = %e, "outputs still in flight at shutdown; their inputs stay uncommitted");
+        let flushed = self.producer.flush(TIMEOUT);
+        let mut result = Ok(());
+        if let Err(e) = &flushed {
+            result = Err(anyhow::anyhow!(
+                "outputs still in flight after {} s at shutdown ({e}); their inputs stay uncommitted and will be consumed again on restart",
+                TIMEOUT.as_secs()
+            ));
         }
         if commit {
             if let Err(e) = self.commit(CommitMode::Sync) {
-                tracing::error!("{e:#}");
+                result = Err(e);
             }
         }
         self.consumer.unsubscribe();
         tracing::info!("stopped");
+        result
     }
 }
 

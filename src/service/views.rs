@@ -2,6 +2,7 @@
 //! (a materialized view of `rta.agent-states`), per-account summaries and readiness. Written
 //! only by the worker thread; read concurrently by HTTP handlers.
 
+use ahash::AHashMap;
 use dashmap::DashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub struct AccountSummary {
 #[derive(Default)]
 pub struct LiveViews {
     /// account → person → agent-state JSON.
-    states: DashMap<Box<str>, BTreeMap<Box<str>, Vec<u8>>>,
+    states: DashMap<Box<str>, AHashMap<Box<str>, Vec<u8>>>,
     summaries: RwLock<BTreeMap<String, AccountSummary>>,
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
@@ -77,10 +78,12 @@ impl LiveViews {
     /// An account's agent states as one JSON array, in person order.
     pub fn states_json(&self, account: &str, filter: impl Fn(&[u8]) -> bool) -> Option<Vec<u8>> {
         let persons = self.states.get(account)?;
+        let mut sorted: Vec<(&Box<str>, &Vec<u8>)> = persons.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut out = Vec::with_capacity(persons.len() * 600 + 2);
         out.push(b'[');
         let mut first = true;
-        for v in persons.values().filter(|v| filter(v)) {
+        for v in sorted.into_iter().map(|(_, v)| v).filter(|v| filter(v)) {
             if !first {
                 out.push(b',');
             }
