@@ -76,8 +76,9 @@ impl Feed {
 
     /// Config and events of the day `date`: config returned, events queued.
     fn plan(&mut self, date: NaiveDate) -> Vec<Envelope> {
+        // the same people (logins, teams) every day; their day differs
         self.opts.date = date;
-        self.opts.seed = self.opts.seed.wrapping_add(1);
+        self.opts.day_seed = Some(self.opts.seed.wrapping_add(date.to_epoch_days() as u64));
         let plan = plan_day(&self.opts);
         let mut all: Vec<TimedRecord> = self.queue.drain(..).collect();
         all.extend(plan.events);

@@ -51,6 +51,26 @@ impl ConfigTable {
         }
     }
 
+    /// Drop schedule records of local dates before `cutoff` (`YYYY-MM-DD`): they are outside
+    /// the retention window, and a compacted topic keeps every day ever scheduled. Returns
+    /// how many were dropped.
+    pub fn prune_schedules(&mut self, cutoff: &str) -> usize {
+        let mut dropped = 0;
+        for recs in self.accounts.values_mut() {
+            let before = recs.len();
+            recs.retain(|k, _| {
+                let mut parts = k.split('/');
+                let kind = parts.nth(1);
+                let date = k.rsplit('/').next().unwrap_or("");
+                !(kind == Some("schedule") && date.len() == 10 && date < cutoff)
+            });
+            dropped += before - recs.len();
+        }
+        self.accounts.retain(|_, r| !r.is_empty());
+        self.records -= dropped;
+        dropped
+    }
+
     /// An account's records in replay order (by kind, then key).
     pub fn records(&self, account: &str) -> Vec<(&str, &[u8])> {
         let mut v: Vec<(&str, &[u8])> = self
@@ -98,8 +118,11 @@ mod tests {
             ]
         );
         assert_eq!(t.records("acme")[0].1, b"b");
+        assert_eq!(t.prune_schedules("2026-11-23"), 0);
+        assert_eq!(t.prune_schedules("2026-11-24"), 1);
+        assert_eq!(t.records("acme").len(), 2);
         t.apply("globex", "globex/settings", None);
         assert_eq!(t.accounts().count(), 1);
-        assert_eq!(t.len(), 3);
+        assert_eq!(t.len(), 2);
     }
 }

@@ -61,6 +61,8 @@ pub struct Processor {
     pub metrics: Arc<Metrics>,
     /// Invalid config records not yet dead-lettered (their account is not live here yet).
     invalid_config: Vec<InvalidConfig>,
+    /// Schedules of local dates before this day (days since 1970) were dropped.
+    pruned_before: i32,
 }
 
 /// An invalid `rta.config` record waiting for its account's owner to report it.
@@ -100,6 +102,7 @@ impl Processor {
             views,
             metrics,
             invalid_config: Vec::new(),
+            pruned_before: i32::MIN,
         }
     }
 
@@ -296,6 +299,21 @@ impl Processor {
     /// Service clock tick (wall-clock mode): fire due timers of every live account.
     pub fn advance_clock(&mut self, now: Millis) {
         self.engine.advance_clock(now, &mut self.outputs);
+        self.prune_config(now);
+    }
+
+    /// Forget schedule records a day older than the retention window (checked once a day).
+    pub fn prune_config(&mut self, now: Millis) {
+        let cutoff_day = (now - self.engine.opts.retention).div_euclid(86_400_000) as i32 - 1;
+        if cutoff_day <= self.pruned_before {
+            return;
+        }
+        self.pruned_before = cutoff_day;
+        let cutoff = crate::time::format_date(cutoff_day);
+        let n = self.table.prune_schedules(&cutoff);
+        if n > 0 {
+            tracing::info!(records = n, before = %cutoff, "old schedules dropped from the config table");
+        }
     }
 
     /// Apply the pending outputs to the views (agent states); the transport then sends them.

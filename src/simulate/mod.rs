@@ -60,6 +60,9 @@ pub struct SimOptions {
     pub duplicate_rate: f64,
     /// Fraction of events delivered late, after 1–3 later events of the account (default 0.02).
     pub out_of_order_rate: f64,
+    /// Seed of the day's schedules and behaviour when it should differ from the roster's
+    /// (`seed`): consecutive days of the same people (default `None`: `seed`).
+    pub day_seed: Option<u64>,
 }
 
 impl SimOptions {
@@ -76,6 +79,7 @@ impl SimOptions {
             unmapped_agents: 0.02,
             duplicate_rate: 0.01,
             out_of_order_rate: 0.02,
+            day_seed: None,
         }
     }
 }
@@ -110,12 +114,13 @@ const UNSCHEDULED_LOGIN: f64 = 0.12;
 /// Plans the whole day described by `opts`.
 pub fn plan_day(opts: &SimOptions) -> DayPlan {
     let tz: Tz = opts.time_zone.parse().unwrap_or(Tz::UTC);
+    let day_seed = opts.day_seed.unwrap_or(opts.seed);
     let date_tag = opts.date.format("%Y%m%d").to_string();
     let persons = roster::persons(opts);
     let days: Vec<_> = (0..persons.len())
         .map(|i| {
             plan_person(
-                &mut Rng::stream(opts.seed, STREAM_SCHEDULE, i as u64),
+                &mut Rng::stream(day_seed, STREAM_SCHEDULE, i as u64),
                 tz,
                 opts.date,
             )
@@ -125,7 +130,7 @@ pub fn plan_day(opts: &SimOptions) -> DayPlan {
     let mut pending: Vec<Pending> = Vec::with_capacity(persons.len() * 40);
     let mut idle = vec![false; persons.len()];
     for (i, (person, day)) in persons.iter().zip(&days).enumerate() {
-        let mut rng = Rng::stream(opts.seed, STREAM_BEHAVIOUR, i as u64);
+        let mut rng = Rng::stream(day_seed, STREAM_BEHAVIOUR, i as u64);
         let changes: Vec<Change> = match day.kind {
             DayKind::Working => working_day(&mut rng, &day.segments),
             _ if rng.chance(UNSCHEDULED_LOGIN) => unscheduled_login(&mut rng, tz, opts.date),
@@ -161,7 +166,7 @@ pub fn plan_day(opts: &SimOptions) -> DayPlan {
         .iter()
         .enumerate()
     {
-        let mut rng = Rng::stream(opts.seed, STREAM_UNMAPPED_BEHAVIOUR, j as u64);
+        let mut rng = Rng::stream(day_seed, STREAM_UNMAPPED_BEHAVIOUR, j as u64);
         let shift = plan_shift(&mut rng, tz, opts.date);
         let changes = working_day(&mut rng, &shift);
         let prefix = format!("e{date_tag}-u{}", j + 1);
@@ -177,7 +182,7 @@ pub fn plan_day(opts: &SimOptions) -> DayPlan {
     }
 
     let config = config::records(opts, tz, &persons, &days);
-    let mut rng = Rng::stream(opts.seed, STREAM_DELIVERY, 0);
+    let mut rng = Rng::stream(day_seed, STREAM_DELIVERY, 0);
     let events = delivery::deliver(
         &mut rng,
         pending,
