@@ -54,6 +54,17 @@ impl Envelope {
         self
     }
 
+    /// Where this envelope came from, for the engine (line `offset` of a file or feed).
+    pub fn origin(&self, offset: i64) -> crate::engine::Origin<'_> {
+        crate::engine::Origin {
+            topic: &self.topic,
+            partition: 0,
+            offset,
+            key: self.key.as_deref().map(str::as_bytes),
+            payload: self.value.as_deref(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -121,13 +121,7 @@ pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Ou
 
 /// Apply one envelope by its topic.
 pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: &mut Outputs) {
-    let origin = Origin {
-        topic: &env.topic,
-        partition: 0,
-        offset,
-        key: env.key.as_deref().map(str::as_bytes),
-        payload: env.value.as_deref(),
-    };
+    let origin = env.origin(offset);
     match env.topic.as_str() {
         EVENTS_TOPIC => engine.on_event(&origin, env.header(INTEGRATION_HEADER), outputs),
         CONFIG_TOPIC => engine.on_config(&origin, outputs),

@@ -4,7 +4,7 @@
 //! summarized in the logs. Day after day is planned ahead, so it runs indefinitely; memory
 //! stays flat because the engine prunes what leaves the retention window.
 
-use crate::engine::{ClockMode, EngineOptions, Origin};
+use crate::engine::{ClockMode, EngineOptions};
 use crate::envelope::Envelope;
 use crate::service::{wall_clock_ms, LiveViews, Ownership, Processor};
 use crate::settings::Settings;
@@ -107,13 +107,7 @@ impl Feed {
 
 /// Feed one envelope to the processor by its topic.
 fn feed_record(p: &mut Processor, env: &Envelope, offset: i64) {
-    let origin = Origin {
-        topic: &env.topic,
-        partition: 0,
-        offset,
-        key: env.key.as_deref().map(str::as_bytes),
-        payload: env.value.as_deref(),
-    };
+    let origin = env.origin(offset);
     if env.topic == crate::cli::process::CONFIG_TOPIC {
         p.on_config(&origin);
     } else {

@@ -125,17 +125,43 @@ impl Engine {
         }
     }
 
-    /// Apply one `rta.config` record.
-    pub fn on_config(&mut self, origin: &Origin, out: &mut dyn OutputSink) {
-        self.stats.config_records += 1;
-        let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
-        let mut ctx = Ctx {
+    /// The context of one call, and the accounts (disjoint borrows of the engine).
+    fn split<'a>(
+        &'a mut self,
+        out: &'a mut dyn OutputSink,
+    ) -> (Ctx<'a>, &'a mut AHashMap<Box<str>, Account>) {
+        let ctx = Ctx {
             opts: &self.opts,
             out,
             enc: &mut self.enc,
             stats: &mut self.stats,
             scratch: &mut self.scratch,
         };
+        (ctx, &mut self.accounts)
+    }
+
+    /// Run `f` on every account in name order (outputs are deterministic).
+    fn each_account(
+        &mut self,
+        out: &mut dyn OutputSink,
+        mut f: impl FnMut(&mut Account, &mut Ctx),
+    ) {
+        let (mut ctx, accounts) = self.split(out);
+        let mut names: Vec<Box<str>> = accounts.keys().cloned().collect();
+        names.sort();
+        for n in names {
+            if let Some(a) = accounts.get_mut(&n) {
+                f(a, &mut ctx);
+            }
+        }
+    }
+
+    /// Apply one `rta.config` record.
+    pub fn on_config(&mut self, origin: &Origin, out: &mut dyn OutputSink) {
+        self.stats.config_records += 1;
+        let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
+        let clock = self.clock;
+        let (mut ctx, accounts) = self.split(out);
         let key = match key {
             Some(Ok(k)) => Some(k),
             Some(Err(())) => {
@@ -157,9 +183,7 @@ impl Engine {
                     } => (account, key, Some(record)),
                     ConfigChange::Delete { account, key } => (account, key, None),
                 };
-                let clock = self.clock;
-                let acct = self
-                    .accounts
+                let acct = accounts
                     .entry(account.as_str().into())
                     .or_insert_with(|| Account::new(&account, clock));
                 acct.on_config(key, record, &mut ctx);
@@ -261,23 +285,11 @@ impl Engine {
     /// External clock: advance every account to `now`, firing due timers.
     pub fn advance_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            enc: &mut self.enc,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
-        let mut names: Vec<&Box<str>> = self.accounts.keys().collect();
-        names.sort();
-        let names: Vec<Box<str>> = names.into_iter().cloned().collect();
-        for n in names {
-            if let Some(a) = self.accounts.get_mut(&n) {
-                if !a.event_clock {
-                    a.advance_clock(now, &mut ctx);
-                }
+        self.each_account(out, |a, ctx| {
+            if !a.event_clock {
+                a.advance_clock(now, ctx);
             }
-        }
+        });
     }
 
     /// Start an account afresh (replacing any state it had). With `event_clock`, its clock
@@ -302,72 +314,38 @@ impl Engine {
     /// End an account's rebuild: from now on its clock is the engine's external clock, which
     /// is applied at once (firing the timers due since its last event).
     pub fn end_event_clock(&mut self, name: &str, out: &mut dyn OutputSink) {
-        let clock = self.clock;
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            enc: &mut self.enc,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
+        let now = match self.opts.clock {
+            ClockMode::External => self.clock,
+            ClockMode::EventTime => None,
         };
-        if let Some(a) = self.accounts.get_mut(name) {
+        let (mut ctx, accounts) = self.split(out);
+        if let Some(a) = accounts.get_mut(name) {
             a.event_clock = false;
-            if self.opts.clock == ClockMode::External {
-                if let Some(now) = clock {
-                    a.advance_clock(now, &mut ctx);
-                }
+            if let Some(now) = now {
+                a.advance_clock(now, &mut ctx);
             }
         }
-    }
-
-    /// The external clock's current time, if it has been set.
-    pub fn clock(&self) -> Option<Millis> {
-        self.clock
     }
 
     /// External clock: like [`Engine::advance_clock`] but fires every timer up to `now`,
     /// ignoring the allowed lateness (end of input, shutdown).
     pub fn flush_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            enc: &mut self.enc,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
-        let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
-        names.sort();
-        for n in names {
-            if let Some(a) = self.accounts.get_mut(&n) {
-                a.flush_timers(now, &mut ctx);
-            }
-        }
+        self.each_account(out, |a, ctx| a.flush_timers(now, ctx));
     }
 
     /// Offline end of input: advance every account's clock to `until` (if given), then publish
     /// every known person's current state once more.
     pub fn finish(&mut self, until: Option<Millis>, out: &mut dyn OutputSink) {
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            enc: &mut self.enc,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
-        let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
-        names.sort();
-        for n in names {
-            if let Some(a) = self.accounts.get_mut(&n) {
-                if let Some(u) = until {
-                    a.advance_clock(u, &mut ctx);
-                }
-                if let Some(c) = a.clock {
-                    a.flush_timers(c, &mut ctx);
-                }
-                a.publish_all_states(&mut ctx);
+        self.each_account(out, |a, ctx| {
+            if let Some(u) = until {
+                a.advance_clock(u, ctx);
             }
-        }
+            if let Some(c) = a.clock {
+                a.flush_timers(c, ctx);
+            }
+            a.publish_all_states(ctx);
+        });
     }
 
     /// Record a dead letter for input the engine never saw (e.g. an unreadable envelope).
@@ -378,14 +356,7 @@ impl Engine {
         detail: &str,
         out: &mut dyn OutputSink,
     ) {
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            enc: &mut self.enc,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
-        ctx.dead_letter(origin, reason, detail);
+        self.split(out).0.dead_letter(origin, reason, detail);
     }
 
     pub fn account(&self, name: &str) -> Option<&Account> {

@@ -261,15 +261,6 @@ impl Tracker {
             self.committed.remove(p);
         }
     }
-
-    pub fn has_failed(&self) -> bool {
-        self.failed
-    }
-
-    /// Sealed batches not yet settled.
-    pub fn in_flight(&self) -> usize {
-        self.sealed.len()
-    }
 }
 
 #[cfg(test)]

@@ -551,7 +551,10 @@ impl Worker<'_> {
     fn shutdown(&mut self, commit: bool) -> Result<()> {
         let span = tracing::info_span!("shutdown");
         let _g = span.enter();
-        let _ = self.consumer.unsubscribe_pause();
+        // stop fetching, but keep the partitions: the final commit still needs them
+        if let Ok(assigned) = self.consumer.assignment() {
+            let _ = self.consumer.pause(&assigned);
+        }
         self.send_outputs();
         self.seal_batch();
         let flushed = self.producer.flush(TIMEOUT);
@@ -570,17 +573,5 @@ impl Worker<'_> {
         self.consumer.unsubscribe();
         tracing::info!("stopped");
         result
-    }
-}
-
-trait PauseAll {
-    fn unsubscribe_pause(&self) -> rdkafka::error::KafkaResult<()>;
-}
-
-impl PauseAll for BaseConsumer<GroupContext> {
-    /// Stop fetching without giving up the partitions (the final commit still needs them).
-    fn unsubscribe_pause(&self) -> rdkafka::error::KafkaResult<()> {
-        let a = self.assignment()?;
-        self.pause(&a)
     }
 }

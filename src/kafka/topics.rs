@@ -11,20 +11,6 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Every topic rta uses, and whether it is compacted.
-pub fn all(s: &Settings) -> Vec<(&str, bool)> {
-    let t = &s.topics;
-    vec![
-        (t.agent_events.as_str(), false),
-        (t.config.as_str(), true),
-        (t.agent_states.as_str(), true),
-        (t.adherence_events.as_str(), false),
-        (t.intervals.as_str(), true),
-        (t.unmapped.as_str(), true),
-        (t.dlq.as_str(), false),
-    ]
-}
-
 /// Create the topics that do not exist yet.
 pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
     let probe: BaseConsumer = super::client::base(s, brokers)
@@ -40,7 +26,9 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
         .map(|t| t.name().to_string())
         .collect();
     let retention_ms = (s.retention + 24 * 3_600_000).to_string();
-    let missing: Vec<(&str, bool)> = all(s)
+    let missing: Vec<(&str, bool)> = s
+        .topics
+        .all()
         .into_iter()
         .filter(|(n, _)| !existing.iter().any(|e| e == n))
         .collect();

@@ -389,9 +389,4 @@ impl Processor {
     pub fn config_records(&self) -> usize {
         self.table.len()
     }
-
-    /// Live accounts and the partition each belongs to.
-    pub fn live_accounts(&self) -> impl Iterator<Item = (&str, i32)> {
-        self.partition_of.iter().map(|(a, p)| (&**a, *p))
-    }
 }

@@ -39,7 +39,6 @@ pub struct LiveViews {
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
     pub partitions_ready: AtomicBool,
-    pub records_processed: AtomicU64,
     /// Wall-clock ms of the worker's latest loop turn (liveness).
     pub heartbeat: AtomicU64,
 }

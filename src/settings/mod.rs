@@ -69,6 +69,22 @@ impl Default for Topics {
 }
 
 impl Topics {
+    /// Every topic with whether it is compacted: the two inputs, then the outputs.
+    pub fn all(&self) -> [(&str, bool); 7] {
+        [
+            (&self.agent_events, false),
+            (&self.config, true),
+            (&self.agent_states, OutTopic::AgentStates.compacted()),
+            (
+                &self.adherence_events,
+                OutTopic::AdherenceEvents.compacted(),
+            ),
+            (&self.intervals, OutTopic::Intervals.compacted()),
+            (&self.unmapped, OutTopic::Unmapped.compacted()),
+            (&self.dlq, OutTopic::Dlq.compacted()),
+        ]
+    }
+
     pub fn output(&self, t: OutTopic) -> &str {
         match t {
             OutTopic::AgentStates => &self.agent_states,
@@ -266,15 +282,7 @@ impl Settings {
                 self.embedded.time_zone
             );
         }
-        let names = [
-            &self.topics.agent_events,
-            &self.topics.config,
-            &self.topics.agent_states,
-            &self.topics.adherence_events,
-            &self.topics.intervals,
-            &self.topics.unmapped,
-            &self.topics.dlq,
-        ];
+        let names = self.topics.all().map(|(n, _)| n);
         for n in names {
             if n.is_empty()
                 || n.len() > 249
