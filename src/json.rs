@@ -16,12 +16,43 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
+/// Whether any byte is a control character, `"` or `\\` (SWAR: eight bytes per step).
+#[inline]
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline(always)]
+    fn has_zero(w: u64) -> bool {
+        w.wrapping_sub(ONES) & !w & HIGH != 0
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let w = u64::from_le_bytes(w);
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+        if control || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64)) {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| NEEDS_ESCAPE[b as usize])
+}
+
 /// Append `s` as a JSON string literal.
 #[inline]
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    // Almost every string needs no escaping: check eight bytes at a time, copy at once.
+    if !needs_escape(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if !NEEDS_ESCAPE[b as usize] {
@@ -52,63 +83,96 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Builds one JSON object field by field.
+/// The key literal the [`ObjectWriter`] methods take: `k!("name")` is `,"name":`, so a field
+/// costs one copy of a constant.
+macro_rules! k {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":")
+    };
+}
+pub(crate) use k;
+
+/// Builds one JSON object field by field. Keys are [`k!`] literals (ASCII identifiers chosen
+/// by us); keys from data go through [`ObjectWriter::dyn_key`], which escapes them.
 pub struct ObjectWriter<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
 }
 
 impl<'a> ObjectWriter<'a> {
+    #[inline(always)]
     pub fn new(out: &'a mut Vec<u8>) -> ObjectWriter<'a> {
-        out.push(b'{');
         ObjectWriter { out, first: true }
     }
 
-    fn key(&mut self, k: &str) {
-        if !self.first {
-            self.out.push(b',');
+    /// Write a `k!` literal; the first field's comma becomes the opening brace.
+    #[inline(always)]
+    fn key(&mut self, lit: &'static str) {
+        debug_assert!(lit.starts_with(",\"") && lit.ends_with("\":"));
+        self.out.extend_from_slice(lit.as_bytes());
+        if self.first {
+            self.first = false;
+            let i = self.out.len() - lit.len();
+            self.out[i] = b'{';
         }
-        self.first = false;
-        // keys are ASCII identifiers chosen by us: no escaping needed
-        self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
-        self.out.extend_from_slice(b"\":");
     }
 
-    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
+    /// A key taken from data (escaped).
+    #[inline]
+    fn dyn_key(&mut self, k: &str) {
+        self.out.push(if self.first { b'{' } else { b',' });
+        self.first = false;
+        write_str(self.out, k);
+        self.out.push(b':');
+    }
+
+    /// A field with a key taken from data and a duration value (see [`ObjectWriter::secs`]).
+    pub fn dyn_secs(&mut self, k: &str, ms: i64) -> &mut Self {
+        self.dyn_key(k);
+        write_secs(self.out, ms);
+        self
+    }
+
+    #[inline(always)]
+    pub fn str(&mut self, k: &'static str, v: &str) -> &mut Self {
         self.key(k);
         write_str(self.out, v);
         self
     }
 
-    pub fn opt_str(&mut self, k: &str, v: Option<&str>) -> &mut Self {
+    #[inline(always)]
+    pub fn opt_str(&mut self, k: &'static str, v: Option<&str>) -> &mut Self {
         match v {
             Some(v) => self.str(k, v),
             None => self.null(k),
         }
     }
 
-    pub fn null(&mut self, k: &str) -> &mut Self {
+    #[inline(always)]
+    pub fn null(&mut self, k: &'static str) -> &mut Self {
         self.key(k);
         self.out.extend_from_slice(b"null");
         self
     }
 
-    pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
+    #[inline(always)]
+    pub fn bool(&mut self, k: &'static str, v: bool) -> &mut Self {
         self.key(k);
         self.out
             .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
         self
     }
 
-    pub fn u64(&mut self, k: &str, v: u64) -> &mut Self {
+    #[inline(always)]
+    pub fn u64(&mut self, k: &'static str, v: u64) -> &mut Self {
         self.key(k);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self
     }
 
-    pub fn time(&mut self, k: &str, t: Millis) -> &mut Self {
+    #[inline(always)]
+    pub fn time(&mut self, k: &'static str, t: Millis) -> &mut Self {
         self.key(k);
         self.out.push(b'"');
         crate::time::write_rfc3339_bytes(self.out, t);
@@ -117,7 +181,8 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// A local date (days since the epoch) as `YYYY-MM-DD`.
-    pub fn date(&mut self, k: &str, days: i32) -> &mut Self {
+    #[inline(always)]
+    pub fn date(&mut self, k: &'static str, days: i32) -> &mut Self {
         self.key(k);
         let (y, m, d) = crate::time::civil_from_days(days);
         let y = y.clamp(0, 9999) as u32;
@@ -139,7 +204,8 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
-    pub fn opt_time(&mut self, k: &str, t: Option<Millis>) -> &mut Self {
+    #[inline(always)]
+    pub fn opt_time(&mut self, k: &'static str, t: Option<Millis>) -> &mut Self {
         match t {
             Some(t) => self.time(k, t),
             None => self.null(k),
@@ -147,14 +213,16 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// A duration in milliseconds, written as seconds (integer when whole).
-    pub fn secs(&mut self, k: &str, ms: i64) -> &mut Self {
+    #[inline(always)]
+    pub fn secs(&mut self, k: &'static str, ms: i64) -> &mut Self {
         self.key(k);
         write_secs(self.out, ms);
         self
     }
 
     /// A percentage with two decimals, or null.
-    pub fn percent(&mut self, k: &str, v: Option<f64>) -> &mut Self {
+    #[inline(always)]
+    pub fn percent(&mut self, k: &'static str, v: Option<f64>) -> &mut Self {
         self.key(k);
         match v {
             Some(p) if p.is_finite() && p.abs() < 1e15 => {
@@ -181,22 +249,25 @@ impl<'a> ObjectWriter<'a> {
     }
 
     /// Start a nested object under `k`; finish it with `end` before writing more fields here.
-    pub fn object(&mut self, k: &str) -> ObjectWriter<'_> {
+    #[inline(always)]
+    pub fn object(&mut self, k: &'static str) -> ObjectWriter<'_> {
         self.key(k);
         ObjectWriter::new(self.out)
     }
 
     /// Write a raw, already-encoded JSON value.
-    pub fn raw(&mut self, k: &str, json: &[u8]) -> &mut Self {
+    #[inline(always)]
+    pub fn raw(&mut self, k: &'static str, json: &[u8]) -> &mut Self {
         self.key(k);
         self.out.extend_from_slice(json);
         self
     }
 
     /// Start a list under `k`.
+    #[inline(always)]
     pub fn array_of_str<'s>(
         &mut self,
-        k: &str,
+        k: &'static str,
         items: impl IntoIterator<Item = &'s str>,
     ) -> &mut Self {
         self.key(k);
@@ -211,7 +282,11 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    #[inline(always)]
     pub fn end(self) {
+        if self.first {
+            self.out.push(b'{');
+        }
         self.out.push(b'}');
     }
 }
@@ -274,15 +349,15 @@ mod tests {
     fn objects_nest_and_parse() {
         let mut out = Vec::new();
         let mut o = ObjectWriter::new(&mut out);
-        o.str("a", "x")
-            .u64("n", 3)
-            .bool("b", true)
-            .percent("p", Some(99.1666))
-            .percent("q", None);
-        let mut inner = o.object("in");
-        inner.secs("s", 1500);
+        o.str(k!("a"), "x")
+            .u64(k!("n"), 3)
+            .bool(k!("b"), true)
+            .percent(k!("p"), Some(99.1666))
+            .percent(k!("q"), None);
+        let mut inner = o.object(k!("in"));
+        inner.secs(k!("s"), 1500);
         inner.end();
-        o.array_of_str("l", ["u", "v"]);
+        o.array_of_str(k!("l"), ["u", "v"]);
         o.end();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["a"], "x");

@@ -911,8 +911,8 @@ impl Account {
     /// The current agent-state record of a person.
     pub fn state_record(&self, p: u32) -> Output {
         let view = self.current_view(p);
-        let mut e = output::Enc::default();
-        let shape = output::agent_state(
+        let mut e = output::Outputs::default();
+        output::agent_state(
             &mut e,
             &self.name,
             &self.persons[p as usize].id,
@@ -920,7 +920,12 @@ impl Account {
             &self.rules,
             &self.idents,
         );
-        e.to_output(shape.key, shape.value)
+        let mut recs = e.to_vec();
+        recs.pop().unwrap_or(Output {
+            topic: output::OutTopic::AgentStates,
+            key: None,
+            value: None,
+        })
     }
 
     /// Distinct unmapped identifiers and statuses currently reported.

@@ -13,8 +13,7 @@ mod timeline;
 
 pub use account::Account;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};
-use output::Enc;
-pub use output::{Origin, OutTopic, Output, OutputRef, OutputSink, Outputs};
+pub use output::{Origin, OutTopic, Output, OutputRef, Outputs};
 pub use person::Person;
 pub use stats::Stats;
 
@@ -71,18 +70,17 @@ impl Default for EngineOptions {
 /// What account code needs besides its own state.
 pub struct Ctx<'a> {
     pub opts: &'a EngineOptions,
-    pub out: &'a mut dyn OutputSink,
-    pub(crate) enc: &'a mut Enc,
+    pub out: &'a mut Outputs,
     pub stats: &'a mut Stats,
     pub(crate) scratch: &'a mut Vec<SweepEvent>,
 }
 
 impl Ctx<'_> {
-    /// Encode one record into the scratch encoder and hand it to the sink.
-    pub fn emit(&mut self, f: impl FnOnce(&mut Enc) -> output::Shape) {
-        let shape = f(self.enc);
-        let topic = self.enc.send(self.out, shape.key, shape.value);
-        *self.stats.outputs.entry(topic).or_default() += 1;
+    /// Encode one record into the output buffer.
+    #[inline]
+    pub fn emit(&mut self, f: impl FnOnce(&mut Outputs) -> OutTopic) {
+        let topic = f(self.out);
+        self.stats.outputs[topic as usize] += 1;
     }
 
     pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
@@ -105,7 +103,6 @@ pub struct Engine {
     accounts: AHashMap<Box<str>, Account>,
     pub stats: Stats,
     scratch: Vec<SweepEvent>,
-    enc: Enc,
     /// External clock mode: the last time given to [`Engine::advance_clock`].
     clock: Option<Millis>,
     /// Latest event time decoded from the last agent-event record (for event-age metrics).
@@ -119,7 +116,6 @@ impl Engine {
             accounts: AHashMap::new(),
             stats: Stats::default(),
             scratch: Vec::new(),
-            enc: Enc::default(),
             clock: None,
             last_event_time: None,
         }
@@ -128,12 +124,11 @@ impl Engine {
     /// The context of one call, and the accounts (disjoint borrows of the engine).
     fn split<'a>(
         &'a mut self,
-        out: &'a mut dyn OutputSink,
+        out: &'a mut Outputs,
     ) -> (Ctx<'a>, &'a mut AHashMap<Box<str>, Account>) {
         let ctx = Ctx {
             opts: &self.opts,
             out,
-            enc: &mut self.enc,
             stats: &mut self.stats,
             scratch: &mut self.scratch,
         };
@@ -143,7 +138,7 @@ impl Engine {
     /// Run `f` on every account in name order (outputs are deterministic).
     fn each_account(
         &mut self,
-        out: &mut dyn OutputSink,
+        out: &mut Outputs,
         mut f: impl FnMut(&mut Account, &mut Ctx),
     ) {
         let (mut ctx, accounts) = self.split(out);
@@ -157,7 +152,7 @@ impl Engine {
     }
 
     /// Apply one `rta.config` record.
-    pub fn on_config(&mut self, origin: &Origin, out: &mut dyn OutputSink) {
+    pub fn on_config(&mut self, origin: &Origin, out: &mut Outputs) {
         self.stats.config_records += 1;
         let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
         let clock = self.clock;
@@ -196,14 +191,13 @@ impl Engine {
         &mut self,
         origin: &Origin,
         integration: Option<&str>,
-        out: &mut dyn OutputSink,
+        out: &mut Outputs,
     ) {
         self.stats.event_records += 1;
         self.last_event_time = None;
         let mut ctx = Ctx {
             opts: &self.opts,
             out,
-            enc: &mut self.enc,
             stats: &mut self.stats,
             scratch: &mut self.scratch,
         };
@@ -283,7 +277,7 @@ impl Engine {
     }
 
     /// External clock: advance every account to `now`, firing due timers.
-    pub fn advance_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
+    pub fn advance_clock(&mut self, now: Millis, out: &mut Outputs) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
         self.each_account(out, |a, ctx| {
             if !a.event_clock {
@@ -313,7 +307,7 @@ impl Engine {
 
     /// End an account's rebuild: from now on its clock is the engine's external clock, which
     /// is applied at once (firing the timers due since its last event).
-    pub fn end_event_clock(&mut self, name: &str, out: &mut dyn OutputSink) {
+    pub fn end_event_clock(&mut self, name: &str, out: &mut Outputs) {
         let now = match self.opts.clock {
             ClockMode::External => self.clock,
             ClockMode::EventTime => None,
@@ -329,14 +323,14 @@ impl Engine {
 
     /// External clock: like [`Engine::advance_clock`] but fires every timer up to `now`,
     /// ignoring the allowed lateness (end of input, shutdown).
-    pub fn flush_clock(&mut self, now: Millis, out: &mut dyn OutputSink) {
+    pub fn flush_clock(&mut self, now: Millis, out: &mut Outputs) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
         self.each_account(out, |a, ctx| a.flush_timers(now, ctx));
     }
 
     /// Offline end of input: advance every account's clock to `until` (if given), then publish
     /// every known person's current state once more.
-    pub fn finish(&mut self, until: Option<Millis>, out: &mut dyn OutputSink) {
+    pub fn finish(&mut self, until: Option<Millis>, out: &mut Outputs) {
         self.each_account(out, |a, ctx| {
             if let Some(u) = until {
                 a.advance_clock(u, ctx);
@@ -354,7 +348,7 @@ impl Engine {
         origin: &Origin,
         reason: &'static str,
         detail: &str,
-        out: &mut dyn OutputSink,
+        out: &mut Outputs,
     ) {
         self.split(out).0.dead_letter(origin, reason, detail);
     }

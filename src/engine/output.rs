@@ -4,7 +4,7 @@
 use super::cursor::{status_offline, IntervalAcc, Ooo, StateView, NEVER};
 use super::timeline::NO_STATUS;
 use crate::config::Rules;
-use crate::json::ObjectWriter;
+use crate::json::{k, ObjectWriter};
 use crate::time::{format_rfc3339, Millis};
 
 /// The output topics, by role (names are configured at the edge).
@@ -54,33 +54,18 @@ pub struct Output {
     pub value: Option<Vec<u8>>,
 }
 
-/// Where output records go. `Vec<Output>` owns each record; [`Outputs`] packs them into one
-/// reusable buffer (no allocation per record on the hot path).
-pub trait OutputSink {
-    fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>);
-}
-
-impl OutputSink for Vec<Output> {
-    fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>) {
-        Vec::push(
-            self,
-            Output {
-                topic,
-                key: key.map(str::to_string),
-                value: value.map(<[u8]>::to_vec),
-            },
-        );
-    }
-}
-
 /// Byte range in an [`Outputs`] buffer.
 type Span = (u32, u32);
 
-/// Output records packed in one buffer; cleared and reused between batches.
+/// Output records packed in one buffer; cleared and reused between batches. Encoders write
+/// each record's key and value straight into the buffer: no allocation and no copy per record.
 #[derive(Default, Debug, Clone)]
 pub struct Outputs {
     buf: Vec<u8>,
     recs: Vec<(OutTopic, Option<Span>, Option<Span>)>,
+    /// The record being written: its topic and where its key starts.
+    open: Option<(OutTopic, u32)>,
+    key_end: u32,
 }
 
 /// A borrowed output record.
@@ -103,6 +88,7 @@ impl Outputs {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.recs.clear();
+        self.open = None;
     }
 
     pub fn iter(&self) -> impl Iterator<Item = OutputRef<'_>> {
@@ -125,10 +111,9 @@ impl Outputs {
             })
             .collect()
     }
-}
 
-impl OutputSink for Outputs {
-    fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>) {
+    /// Append a finished record.
+    pub fn push(&mut self, topic: OutTopic, key: Option<&str>, value: Option<&[u8]>) {
         let mut span = |bytes: &[u8]| {
             let a = self.buf.len() as u32;
             self.buf.extend_from_slice(bytes);
@@ -138,65 +123,37 @@ impl OutputSink for Outputs {
         let v = value.map(&mut span);
         self.recs.push((topic, k, v));
     }
-}
 
-/// Scratch space one record is encoded into before it goes to the sink.
-#[derive(Default, Debug, Clone)]
-pub struct Enc {
-    pub topic: Option<OutTopic>,
-    pub key: Option<String>,
-    pub value: Option<Vec<u8>>,
-    key_buf: String,
-    value_buf: Vec<u8>,
-}
-
-impl Enc {
-    /// Start a record: returns cleared key and value buffers.
-    fn start(&mut self, topic: OutTopic) -> (&mut String, &mut Vec<u8>) {
-        self.topic = Some(topic);
-        self.key_buf.clear();
-        self.value_buf.clear();
-        self.key = None;
-        self.value = None;
-        (&mut self.key_buf, &mut self.value_buf)
+    /// Start a record: the key is written into the returned buffer next (UTF-8 only).
+    #[inline]
+    fn begin(&mut self, topic: OutTopic) -> &mut Vec<u8> {
+        self.open = Some((topic, self.buf.len() as u32));
+        &mut self.buf
     }
 
-    /// Hand the record to a sink.
-    pub fn send(&mut self, sink: &mut dyn OutputSink, has_key: bool, has_value: bool) -> OutTopic {
-        let topic = self.topic.take().unwrap_or(OutTopic::Dlq);
-        sink.push(
+    /// The key is complete: the value (if any) is written into the returned buffer next.
+    #[inline]
+    fn value(&mut self) -> &mut Vec<u8> {
+        self.key_end = self.buf.len() as u32;
+        &mut self.buf
+    }
+
+    /// Close the record begun last; without a value it is a tombstone.
+    #[inline]
+    fn finish(&mut self, has_key: bool, has_value: bool) -> OutTopic {
+        let Some((topic, k0)) = self.open.take() else {
+            return OutTopic::Dlq;
+        };
+        let end = self.buf.len() as u32;
+        let k1 = if has_value { self.key_end } else { end };
+        self.recs.push((
             topic,
-            has_key.then_some(self.key_buf.as_str()),
-            has_value.then_some(self.value_buf.as_slice()),
-        );
+            has_key.then_some((k0, k1)),
+            has_value.then_some((k1, end)),
+        ));
         topic
     }
-
-    /// The encoded record as an owned [`Output`].
-    pub fn to_output(&self, has_key: bool, has_value: bool) -> Output {
-        Output {
-            topic: self.topic.unwrap_or(OutTopic::Dlq),
-            key: has_key.then(|| self.key_buf.clone()),
-            value: has_value.then(|| self.value_buf.clone()),
-        }
-    }
 }
-
-/// What an encoder wrote: whether the record has a key and a value (no value = tombstone).
-#[derive(Clone, Copy, Debug)]
-pub struct Shape {
-    pub key: bool,
-    pub value: bool,
-}
-
-const KV: Shape = Shape {
-    key: true,
-    value: true,
-};
-const TOMBSTONE: Shape = Shape {
-    key: true,
-    value: false,
-};
 
 /// Names an agent's identifier's integration (for offline states without a status).
 pub trait IdentIntegration {
@@ -207,10 +164,10 @@ fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
-pub fn person_key(k: &mut String, account: &str, person: &str) {
-    k.push_str(account);
-    k.push('/');
-    k.push_str(person);
+pub fn person_key(k: &mut Vec<u8>, account: &str, person: &str) {
+    k.extend_from_slice(account.as_bytes());
+    k.push(b'/');
+    k.extend_from_slice(person.as_bytes());
 }
 
 /// Adherence label of a view: in, out, notScheduled or none.
@@ -226,23 +183,22 @@ pub fn adherence_label(v: &StateView) -> &'static str {
 /// SPEC §6.1 agent state.
 #[allow(clippy::too_many_arguments)]
 pub fn agent_state(
-    e: &mut Enc,
+    e: &mut Outputs,
     account: &str,
     person: &str,
     v: &StateView,
     rules: &Rules,
     idents: &dyn IdentIntegration,
-) -> Shape {
-    let (key, buf) = e.start(OutTopic::AgentStates);
-    person_key(key, account, person);
-    let mut o = ObjectWriter::new(buf);
-    o.str("account", account)
-        .str("person", person)
-        .time("at", v.at);
+) -> OutTopic {
+    person_key(e.begin(OutTopic::AgentStates), account, person);
+    let mut o = ObjectWriter::new(e.value());
+    o.str(k!("account"), account)
+        .str(k!("person"), person)
+        .time(k!("at"), v.at);
     {
         let status = v.actual.status;
         let offline = status_offline(rules, status);
-        let mut a = o.object("actual");
+        let mut a = o.object(k!("actual"));
         let activity = if offline {
             None
         } else {
@@ -256,11 +212,11 @@ pub fn agent_state(
         match activity {
             Some(i) => {
                 let act = rules.activity(i);
-                a.str("activity", &act.id)
-                    .str("activityType", act.activity_type.as_str());
+                a.str(k!("activity"), &act.id)
+                    .str(k!("activityType"), act.activity_type.as_str());
             }
             None => {
-                a.null("activity").null("activityType");
+                a.null(k!("activity")).null(k!("activityType"));
             }
         }
         let (ext, integ) = match status {
@@ -271,49 +227,49 @@ pub fn agent_state(
                 (Some(&*st.external), Some(st.integration))
             }
         };
-        a.opt_str("externalStatus", ext);
-        a.opt_str("integration", integ.map(|i| &*rules.integration(i).id));
-        a.opt_time("since", (status != NEVER).then_some(v.actual.since));
-        a.bool("online", !offline);
+        a.opt_str(k!("externalStatus"), ext);
+        a.opt_str(k!("integration"), integ.map(|i| &*rules.integration(i).id));
+        a.opt_time(k!("since"), (status != NEVER).then_some(v.actual.since));
+        a.bool(k!("online"), !offline);
         a.end();
     }
     match &v.segment {
         Some(seg) => {
             let act = rules.activity(seg.activity);
-            let mut s = o.object("scheduled");
-            s.str("activity", &act.id)
-                .str("activityType", act.activity_type.as_str())
-                .time("start", seg.start)
-                .time("end", seg.end);
+            let mut s = o.object(k!("scheduled"));
+            s.str(k!("activity"), &act.id)
+                .str(k!("activityType"), act.activity_type.as_str())
+                .time(k!("start"), seg.start)
+                .time(k!("end"), seg.end);
             s.end();
         }
         None => {
-            o.null("scheduled");
+            o.null(k!("scheduled"));
         }
     }
-    o.str("adherence", adherence_label(v));
-    o.opt_str("oooType", v.episode.ooo.map(Ooo::as_str));
-    o.opt_time("oooSince", v.episode.ooo.map(|_| v.episode.since));
-    o.bool("inBuffer", v.episode.ooo.is_some() && !v.episode.alerted);
+    o.str(k!("adherence"), adherence_label(v));
+    o.opt_str(k!("oooType"), v.episode.ooo.map(Ooo::as_str));
+    o.opt_time(k!("oooSince"), v.episode.ooo.map(|_| v.episode.since));
+    o.bool(k!("inBuffer"), v.episode.ooo.is_some() && !v.episode.alerted);
     {
         let d = &v.day;
-        let mut t = o.object("today");
-        t.date("date", d.date)
-            .secs("scheduledSeconds", d.scheduled as Millis)
-            .secs("inAdherenceSeconds", d.in_adherence as Millis)
-            .secs("actualSeconds", d.actual as Millis)
-            .percent("adherencePercent", percent(d.in_adherence, d.scheduled))
-            .percent("conformancePercent", percent(d.actual, d.scheduled));
+        let mut t = o.object(k!("today"));
+        t.date(k!("date"), d.date)
+            .secs(k!("scheduledSeconds"), d.scheduled as Millis)
+            .secs(k!("inAdherenceSeconds"), d.in_adherence as Millis)
+            .secs(k!("actualSeconds"), d.actual as Millis)
+            .percent(k!("adherencePercent"), percent(d.in_adherence, d.scheduled))
+            .percent(k!("conformancePercent"), percent(d.actual, d.scheduled));
         t.end();
     }
     o.end();
-    KV
+    e.finish(true, true)
 }
 
 /// SPEC §6.2 adherence event. `revised` marks events that correct earlier ones after late data.
 #[allow(clippy::too_many_arguments)]
 pub fn adherence_event(
-    e: &mut Enc,
+    e: &mut Outputs,
     account: &str,
     person: &str,
     inbound: bool,
@@ -321,67 +277,73 @@ pub fn adherence_event(
     since: Millis,
     at: Millis,
     revised: bool,
-) -> Shape {
-    let (key, buf) = e.start(OutTopic::AdherenceEvents);
-    person_key(key, account, person);
-    let mut o = ObjectWriter::new(buf);
-    o.str("account", account)
-        .str("person", person)
-        .str(
-            "kind",
+) -> OutTopic {
+    person_key(e.begin(OutTopic::AdherenceEvents), account, person);
+    let mut o = ObjectWriter::new(e.value());
+    o.str(k!("account"), account)
+        .str(k!("person"), person)
+        .str(k!("kind"),
             if inbound {
                 "inAdherence"
             } else {
                 "outOfAdherence"
             },
         )
-        .str("oooType", ooo.as_str())
-        .time("since", since)
-        .time("at", at);
+        .str(k!("oooType"), ooo.as_str())
+        .time(k!("since"), since)
+        .time(k!("at"), at);
     if inbound {
-        o.secs("durationSeconds", at - since);
+        o.secs(k!("durationSeconds"), at - since);
     }
     if revised {
-        o.bool("revised", true);
+        o.bool(k!("revised"), true);
     }
     o.end();
-    KV
+    e.finish(true, true)
 }
 
-pub fn interval_key(k: &mut String, account: &str, person: &str, start: Millis) {
+/// The key literal of an out-of-adherence type.
+fn ooo_key(o: Ooo) -> &'static str {
+    match o {
+        Ooo::NotPresent => k!("notPresent"),
+        Ooo::WrongActivity => k!("wrongActivity"),
+        Ooo::NotScheduled => k!("notScheduled"),
+    }
+}
+
+pub fn interval_key(k: &mut Vec<u8>, account: &str, person: &str, start: Millis) {
     person_key(k, account, person);
-    k.push('/');
-    crate::time::write_rfc3339(k, start);
+    k.push(b'/');
+    crate::time::write_rfc3339_bytes(k, start);
 }
 
 /// SPEC §6.3 interval record.
 pub fn interval(
-    e: &mut Enc,
+    e: &mut Outputs,
     account: &str,
     person: &str,
     iv: &IntervalAcc,
     revision: u32,
     rules: &Rules,
-) -> Shape {
-    let (key, buf) = e.start(OutTopic::Intervals);
-    interval_key(key, account, person, iv.start);
-    let mut o = ObjectWriter::new(buf);
-    o.str("account", account)
-        .str("person", person)
-        .time("intervalStart", iv.start)
-        .time("intervalEnd", iv.end)
-        .u64("revision", revision as u64)
-        .secs("scheduledSeconds", iv.scheduled as Millis)
-        .secs("inAdherenceSeconds", iv.in_adherence as Millis);
+) -> OutTopic {
+    interval_key(e.begin(OutTopic::Intervals), account, person, iv.start);
+    let mut o = ObjectWriter::new(e.value());
+    o.str(k!("account"), account)
+        .str(k!("person"), person)
+        .time(k!("intervalStart"), iv.start)
+        .time(k!("intervalEnd"), iv.end)
+        .u64(k!("revision"), revision as u64)
+        .secs(k!("scheduledSeconds"), iv.scheduled as Millis)
+        .secs(k!("inAdherenceSeconds"), iv.in_adherence as Millis);
     {
-        let mut m = o.object("outOfAdherenceSeconds");
+        let mut m = o.object(k!("outOfAdherenceSeconds"));
         for t in Ooo::ALL {
-            m.secs(t.as_str(), iv.ooo[t as usize] as Millis);
+            m.secs(ooo_key(t), iv.ooo[t as usize] as Millis);
         }
         m.end();
     }
-    o.secs("notScheduledSeconds", iv.not_scheduled as Millis)
-        .secs("actualSeconds", iv.actual as Millis);
+    o.secs(k!("notScheduledSeconds"), iv.not_scheduled as Millis)
+        .secs(k!("actualSeconds"), iv.actual as Millis);
     {
         let mut acts: smallvec::SmallVec<[(&str, Millis); 4]> = iv
             .activities
@@ -389,21 +351,20 @@ pub fn interval(
             .map(|(a, ms)| (&*rules.activity(*a).id, *ms as Millis))
             .collect();
         acts.sort_unstable();
-        let mut m = o.object("activitySeconds");
+        let mut m = o.object(k!("activitySeconds"));
         for (id, ms) in acts {
-            m.secs(id, ms);
+            m.dyn_secs(id, ms);
         }
         m.end();
     }
-    o.percent("adherencePercent", percent(iv.in_adherence, iv.scheduled));
+    o.percent(k!("adherencePercent"), percent(iv.in_adherence, iv.scheduled));
     o.end();
-    KV
+    e.finish(true, true)
 }
 
-pub fn interval_tombstone(e: &mut Enc, account: &str, person: &str, start: Millis) -> Shape {
-    let (key, _) = e.start(OutTopic::Intervals);
-    interval_key(key, account, person, start);
-    TOMBSTONE
+pub fn interval_tombstone(e: &mut Outputs, account: &str, person: &str, start: Millis) -> OutTopic {
+    interval_key(e.begin(OutTopic::Intervals), account, person, start);
+    e.finish(true, false)
 }
 
 /// Identifier or status.
@@ -423,20 +384,24 @@ impl UnmappedKind {
 }
 
 pub fn unmapped_key(
-    k: &mut String,
+    k: &mut Vec<u8>,
     account: &str,
     integration: &str,
     kind: UnmappedKind,
     value: &str,
 ) {
-    use std::fmt::Write;
-    let _ = write!(k, "{account}/{integration}/{}/{value}", kind.as_str());
+    for (i, part) in [account, integration, kind.as_str(), value].iter().enumerate() {
+        if i > 0 {
+            k.push(b'/');
+        }
+        k.extend_from_slice(part.as_bytes());
+    }
 }
 
 /// SPEC §6.4 unmapped report.
 #[allow(clippy::too_many_arguments)]
 pub fn unmapped_report(
-    e: &mut Enc,
+    e: &mut Outputs,
     account: &str,
     integration: &str,
     kind: UnmappedKind,
@@ -445,32 +410,30 @@ pub fn unmapped_report(
     first: Millis,
     last: Millis,
     suggestions: &[String],
-) -> Shape {
-    let (key, buf) = e.start(OutTopic::Unmapped);
-    unmapped_key(key, account, integration, kind, value);
-    let mut o = ObjectWriter::new(buf);
-    o.str("account", account)
-        .str("integration", integration)
-        .str("kind", kind.as_str())
-        .str("value", value)
-        .u64("count", count)
-        .time("firstSeen", first)
-        .time("lastSeen", last)
-        .array_of_str("suggestions", suggestions.iter().map(String::as_str));
+) -> OutTopic {
+    unmapped_key(e.begin(OutTopic::Unmapped), account, integration, kind, value);
+    let mut o = ObjectWriter::new(e.value());
+    o.str(k!("account"), account)
+        .str(k!("integration"), integration)
+        .str(k!("kind"), kind.as_str())
+        .str(k!("value"), value)
+        .u64(k!("count"), count)
+        .time(k!("firstSeen"), first)
+        .time(k!("lastSeen"), last)
+        .array_of_str(k!("suggestions"), suggestions.iter().map(String::as_str));
     o.end();
-    KV
+    e.finish(true, true)
 }
 
 pub fn unmapped_tombstone(
-    e: &mut Enc,
+    e: &mut Outputs,
     account: &str,
     integration: &str,
     kind: UnmappedKind,
     value: &str,
-) -> Shape {
-    let (key, _) = e.start(OutTopic::Unmapped);
-    unmapped_key(key, account, integration, kind, value);
-    TOMBSTONE
+) -> OutTopic {
+    unmapped_key(e.begin(OutTopic::Unmapped), account, integration, kind, value);
+    e.finish(true, false)
 }
 
 /// Where an input record came from, for dead letters.
@@ -487,32 +450,28 @@ pub struct Origin<'a> {
 pub const DLQ_PAYLOAD_MAX: usize = 64 * 1024;
 
 /// SPEC §6.5 dead letter.
-pub fn dead_letter(e: &mut Enc, origin: &Origin, reason: &str, detail: &str) -> Shape {
+pub fn dead_letter(e: &mut Outputs, origin: &Origin, reason: &str, detail: &str) -> OutTopic {
     let payload = origin.payload.unwrap_or_default();
     let cut = &payload[..payload.len().min(DLQ_PAYLOAD_MAX)];
     let text = String::from_utf8_lossy(cut);
-    let (key, buf) = e.start(OutTopic::Dlq);
+    let key = e.begin(OutTopic::Dlq);
     if let Some(k) = origin.key {
-        key.push_str(&String::from_utf8_lossy(k));
+        key.extend_from_slice(String::from_utf8_lossy(k).as_bytes());
     }
-    let mut o = ObjectWriter::new(buf);
-    o.str("reason", reason)
-        .str("detail", detail)
-        .str("topic", origin.topic)
-        .u64("partition", origin.partition.max(0) as u64)
-        .raw(
-            "offset",
+    let mut o = ObjectWriter::new(e.value());
+    o.str(k!("reason"), reason)
+        .str(k!("detail"), detail)
+        .str(k!("topic"), origin.topic)
+        .u64(k!("partition"), origin.partition.max(0) as u64)
+        .raw(k!("offset"),
             itoa::Buffer::new().format(origin.offset).as_bytes(),
         )
-        .str("payload", &text);
+        .str(k!("payload"), &text);
     if payload.len() > DLQ_PAYLOAD_MAX {
-        o.bool("truncated", true);
+        o.bool(k!("truncated"), true);
     }
     o.end();
-    Shape {
-        key: origin.key.is_some(),
-        value: true,
-    }
+    e.finish(origin.key.is_some(), true)
 }
 
 /// Seconds of a millisecond duration, for tests and summaries.

@@ -18,7 +18,8 @@ pub struct Stats {
     /// Parked or held events dropped because they aged out of retention or their bound.
     pub dropped: u64,
     pub dead_letters: BTreeMap<&'static str, u64>,
-    pub outputs: BTreeMap<OutTopic, u64>,
+    /// Records written, indexed by [`OutTopic`] as `usize`.
+    pub outputs: [u64; OutTopic::ALL.len()],
     /// Recomputations after late data or config changes, and how many intervals they revised.
     pub recomputations: u64,
     pub interval_revisions: u64,
@@ -27,6 +28,10 @@ pub struct Stats {
 impl Stats {
     pub fn dead_letter(&mut self, reason: &'static str) {
         *self.dead_letters.entry(reason).or_default() += 1;
+    }
+
+    pub fn outputs_of(&self, topic: OutTopic) -> u64 {
+        self.outputs[topic as usize]
     }
 
     pub fn dead_letter_total(&self) -> u64 {

@@ -1,7 +1,7 @@
 //! The Prometheus metrics catalogue (README "Metrics"). One registry per process; no metric
 //! carries a per-agent or per-person label — account totals at most.
 
-use crate::engine::Stats;
+use crate::engine::{OutTopic, Stats};
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -232,11 +232,13 @@ impl Metrics {
                 .with_label_values(&[reason])
                 .inc_by(d(*n, before));
         }
-        for (topic, n) in &s.outputs {
-            let before = old.outputs.get(topic).copied().unwrap_or(0);
-            self.outputs
-                .with_label_values(&[topic_role(*topic)])
-                .inc_by(d(*n, before));
+        for topic in OutTopic::ALL {
+            let (n, before) = (s.outputs_of(topic), old.outputs_of(topic));
+            if n > 0 {
+                self.outputs
+                    .with_label_values(&[topic_role(topic)])
+                    .inc_by(d(n, before));
+            }
         }
         *old = s.clone();
     }

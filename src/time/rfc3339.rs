@@ -2,6 +2,7 @@
 
 use super::civil::{civil_from_days, days_from_civil, digit, digits2, parse_ymd};
 use super::{Millis, MS_PER_DAY};
+use std::cell::Cell;
 
 /// First instant that formats with a 4-digit year: `0000-01-01T00:00:00Z`.
 const MIN_FORMATTABLE: Millis = -62_167_219_200_000;
@@ -82,6 +83,45 @@ pub fn parse_rfc3339(s: &str) -> Option<Millis> {
     Some(days * MS_PER_DAY + secs * 1000 + millis)
 }
 
+/// `"00"` to `"99"`.
+const DIGITS2: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn put2(buf: &mut [u8], i: usize, v: u32) {
+    let v = (v % 100) as usize;
+    buf[i] = DIGITS2[2 * v];
+    buf[i + 1] = DIGITS2[2 * v + 1];
+}
+
+/// `YYYY-MM-DDT` of a day since the epoch.
+fn date_prefix(days: i64) -> [u8; 11] {
+    let (year, month, day) = civil_from_days(days as i32);
+    let year = year.clamp(0, 9999) as u32;
+    let mut p = [0u8; 11];
+    put2(&mut p, 0, year / 100);
+    put2(&mut p, 2, year % 100);
+    p[4] = b'-';
+    put2(&mut p, 5, month);
+    p[7] = b'-';
+    put2(&mut p, 8, day);
+    p[10] = b'T';
+    p
+}
+
+thread_local! {
+    /// The date prefix rendered last: records mostly carry instants of the same day.
+    static LAST_DAY: Cell<(i64, [u8; 11])> = const { Cell::new((i64::MIN, [0; 11])) };
+}
+
 /// Render `t` into `buf`, returning the number of bytes written (20 or 24).
 #[inline]
 fn render(buf: &mut [u8; 24], t: Millis) -> usize {
@@ -89,29 +129,24 @@ fn render(buf: &mut [u8; 24], t: Millis) -> usize {
     let days = t.div_euclid(MS_PER_DAY);
     let ms_of_day = t.rem_euclid(MS_PER_DAY);
     // In range by the clamp above: days fits i32, the year is 0..=9999.
-    let (year, month, day) = civil_from_days(days as i32);
-    let year = year.clamp(0, 9999) as u32;
+    let prefix = LAST_DAY.with(|c| {
+        let (d, p) = c.get();
+        if d == days {
+            p
+        } else {
+            let p = date_prefix(days);
+            c.set((days, p));
+            p
+        }
+    });
+    buf[..11].copy_from_slice(&prefix);
     let secs = (ms_of_day / 1000) as u32;
     let ms = (ms_of_day % 1000) as u32;
-    let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
-
-    #[inline(always)]
-    fn put2(buf: &mut [u8], i: usize, v: u32) {
-        buf[i] = b'0' + (v / 10) as u8;
-        buf[i + 1] = b'0' + (v % 10) as u8;
-    }
-    put2(buf, 0, year / 100);
-    put2(buf, 2, year % 100);
-    buf[4] = b'-';
-    put2(buf, 5, month);
-    buf[7] = b'-';
-    put2(buf, 8, day);
-    buf[10] = b'T';
-    put2(buf, 11, hour);
+    put2(buf, 11, secs / 3600);
     buf[13] = b':';
-    put2(buf, 14, minute);
+    put2(buf, 14, secs / 60 % 60);
     buf[16] = b':';
-    put2(buf, 17, second);
+    put2(buf, 17, secs % 60);
     if ms == 0 {
         buf[19] = b'Z';
         20
