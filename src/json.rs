@@ -18,7 +18,7 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Whether any byte is a control character, `"` or `\\` (SWAR: eight bytes per step).
 #[inline]
-fn needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     #[inline(always)]
@@ -35,10 +35,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| NEEDS_ESCAPE[b as usize])
+    chunks.remainder().iter().any(|&b| NEEDS_ESCAPE[b as usize])
 }
 
 /// Append `s` as a JSON string literal.
@@ -137,6 +134,17 @@ impl<'a> ObjectWriter<'a> {
     pub fn str(&mut self, k: &'static str, v: &str) -> &mut Self {
         self.key(k);
         write_str(self.out, v);
+        self
+    }
+
+    /// A string constant of ours that needs no escaping (labels such as `"notPresent"`).
+    #[inline(always)]
+    pub fn label(&mut self, k: &'static str, v: &'static str) -> &mut Self {
+        debug_assert!(!needs_escape(v.as_bytes()));
+        self.key(k);
+        self.out.push(b'"');
+        self.out.extend_from_slice(v.as_bytes());
+        self.out.push(b'"');
         self
     }
 
@@ -293,6 +301,10 @@ impl<'a> ObjectWriter<'a> {
 
 /// Milliseconds as seconds: `180`, `0.5`, `12.345`.
 pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
+    if ms == 0 {
+        out.push(b'0');
+        return;
+    }
     let neg = ms < 0;
     let abs = ms.unsigned_abs();
     if neg {

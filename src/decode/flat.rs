@@ -15,6 +15,9 @@ pub enum Flat<'a> {
 /// Read `{"k":v,...}`; calls `field` for each pair. `None` when the input is not of this simple
 /// shape (nested values, escapes, invalid UTF-8 or invalid JSON).
 pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) -> Option<()> {
+    // Validated once; every slice below starts and ends at an ASCII byte.
+    let text = std::str::from_utf8(input).ok()?;
+    let input = text.as_bytes();
     let mut i = skip_ws(input, 0);
     if input.get(i) != Some(&b'{') {
         return None;
@@ -24,7 +27,7 @@ pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) 
         return (skip_ws(input, i + 1) == input.len()).then_some(());
     }
     loop {
-        let (key, next) = string(input, i)?;
+        let (key, next) = string(text, i)?;
         i = skip_ws(input, next);
         if input.get(i) != Some(&b':') {
             return None;
@@ -32,7 +35,7 @@ pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) 
         i = skip_ws(input, i + 1);
         let (value, next) = match input.get(i)? {
             b'"' => {
-                let (s, n) = string(input, i)?;
+                let (s, n) = string(text, i)?;
                 (Flat::Str(s), n)
             }
             b'-' | b'0'..=b'9' => {
@@ -43,9 +46,9 @@ pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) 
                 {
                     j += 1;
                 }
-                let text = std::str::from_utf8(&input[start..j]).ok()?;
-                text.parse::<f64>().ok()?;
-                (Flat::Num(text), j)
+                let number = text.get(start..j)?;
+                number.parse::<f64>().ok()?;
+                (Flat::Num(number), j)
             }
             b'n' if input[i..].starts_with(b"null") => (Flat::Null, i + 4),
             b't' if input[i..].starts_with(b"true") => (Flat::Bool, i + 4),
@@ -72,19 +75,22 @@ fn skip_ws(input: &[u8], mut i: usize) -> usize {
 
 /// A string without escapes or control characters starting at `i` (the opening quote).
 #[inline]
-fn string(input: &[u8], i: usize) -> Option<(&str, usize)> {
+fn string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let input = text.as_bytes();
     if input.get(i) != Some(&b'"') {
         return None;
     }
-    let rest = &input[i + 1..];
-    let end = rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-    if rest[end] != b'"' {
-        return None;
+    let start = i + 1;
+    let mut j = start;
+    loop {
+        match *input.get(j)? {
+            b'"' => break,
+            // an escape (or a raw control character): serde handles it
+            b'\\' | 0..=0x1f => return None,
+            _ => j += 1,
+        }
     }
-    let s = std::str::from_utf8(&rest[..end]).ok()?;
-    Some((s, i + 1 + end + 1))
+    Some((text.get(start..j)?, j + 1))
 }
 
 #[cfg(test)]

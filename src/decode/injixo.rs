@@ -2,7 +2,7 @@
 //! `{"data":[{"agentIdentifier":…,"activityIdentifier":…,"startTime":…,"endTime":…}],"meta":{"integrationConfigurationId":8431}}`.
 //! Each item is a status from `startTime` to `endTime` (open-ended when absent).
 
-use super::{stable_hash, timestamp_from_json, DecodeError, DecodedEvent, EventKind};
+use super::{stable_hash, timestamp_from_json, DecodeError, Decoded, DecodedEvent, EventKind};
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -41,10 +41,7 @@ pub fn injixo_integration_id(payload: &[u8]) -> Option<String> {
 }
 
 /// Decode a request body; one result per item (an item with an end yields two events).
-pub fn decode_injixo<'a>(
-    payload: &'a [u8],
-    out: &mut Vec<Result<DecodedEvent<'a>, DecodeError>>,
-) -> Result<(), DecodeError> {
+pub fn decode_injixo<'a>(payload: &'a [u8], out: &mut Decoded<'a>) -> Result<(), DecodeError> {
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
             DecodeError::new(
@@ -146,7 +143,7 @@ mod tests {
     fn items_become_start_and_end_events() {
         let p = br#"{"data":[{"agentIdentifier":"bob@x.com","activityIdentifier":"Calls","startTime":"2026-11-23T08:00:00Z","endTime":"2026-11-23T09:00:00Z"},{"agentIdentifier":"bob@x.com","activityIdentifier":"Lunch","startTime":"2026-11-23T09:00:00Z"}],"meta":{"integrationConfigurationId":8431,"externalSystem":"My ACD"}}"#;
         assert_eq!(injixo_integration_id(p).as_deref(), Some("8431"));
-        let mut out = Vec::new();
+        let mut out = Decoded::new();
         decode_injixo(p, &mut out).unwrap();
         let evs: Vec<_> = out.into_iter().map(Result::unwrap).collect();
         assert_eq!(evs.len(), 3);
@@ -161,7 +158,7 @@ mod tests {
     #[test]
     fn bad_items_are_reported_one_by_one() {
         let p = br#"{"data":[{"agentIdentifier":"a","activityIdentifier":"Calls","startTime":"2026-11-23T09:00:00Z","endTime":"2026-11-23T08:00:00Z"},{"activityIdentifier":"Calls","startTime":"2026-11-23T09:00:00Z"},{"agentIdentifier":"a","activityIdentifier":"Calls","startTime":"soon"}],"meta":{}}"#;
-        let mut out = Vec::new();
+        let mut out = Decoded::new();
         decode_injixo(p, &mut out).unwrap();
         let reasons: Vec<_> = out.iter().map(|r| r.as_ref().unwrap_err().reason).collect();
         assert_eq!(reasons, ["bad_timestamp", "missing_field", "bad_timestamp"]);

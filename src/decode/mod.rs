@@ -23,6 +23,9 @@ pub enum EventKind {
     ItemEnd,
 }
 
+/// The events of one payload (almost always one: kept inline, no allocation).
+pub type Decoded<'a> = smallvec::SmallVec<[Result<DecodedEvent<'a>, DecodeError>; 1]>;
+
 /// One agent event, as found in a payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodedEvent<'a> {

@@ -2,7 +2,7 @@
 //! `{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith","state":"PAUSE","pauseCode":"LUNCH"}`
 
 use super::flat::Flat;
-use super::{stable_hash, timestamp_from_json, DecodeError, DecodedEvent, EventKind};
+use super::{stable_hash, timestamp_from_json, DecodeError, Decoded, DecodedEvent, EventKind};
 use crate::config::OdigoFields;
 use crate::time::parse_rfc3339;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ pub fn decode_odigo<'a>(
     payload: &'a [u8],
     detailed_breaks: bool,
     fields: Option<&OdigoFields>,
-    out: &mut Vec<Result<DecodedEvent<'a>, DecodeError>>,
+    out: &mut Decoded<'a>,
 ) -> Result<(), DecodeError> {
     let first = payload.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if let Some(f) = fields {
@@ -309,7 +309,7 @@ mod tests {
     use super::*;
 
     fn one(p: &str, detailed: bool) -> Result<DecodedEvent<'_>, DecodeError> {
-        let mut out = Vec::new();
+        let mut out = Decoded::new();
         decode_odigo(p.as_bytes(), detailed, None, &mut out)?;
         assert_eq!(out.len(), 1);
         out.pop().unwrap()
@@ -340,7 +340,7 @@ mod tests {
 
     #[test]
     fn arrays_decode_per_element() {
-        let mut out = Vec::new();
+        let mut out = Decoded::new();
         let p = br#"[{"timestamp":"2026-11-23T08:03:00Z","login":"a","state":"READY"},{"login":"b","state":"READY"}]"#;
         decode_odigo(p, false, None, &mut out).unwrap();
         assert!(out[0].is_ok());
@@ -381,7 +381,7 @@ mod tests {
             ),
         ];
         for (p, reason) in cases {
-            let mut out = Vec::new();
+            let mut out = Decoded::new();
             let r = decode_odigo(p.as_bytes(), false, None, &mut out);
             let got = match r {
                 Err(e) => e.reason,
@@ -401,14 +401,14 @@ mod tests {
             event_id: "/id".into(),
         };
         let p = br#"{"agent":{"id":"x@y.com"},"status":{"code":"PAUSE","reason":"BREAK"},"ts":"2026-11-23T08:00:00.250+01:00","id":9}"#;
-        let mut out = Vec::new();
+        let mut out = Decoded::new();
         decode_odigo(p, true, Some(&f), &mut out).unwrap();
         let e = out.pop().unwrap().unwrap();
         assert_eq!(e.external_id, "x@y.com");
         assert_eq!(e.status, "PAUSE:BREAK");
         assert_eq!(e.time, parse_rfc3339("2026-11-23T07:00:00.250Z").unwrap());
         assert_ne!(e.event_id, 0);
-        let mut out = Vec::new();
+        let mut out = Decoded::new();
         decode_odigo(
             br#"{"agent":{},"status":{"code":"READY"},"ts":1}"#,
             true,

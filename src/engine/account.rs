@@ -106,7 +106,7 @@ impl Account {
     pub fn on_events(
         &mut self,
         integ: u32,
-        events: Vec<Result<DecodedEvent<'_>, crate::decode::DecodeError>>,
+        events: crate::decode::Decoded<'_>,
         origin: &Origin,
         ctx: &mut Ctx,
     ) {

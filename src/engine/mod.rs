@@ -136,11 +136,7 @@ impl Engine {
     }
 
     /// Run `f` on every account in name order (outputs are deterministic).
-    fn each_account(
-        &mut self,
-        out: &mut Outputs,
-        mut f: impl FnMut(&mut Account, &mut Ctx),
-    ) {
+    fn each_account(&mut self, out: &mut Outputs, mut f: impl FnMut(&mut Account, &mut Ctx)) {
         let (mut ctx, accounts) = self.split(out);
         let mut names: Vec<Box<str>> = accounts.keys().cloned().collect();
         names.sort();
@@ -187,12 +183,7 @@ impl Engine {
     }
 
     /// Apply one `rta.agent-events` record. `integration` is the `rta-integration` header.
-    pub fn on_event(
-        &mut self,
-        origin: &Origin,
-        integration: Option<&str>,
-        out: &mut Outputs,
-    ) {
+    pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut Outputs) {
         self.stats.event_records += 1;
         self.last_event_time = None;
         let mut ctx = Ctx {
@@ -256,7 +247,7 @@ impl Engine {
             }
         };
         let slot = acct.rules.integration(integ);
-        let mut events = Vec::new();
+        let mut events = crate::decode::Decoded::new();
         let decoded = match slot.vendor {
             Vendor::Odigo => decode_odigo(
                 payload,

@@ -213,7 +213,7 @@ pub fn agent_state(
             Some(i) => {
                 let act = rules.activity(i);
                 a.str(k!("activity"), &act.id)
-                    .str(k!("activityType"), act.activity_type.as_str());
+                    .label(k!("activityType"), act.activity_type.as_str());
             }
             None => {
                 a.null(k!("activity")).null(k!("activityType"));
@@ -238,7 +238,7 @@ pub fn agent_state(
             let act = rules.activity(seg.activity);
             let mut s = o.object(k!("scheduled"));
             s.str(k!("activity"), &act.id)
-                .str(k!("activityType"), act.activity_type.as_str())
+                .label(k!("activityType"), act.activity_type.as_str())
                 .time(k!("start"), seg.start)
                 .time(k!("end"), seg.end);
             s.end();
@@ -247,10 +247,16 @@ pub fn agent_state(
             o.null(k!("scheduled"));
         }
     }
-    o.str(k!("adherence"), adherence_label(v));
-    o.opt_str(k!("oooType"), v.episode.ooo.map(Ooo::as_str));
+    o.label(k!("adherence"), adherence_label(v));
+    match v.episode.ooo {
+        Some(x) => o.label(k!("oooType"), x.as_str()),
+        None => o.null(k!("oooType")),
+    };
     o.opt_time(k!("oooSince"), v.episode.ooo.map(|_| v.episode.since));
-    o.bool(k!("inBuffer"), v.episode.ooo.is_some() && !v.episode.alerted);
+    o.bool(
+        k!("inBuffer"),
+        v.episode.ooo.is_some() && !v.episode.alerted,
+    );
     {
         let d = &v.day;
         let mut t = o.object(k!("today"));
@@ -282,14 +288,15 @@ pub fn adherence_event(
     let mut o = ObjectWriter::new(e.value());
     o.str(k!("account"), account)
         .str(k!("person"), person)
-        .str(k!("kind"),
+        .label(
+            k!("kind"),
             if inbound {
                 "inAdherence"
             } else {
                 "outOfAdherence"
             },
         )
-        .str(k!("oooType"), ooo.as_str())
+        .label(k!("oooType"), ooo.as_str())
         .time(k!("since"), since)
         .time(k!("at"), at);
     if inbound {
@@ -357,7 +364,10 @@ pub fn interval(
         }
         m.end();
     }
-    o.percent(k!("adherencePercent"), percent(iv.in_adherence, iv.scheduled));
+    o.percent(
+        k!("adherencePercent"),
+        percent(iv.in_adherence, iv.scheduled),
+    );
     o.end();
     e.finish(true, true)
 }
@@ -390,7 +400,10 @@ pub fn unmapped_key(
     kind: UnmappedKind,
     value: &str,
 ) {
-    for (i, part) in [account, integration, kind.as_str(), value].iter().enumerate() {
+    for (i, part) in [account, integration, kind.as_str(), value]
+        .iter()
+        .enumerate()
+    {
         if i > 0 {
             k.push(b'/');
         }
@@ -411,7 +424,13 @@ pub fn unmapped_report(
     last: Millis,
     suggestions: &[String],
 ) -> OutTopic {
-    unmapped_key(e.begin(OutTopic::Unmapped), account, integration, kind, value);
+    unmapped_key(
+        e.begin(OutTopic::Unmapped),
+        account,
+        integration,
+        kind,
+        value,
+    );
     let mut o = ObjectWriter::new(e.value());
     o.str(k!("account"), account)
         .str(k!("integration"), integration)
@@ -432,7 +451,13 @@ pub fn unmapped_tombstone(
     kind: UnmappedKind,
     value: &str,
 ) -> OutTopic {
-    unmapped_key(e.begin(OutTopic::Unmapped), account, integration, kind, value);
+    unmapped_key(
+        e.begin(OutTopic::Unmapped),
+        account,
+        integration,
+        kind,
+        value,
+    );
     e.finish(true, false)
 }
 
@@ -463,7 +488,8 @@ pub fn dead_letter(e: &mut Outputs, origin: &Origin, reason: &str, detail: &str)
         .str(k!("detail"), detail)
         .str(k!("topic"), origin.topic)
         .u64(k!("partition"), origin.partition.max(0) as u64)
-        .raw(k!("offset"),
+        .raw(
+            k!("offset"),
             itoa::Buffer::new().format(origin.offset).as_bytes(),
         )
         .str(k!("payload"), &text);
