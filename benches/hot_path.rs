@@ -85,7 +85,7 @@ fn hot_path(c: &mut Criterion) {
     let payload = br#"{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith@acme.example","state":"PAUSE","pauseCode":"LUNCH"}"#;
     g.throughput(Throughput::Elements(1));
     g.bench_function("odigo_one", |b| {
-        let mut out = Vec::with_capacity(1);
+        let mut out = rta::decode::Decoded::new();
         b.iter(|| {
             out.clear();
             rta::decode::decode_odigo(std::hint::black_box(payload), true, None, &mut out).unwrap();

@@ -551,7 +551,7 @@ fn future_timestamps_are_dead_letters_on_the_external_clock() {
         clock: ClockMode::External,
         ..EngineOptions::default()
     });
-    let mut out: Vec<rta::engine::Output> = Vec::new();
+    let mut out = rta::engine::Outputs::default();
     let cfg = r#"{"kind":"integration","account":"acme","id":"8431","vendor":"odigo"}"#;
     engine.on_config(
         &Origin {
@@ -579,7 +579,7 @@ fn future_timestamps_are_dead_letters_on_the_external_clock() {
         Some("8431"),
         &mut out,
     );
-    let dlq: Value = serde_json::from_slice(out.last().unwrap().value.as_ref().unwrap()).unwrap();
+    let dlq: Value = serde_json::from_slice(out.iter().last().unwrap().value.unwrap()).unwrap();
     assert_eq!(dlq["reason"], "future_timestamp");
     assert_eq!(dlq["partition"], 3);
     assert_eq!(dlq["offset"], 42);
@@ -597,8 +597,8 @@ fn future_timestamps_are_dead_letters_on_the_external_clock() {
         &mut out,
     );
     assert!(
-        out[before..]
-            .iter()
+        out.iter()
+            .skip(before)
             .all(|o| o.topic != rta::engine::OutTopic::Dlq),
         "4 minutes ahead is within tolerance"
     );
