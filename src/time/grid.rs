@@ -367,7 +367,7 @@ mod cache_tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    t = if x % 5 == 0 {
+                    t = if x.is_multiple_of(5) {
                         1_306_886_400_000 + (x % 500_000_000_000) as Millis
                     } else {
                         t + (x % 7_200_000) as Millis
