@@ -4,7 +4,7 @@
 
 use super::cursor::{Cursor, Inputs, IntervalAcc, Sink, SweepEvent};
 use super::idents::Idents;
-use super::output::{self, Origin, Output, UnmappedKind};
+use super::output::{self, Origin, UnmappedKind};
 use super::person::Person;
 use super::schedule::{replace_date, Segment};
 use super::timeline::{insert, Entry, Inserted, NO_STATUS};
@@ -908,24 +908,19 @@ impl Account {
         }
     }
 
-    /// The current agent-state record of a person.
-    pub fn state_record(&self, p: u32) -> Output {
-        let view = self.current_view(p);
-        let mut e = output::Outputs::default();
-        output::agent_state(
-            &mut e,
-            &self.name,
-            &self.persons[p as usize].id,
-            &view,
-            &self.rules,
-            &self.idents,
-        );
-        let mut recs = e.to_vec();
-        recs.pop().unwrap_or(Output {
-            topic: output::OutTopic::AgentStates,
-            key: None,
-            value: None,
-        })
+    /// Write every person's current agent-state record into `out`.
+    pub fn write_states(&self, out: &mut output::Outputs) {
+        for (p, person) in self.persons.iter().enumerate() {
+            let view = self.current_view(p as u32);
+            output::agent_state(
+                out,
+                &self.name,
+                &person.id,
+                &view,
+                &self.rules,
+                &self.idents,
+            );
+        }
     }
 
     /// Distinct unmapped identifiers and statuses currently reported.

@@ -288,9 +288,10 @@ impl Processor {
         let Some(acct) = self.engine.account(account) else {
             return;
         };
-        for p in 0..acct.persons.len() as u32 {
-            let rec = acct.state_record(p);
-            if let (Some(k), Some(v)) = (rec.key.as_deref(), rec.value.as_deref()) {
+        let mut states = crate::engine::Outputs::default();
+        acct.write_states(&mut states);
+        for rec in states.iter() {
+            if let (Some(k), Some(v)) = (rec.key, rec.value) {
                 self.views.put_state(k, v);
             }
         }
