@@ -16,26 +16,42 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
-/// Whether any byte is a control character, `"` or `\\` (SWAR: eight bytes per step).
+/// Whether any byte is a control character, `"` or `\\`.
 #[inline]
 pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+    first_special(bytes).is_some()
+}
+
+/// The index of the first control character, `"` or `\\` (SWAR: eight bytes per step). Within
+/// a word the lowest flagged byte is always a true match (borrows only run upwards), so the
+/// first match is exact.
+#[inline]
+pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     #[inline(always)]
-    fn has_zero(w: u64) -> bool {
-        w.wrapping_sub(ONES) & !w & HIGH != 0
+    fn zero_bytes(w: u64) -> u64 {
+        w.wrapping_sub(ONES) & !w & HIGH
     }
     let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
         let w = u64::from_le_bytes(w);
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-        if control || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64)) {
-            return true;
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let m =
+            control | zero_bytes(w ^ (ONES * b'"' as u64)) | zero_bytes(w ^ (ONES * b'\\' as u64));
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
         }
+        at += 8;
     }
-    chunks.remainder().iter().any(|&b| NEEDS_ESCAPE[b as usize])
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[b as usize])
+        .map(|i| at + i)
 }
 
 /// Append `s` as a JSON string literal.
@@ -182,9 +198,7 @@ impl<'a> ObjectWriter<'a> {
     #[inline(always)]
     pub fn time(&mut self, k: &'static str, t: Millis) -> &mut Self {
         self.key(k);
-        self.out.push(b'"');
-        crate::time::write_rfc3339_bytes(self.out, t);
-        self.out.push(b'"');
+        crate::time::write_rfc3339_quoted(self.out, t);
         self
     }
 
@@ -340,6 +354,28 @@ mod tests {
         write_str(&mut out, "a\"b\\c\nd\u{1}é");
         let back: String = serde_json::from_slice(&out).unwrap();
         assert_eq!(back, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn first_special_finds_the_first_match_at_every_position() {
+        let fillers = [b'a', b' ', 0x7f, 0x80, 0xc3, 0xff, b'!', b'#', b'[', b'~'];
+        for len in 0..40 {
+            for (n, &fill) in fillers.iter().enumerate() {
+                let mut bytes = vec![fill; len];
+                assert_eq!(first_special(&bytes), None, "{len} {fill}");
+                for at in 0..len {
+                    for special in [b'"', b'\\', 0, 0x1f, b'\n'] {
+                        bytes[at] = special;
+                        // a later special must not shadow the first one
+                        if at + 1 < len {
+                            bytes[len - 1] = [b'"', b'\\', 1][n % 3];
+                        }
+                        assert_eq!(first_special(&bytes), Some(at), "{bytes:?}");
+                        bytes.fill(fill);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

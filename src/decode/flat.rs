@@ -81,14 +81,11 @@ fn string(text: &str, i: usize) -> Option<(&str, usize)> {
         return None;
     }
     let start = i + 1;
-    let mut j = start;
-    loop {
-        match *input.get(j)? {
-            b'"' => break,
-            // an escape (or a raw control character): serde handles it
-            b'\\' | 0..=0x1f => return None,
-            _ => j += 1,
-        }
+    // the first quote, backslash or control character ends the fast path's string
+    let j = start + crate::json::first_special(input.get(start..)?)?;
+    if input[j] != b'"' {
+        // an escape (or a raw control character): serde handles it
+        return None;
     }
     Some((text.get(start..j)?, j + 1))
 }

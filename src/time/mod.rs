@@ -11,7 +11,9 @@ mod rfc3339;
 
 pub use civil::{civil_from_days, days_from_civil, format_date, parse_date};
 pub use grid::Grid;
-pub use rfc3339::{format_rfc3339, parse_rfc3339, write_rfc3339, write_rfc3339_bytes};
+pub use rfc3339::{
+    format_rfc3339, parse_rfc3339, write_rfc3339, write_rfc3339_bytes, write_rfc3339_quoted,
+};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;

@@ -122,9 +122,10 @@ thread_local! {
     static LAST_DAY: Cell<(i64, [u8; 11])> = const { Cell::new((i64::MIN, [0; 11])) };
 }
 
-/// Render `t` into `buf`, returning the number of bytes written (20 or 24).
-#[inline]
-fn render(buf: &mut [u8; 24], t: Millis) -> usize {
+/// Render `t` into `buf[1..]` (`buf[0]` is left for an opening quote), returning the index
+/// after the last byte written (21 or 25).
+#[inline(always)]
+fn render(buf: &mut [u8; 26], t: Millis) -> usize {
     let t = t.clamp(MIN_FORMATTABLE, MAX_FORMATTABLE);
     let days = t.div_euclid(MS_PER_DAY);
     let ms_of_day = t.rem_euclid(MS_PER_DAY);
@@ -139,42 +140,52 @@ fn render(buf: &mut [u8; 24], t: Millis) -> usize {
             p
         }
     });
-    buf[..11].copy_from_slice(&prefix);
+    buf[1..12].copy_from_slice(&prefix);
     let secs = (ms_of_day / 1000) as u32;
     let ms = (ms_of_day % 1000) as u32;
-    put2(buf, 11, secs / 3600);
-    buf[13] = b':';
-    put2(buf, 14, secs / 60 % 60);
-    buf[16] = b':';
-    put2(buf, 17, secs % 60);
+    put2(buf, 12, secs / 3600);
+    buf[14] = b':';
+    put2(buf, 15, secs / 60 % 60);
+    buf[17] = b':';
+    put2(buf, 18, secs % 60);
     if ms == 0 {
-        buf[19] = b'Z';
-        20
+        buf[20] = b'Z';
+        21
     } else {
-        buf[19] = b'.';
-        buf[20] = b'0' + (ms / 100) as u8;
-        put2(buf, 21, ms % 100);
-        buf[23] = b'Z';
-        24
+        buf[20] = b'.';
+        buf[21] = b'0' + (ms / 100) as u8;
+        put2(buf, 22, ms % 100);
+        buf[24] = b'Z';
+        25
     }
 }
 
 /// Append `t` as RFC 3339 UTC: `2026-11-23T08:03:00Z`, or `2026-11-23T08:03:00.123Z`
 /// when the millisecond part is non-zero. Instants outside years 0000–9999 are clamped.
 pub fn write_rfc3339(out: &mut String, t: Millis) {
-    let mut buf = [0u8; 24];
+    let mut buf = [0u8; 26];
     let n = render(&mut buf, t);
     // `render` writes ASCII only, so this never fails.
-    if let Ok(s) = std::str::from_utf8(&buf[..n]) {
+    if let Ok(s) = std::str::from_utf8(&buf[1..n]) {
         out.push_str(s);
     }
 }
 
 /// Like [`write_rfc3339`], appending bytes to a `Vec<u8>`.
 pub fn write_rfc3339_bytes(out: &mut Vec<u8>, t: Millis) {
-    let mut buf = [0u8; 24];
+    let mut buf = [0u8; 26];
     let n = render(&mut buf, t);
-    out.extend_from_slice(&buf[..n]);
+    out.extend_from_slice(&buf[1..n]);
+}
+
+/// Like [`write_rfc3339_bytes`], as a JSON string (in quotes): one copy.
+#[inline]
+pub fn write_rfc3339_quoted(out: &mut Vec<u8>, t: Millis) {
+    let mut buf = [0u8; 26];
+    buf[0] = b'"';
+    let n = render(&mut buf, t);
+    buf[n] = b'"';
+    out.extend_from_slice(&buf[..n + 1]);
 }
 
 /// [`write_rfc3339`] into a new `String`.

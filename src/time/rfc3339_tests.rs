@@ -135,6 +135,8 @@ fn writers_append() {
     let mut v = b"[".to_vec();
     write_rfc3339_bytes(&mut v, t - 7);
     assert_eq!(v, b"[2026-11-23T08:03:00Z");
+    write_rfc3339_quoted(&mut v, t);
+    assert_eq!(v, b"[2026-11-23T08:03:00Z\"2026-11-23T08:03:00.007Z\"");
 }
 
 #[test]
