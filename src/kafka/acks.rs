@@ -113,6 +113,10 @@ impl ProducerContext for AckContext {
 pub struct DeliveryFailed;
 
 /// The open batch, the sealed ones waiting for acknowledgements, and what may be committed.
+///
+/// Only partitions announced with [`Tracker::assign`] (from the consumer's rebalance
+/// callback) are ever committed: offsets consumed from any other partition are dropped when
+/// their batch settles, so a consumer that never calls `assign` never commits anything.
 pub struct Tracker {
     open: Arc<Batch>,
     open_consumed: Consumed,
