@@ -9,7 +9,8 @@
 //!    event's timestamp is its produce time, and the latency is the time until its agent-state
 //!    output is read back from `rta.agent-states` (produce → output acknowledged and visible).
 //!
-//! Run: `cargo bench --bench kafka_e2e` (env `E2E_PERSONS`, default 5000; `E2E_SKIP_THROUGHPUT`,
+//! Run: `cargo bench --bench kafka_e2e` (env `E2E_PERSONS`, default 50000, since the
+//! rates need windows of seconds; `E2E_SKIP_THROUGHPUT`,
 //! `E2E_SKIP_PASS_THROUGH`, `E2E_SKIP_LATENCY` leave parts out).
 
 #[path = "../tests/common/mod.rs"]
@@ -34,7 +35,7 @@ fn main() {
     let persons: usize = std::env::var("E2E_PERSONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5000);
+        .unwrap_or(50_000);
     let broker = Broker::start();
     if std::env::var("E2E_SKIP_THROUGHPUT").is_err() {
         throughput(&broker, persons);
