@@ -163,15 +163,7 @@ impl ConsumerContext for PassContext {
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         if result.is_ok() {
-            let done: Vec<(i32, i64)> = offsets
-                .elements()
-                .iter()
-                .filter(|e| e.topic() == self.topic)
-                .filter_map(|e| match e.offset() {
-                    Offset::Offset(o) => Some((e.partition(), o)),
-                    _ => None,
-                })
-                .collect();
+            let done = rta::kafka::acks::offsets_of(offsets, &self.topic);
             self.tracker.lock().unwrap().mark_committed(&done);
         }
     }

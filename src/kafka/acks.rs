@@ -7,11 +7,24 @@
 use crate::metrics::Metrics;
 use crate::time::Millis;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::ClientContext;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+/// The (partition, offset) pairs of `topic` in a list of committed offsets.
+pub fn offsets_of(tpl: &TopicPartitionList, topic: &str) -> Vec<(i32, i64)> {
+    tpl.elements()
+        .iter()
+        .filter(|e| e.topic() == topic)
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect()
+}
 
 /// Outputs of a batch still waiting for the broker.
 #[derive(Debug)]

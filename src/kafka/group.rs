@@ -136,16 +136,7 @@ impl ConsumerContext for GroupContext {
             Ok(()) => {
                 // only now is an async commit done (a failed one is retried by the next)
                 if let Ok(mut t) = self.tracker.lock() {
-                    let done: Vec<(i32, i64)> = offsets
-                        .elements()
-                        .iter()
-                        .filter(|e| e.topic() == self.topic)
-                        .filter_map(|e| match e.offset() {
-                            Offset::Offset(o) => Some((e.partition(), o)),
-                            _ => None,
-                        })
-                        .collect();
-                    t.mark_committed(&done);
+                    t.mark_committed(&super::acks::offsets_of(offsets, &self.topic));
                 }
             }
             Err(e) => {
