@@ -6,7 +6,10 @@
 //! Resident memory of the whole process is measured separately with
 //! `/usr/bin/time -f %M rta process …` (see README).
 
-use rta::engine::{Engine, EngineOptions, Origin, Outputs};
+#[path = "support/mod.rs"]
+mod support;
+
+use rta::engine::{Engine, EngineOptions, Outputs};
 use rta::simulate::{plan_day, SimOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -46,27 +49,11 @@ fn main() {
     let n_events;
     {
         let plan = plan_day(&opts);
-        for (i, c) in plan.config.iter().enumerate() {
-            let origin = Origin {
-                topic: "rta.config",
-                partition: 0,
-                offset: i as i64,
-                key: c.key.as_deref().map(str::as_bytes),
-                payload: c.value.as_deref(),
-            };
-            engine.on_config(&origin, &mut out);
-            out.clear();
-        }
+        support::load_config(&mut engine, &plan.config);
         n_events = plan.events.len();
         for (i, t) in plan.events.iter().enumerate() {
             let e = &t.envelope;
-            let origin = Origin {
-                topic: "rta.agent-events",
-                partition: 0,
-                offset: i as i64,
-                key: Some(b"acme"),
-                payload: e.value.as_deref(),
-            };
+            let origin = e.origin(i as i64);
             engine.on_event(&origin, e.header("rta-integration"), &mut out);
             out.clear();
         }

@@ -1,7 +1,19 @@
-//! The simulated day the hot-path benches feed to the engine.
+//! The simulated day the engine benches feed to the engine.
+// each bench uses a part of this
+#![allow(dead_code)]
 
 use rta::engine::{Engine, EngineOptions, Origin, Outputs};
+use rta::envelope::Envelope;
 use rta::simulate::{plan_day, SimOptions};
+
+/// Apply a day's config records to the engine.
+pub fn load_config(engine: &mut Engine, config: &[Envelope]) {
+    let mut out = Outputs::default();
+    for (i, c) in config.iter().enumerate() {
+        engine.on_config(&c.origin(i as i64), &mut out);
+        out.clear();
+    }
+}
 
 /// An engine loaded with a day's config, and the day's Odigo events as
 /// (integration header, payload) in delivery order.
@@ -11,18 +23,7 @@ pub fn load_day(persons: usize) -> (Engine, Vec<(String, Vec<u8>)>) {
     opts.injixo_integration = None; // the hot path is Odigo's
     let plan = plan_day(&opts);
     let mut engine = Engine::new(EngineOptions::default());
-    let mut out = Outputs::default();
-    for (i, c) in plan.config.iter().enumerate() {
-        let origin = Origin {
-            topic: "rta.config",
-            partition: 0,
-            offset: i as i64,
-            key: c.key.as_deref().map(str::as_bytes),
-            payload: c.value.as_deref(),
-        };
-        engine.on_config(&origin, &mut out);
-        out.clear();
-    }
+    load_config(&mut engine, &plan.config);
     let events = plan
         .events
         .into_iter()
