@@ -1,13 +1,16 @@
-//! End-to-end load runs of `rta run` on a local nisshi broker (needs `nisshi` on PATH).
+//! End-to-end load runs of `rta run` on a local Apache Kafka 4.4.0 broker (the tests' broker:
+//! `tests/common/broker.rs`; Java 17 and Maven).
 //!
 //! 1. Throughput, side by side in one run: a pass-through consumer→producer (same client
 //!    settings and the same at-least-once machinery as rta: idempotent pipelined producer,
 //!    batches settled by delivery reports, offsets of the assigned partitions committed after
-//!    acks) and `rta run` on event time, both over the same simulated day. Rate = slope of the
-//!    group's committed offsets between 10 % and 90 % of the input.
-//! 2. Latency at a steady 2,000 events/s: `rta run` with default settings (wall clock); each
-//!    event's timestamp is its produce time, and the latency is the time until its agent-state
-//!    output is read back from `rta.agent-states` (produce → output acknowledged and visible).
+//!    acks; a child process of its own) with 1 and 3 outputs per input, then `rta run` on event
+//!    time at-least-once and exactly-once, all over the same simulated day. Rate = slope of the
+//!    group's committed offsets between 10 % and 90 % of the input; CPU = user + sys seconds
+//!    of that process alone (`/proc/PID/stat`), per input record.
+//! 2. Latency at a steady 2,000 events/s, at-least-once and exactly-once: `rta run` (wall
+//!    clock); each event's timestamp is its produce time, and the latency is the time until
+//!    its agent-state output is read back (read_committed) from `rta.agent-states`.
 //!
 //! Run: `cargo bench --bench kafka_e2e` (env `E2E_PERSONS`, default 50000, since the
 //! rates need windows of seconds; `E2E_SKIP_THROUGHPUT`,
@@ -32,6 +35,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn main() {
+    // the pass-through child: E2E_PASS_THROUGH="addr group input output fan_out"
+    if let Ok(args) = std::env::var("E2E_PASS_THROUGH") {
+        let a: Vec<&str> = args.split(' ').collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        pass_through(a[0], a[1], a[2], a[3], a[4].parse().unwrap(), stop);
+        return;
+    }
     let persons: usize = std::env::var("E2E_PERSONS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -185,6 +195,7 @@ fn pass_through(
         .set("linger.ms", "5")
         .create_with_context(AckContext {
             metrics: metrics.clone(),
+            views: Arc::new(rta::service::LiveViews::default()),
             last_error: Mutex::new(None),
         })
         .unwrap();
@@ -357,10 +368,16 @@ fn throughput(broker: &Broker, persons: usize) {
 }
 
 fn latency(broker: &Broker) {
+    for guarantee in ["at-least-once", "exactly-once"] {
+        latency_of(broker, guarantee);
+    }
+}
+
+fn latency_of(broker: &Broker, guarantee: &str) {
     const PERSONS: usize = 2000;
     const RATE: u64 = 2000;
     const SECONDS: u64 = 20;
-    let names = Names::new("lat.");
+    let names = Names::new(&format!("lat-{guarantee}."));
     create_topics(broker, &names, 3);
     let now = rta::service::wall_clock_ms();
     let day = rta::time::format_date(now.div_euclid(86_400_000) as i32);
@@ -391,7 +408,8 @@ fn latency(broker: &Broker) {
     }
     produce(broker, &names, &config);
     let extra = std::env::var("E2E_RTA_ARGS").unwrap_or_default();
-    let extra: Vec<&str> = extra.split_whitespace().collect();
+    let mut extra: Vec<&str> = extra.split_whitespace().collect();
+    extra.extend(["--processing-guarantee", guarantee]);
     let mut rta = Rta::start_with_clock(broker, &names, "rta-lat", "wall", &extra);
     rta.wait_ready(Duration::from_secs(120));
 
@@ -428,7 +446,7 @@ fn latency(broker: &Broker) {
         lat
     });
     std::thread::sleep(Duration::from_secs(5)); // reader joins its group
-    let producer = producer(broker);
+    let producer = producer(broker, &[]);
     let topic = names.topic("rta.agent-events");
     let start = Instant::now();
     let states = ["READY", "BUSY", "WRAPUP", "PAUSE"];
@@ -472,7 +490,7 @@ fn latency(broker: &Broker) {
     lat.sort_unstable();
     let pct = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
     println!(
-        "latency at {RATE} events/s for {SECONDS} s ({} agent states read back of {sent} events): p50 {} ms, p99 {} ms, max {} ms",
+        "latency ({guarantee}) at {RATE} events/s for {SECONDS} s ({} agent states read back of {sent} events): p50 {} ms, p99 {} ms, max {} ms",
         lat.len(),
         pct(0.50),
         pct(0.99),

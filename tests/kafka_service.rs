@@ -1,5 +1,5 @@
-//! `rta run` against a real Kafka-protocol broker (nisshi on a free loopback port): the same
-//! records as `rta process`, at-least-once across a crash, bad records to the DLQ.
+//! `rta run` against Apache Kafka (one broker for this binary, on free loopback ports): the
+//! same records as `rta process`, at-least-once across a crash, bad records to the DLQ.
 
 mod common;
 
@@ -23,7 +23,7 @@ fn value_json(v: &Option<Vec<u8>>) -> serde_json::Value {
 
 #[test]
 fn spec_example_through_kafka_gives_the_records_of_rta_process() {
-    let broker = Broker::start();
+    let broker = Broker::shared();
     let names = Names::new("spec.");
     let envs = read_envelopes(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -31,6 +31,7 @@ fn spec_example_through_kafka_gives_the_records_of_rta_process() {
     ));
     let want = offline(&envs);
     let (config, events) = split(envs);
+    create_config_topic(&broker, &names);
     produce(&broker, &names, &config);
     // rta creates the missing topics, reads the config to its end, then consumes events
     let mut rta = Rta::start(&broker, &names, "spec", &[]);
@@ -79,7 +80,7 @@ fn spec_example_through_kafka_gives_the_records_of_rta_process() {
 
 #[test]
 fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() {
-    let broker = Broker::start();
+    let broker = Broker::shared();
     let names = Names::new("day.");
     create_topics(&broker, &names, 3);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
@@ -179,7 +180,7 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
 
 #[test]
 fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
-    let broker = Broker::start();
+    let broker = Broker::shared();
     let names = Names::new("bad.");
     create_topics(&broker, &names, 1);
     let envs = read_envelopes(concat!(
@@ -292,7 +293,7 @@ fn invalid_settings_fail_at_start_with_one_line() {
 
 #[test]
 fn wall_clock_timers_fire_without_events() {
-    let broker = Broker::start();
+    let broker = Broker::shared();
     let names = Names::new("wall.");
     create_topics(&broker, &names, 1);
     let now = rta::service::wall_clock_ms();

@@ -5,7 +5,7 @@
 use crate::http::HttpServer;
 use crate::metrics::Metrics;
 use crate::service::LiveViews;
-use crate::settings::{ClockSetting, LogFormat, Overrides, Settings};
+use crate::settings::{split_kafka_env, ClockSetting, Guarantee, LogFormat, Overrides, Settings};
 use anyhow::Result;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,8 +45,15 @@ pub struct RunArgs {
     /// Prefix of every topic name.
     #[arg(long, env = "RTA_TOPIC_PREFIX")]
     pub topic_prefix: Option<String>,
-    /// librdkafka property KEY=VALUE, passed through (repeatable; RTA_KAFKA is comma-separated).
-    #[arg(long = "kafka", env = "RTA_KAFKA", value_delimiter = ',')]
+    /// at-least-once or exactly-once (SPEC §11).
+    #[arg(long, value_enum, env = "RTA_PROCESSING_GUARANTEE")]
+    pub processing_guarantee: Option<Guarantee>,
+    /// This instance's name in its transactional id (default: the host name).
+    #[arg(long, env = "RTA_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+    /// librdkafka property KEY=VALUE, passed through (repeatable; values may contain commas).
+    /// RTA_KAFKA holds pairs separated by newlines or commas.
+    #[arg(long = "kafka")]
     pub kafka: Vec<String>,
     /// Embedded default: number of simulated persons.
     #[arg(long, env = "RTA_EMBEDDED_PERSONS")]
@@ -69,7 +76,15 @@ impl RunArgs {
             replication_factor: self.replication_factor,
             create_topics: self.create_topics,
             topic_prefix: self.topic_prefix.clone(),
-            kafka: self.kafka.clone(),
+            guarantee: self.processing_guarantee,
+            instance_id: self.instance_id.clone(),
+            // the environment first, so flags win
+            kafka: std::env::var("RTA_KAFKA")
+                .map(|v| split_kafka_env(&v))
+                .unwrap_or_default()
+                .into_iter()
+                .chain(self.kafka.iter().cloned())
+                .collect(),
             embedded_persons: self.persons,
             embedded_speed: self.speed,
         };

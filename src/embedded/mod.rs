@@ -163,6 +163,7 @@ pub fn run(
     p.outputs.clear();
     p.refresh_summaries();
     views.partitions_ready.store(true, Ordering::Release);
+    views.broker_reachable.store(true, Ordering::Release);
     tracing::info!(
         backlog,
         "embedded default: caught up on today so far; live from now"

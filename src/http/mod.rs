@@ -184,6 +184,9 @@ async fn readyz(State(s): State<AppState>) -> Response {
         )
             .into_response();
     }
+    if !s.views.broker_reachable.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Kafka brokers unreachable").into_response();
+    }
     if !s.views.partitions_ready.load(Ordering::Acquire) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

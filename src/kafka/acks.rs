@@ -86,9 +86,10 @@ struct Consumed {
     event_times: Vec<Millis>,
 }
 
-/// The producer's context: delivery reports settle batches.
+/// The producer's context: delivery reports settle batches; connection state feeds `/readyz`.
 pub struct AckContext {
     pub metrics: Arc<Metrics>,
+    pub views: Arc<crate::service::LiveViews>,
     /// The last delivery error, for the one-line fatal message.
     pub last_error: Mutex<Option<String>>,
 }
@@ -96,9 +97,15 @@ pub struct AckContext {
 impl ClientContext for AckContext {
     fn stats(&self, s: rdkafka::Statistics) {
         self.metrics.producer_queue.set(s.msg_cnt as i64);
+        if s.brokers.values().any(|b| b.nodeid >= 0 && b.state == "UP") {
+            self.reachable(true);
+        }
     }
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown) {
+            self.reachable(false);
+        }
         tracing::warn!(%error, reason, "Kafka producer error");
     }
 }
@@ -108,7 +115,10 @@ impl ProducerContext for AckContext {
 
     fn delivery(&self, result: &DeliveryResult<'_>, batch: Arc<Batch>) {
         match result {
-            Ok(_) => batch.done(true),
+            Ok(_) => {
+                self.reachable(true);
+                batch.done(true)
+            }
             Err((e, _)) => {
                 self.metrics.delivery_failures.inc();
                 tracing::error!(error = %e, "output record not acknowledged by the broker");
@@ -116,6 +126,20 @@ impl ProducerContext for AckContext {
                     *l = Some(e.to_string());
                 }
                 batch.done(false);
+            }
+        }
+    }
+}
+
+impl AckContext {
+    fn reachable(&self, up: bool) {
+        let was = self.views.broker_reachable.swap(up, Ordering::AcqRel);
+        self.metrics.broker_reachable.set(i64::from(up));
+        if was != up {
+            if up {
+                tracing::info!("Kafka brokers reachable");
+            } else {
+                tracing::warn!("all Kafka brokers are down; /readyz answers 503 until one is back");
             }
         }
     }
@@ -250,6 +274,16 @@ impl Tracker {
             .filter(|(p, n)| self.committed.get(p).is_none_or(|c| *n > c))
             .map(|(p, n)| (*p, *n))
             .collect()
+    }
+
+    /// A transaction was aborted: its outputs will never be visible and its inputs are
+    /// consumed again, so nothing sealed or committable since the last commit counts.
+    pub fn discard_uncommitted(&mut self) {
+        self.open = Batch::new();
+        self.open_consumed = Consumed::default();
+        self.sealed.clear();
+        self.committable.clear();
+        self.failed = false;
     }
 
     pub fn mark_committed(&mut self, offsets: &[(i32, i64)]) {

@@ -1,7 +1,7 @@
 //! librdkafka client configurations built from the settings: the user's pass-through
 //! properties first, then what rta's guarantees depend on.
 
-use crate::settings::Settings;
+use crate::settings::{Guarantee, Settings};
 use rdkafka::ClientConfig;
 
 /// Properties shared by every client: brokers and the pass-through table.
@@ -22,6 +22,8 @@ pub fn events_consumer(s: &Settings, brokers: &str) -> ClientConfig {
     c.set("group.id", &s.group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
+        // never see outputs or inputs of aborted transactions (SPEC §11)
+        .set("isolation.level", "read_committed")
         .set_default("auto.offset.reset", "earliest")
         // adherence is about seconds: do not let a fetch wait half a second for more data
         .set_default("fetch.wait.max.ms", "10")
@@ -35,17 +37,31 @@ pub fn config_consumer(s: &Settings, brokers: &str) -> ClientConfig {
     c.set("group.id", format!("{}-config-reader", s.group_id))
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed")
         .set_default("auto.offset.reset", "earliest");
     c
 }
 
-/// The output producer: idempotent, pipelined, acknowledged by all in-sync replicas.
+/// The output producer: idempotent, pipelined, acknowledged by all in-sync replicas; for
+/// exactly-once also transactional, with a `transactional.id` stable across restarts of this
+/// instance (so a restart aborts what a crash left open).
 pub fn producer(s: &Settings, brokers: &str) -> ClientConfig {
     let mut c = base(s, brokers);
     c.set("enable.idempotence", "true")
         .set_default("linger.ms", "5")
         .set_default("statistics.interval.ms", "5000");
+    if s.guarantee == Guarantee::ExactlyOnce {
+        c.set("transactional.id", transactional_id(s))
+            // a crashed instance's open transaction blocks read_committed readers until the
+            // broker aborts it: keep that short (transactions last ~transaction_max_ms)
+            .set_default("transaction.timeout.ms", "10000");
+    }
     c
+}
+
+/// `{group_id}.{instance_id}`.
+pub fn transactional_id(s: &Settings) -> String {
+    format!("{}.{}", s.group_id, s.instance_id)
 }
 
 trait SetDefault {

@@ -7,6 +7,7 @@
 //!   then the partitions go (the next owner starts exactly where this instance stopped).
 
 use super::acks::{AckContext, Tracker};
+use super::txn::{Txn, TxnError};
 use crate::metrics::Metrics;
 use crate::time::Millis;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
@@ -43,6 +44,8 @@ pub struct GroupContext {
     pub metrics: Arc<Metrics>,
     pub tracker: Arc<Mutex<Tracker>>,
     pub producer: OnceLock<Arc<ThreadedProducer<AckContext>>>,
+    /// Exactly-once: the open transaction is committed (or aborted) before partitions go.
+    pub txn: OnceLock<Arc<Txn>>,
     pub events: Mutex<Vec<GroupEvent>>,
     pub fatal: Mutex<Option<String>>,
 }
@@ -86,6 +89,13 @@ impl ConsumerContext for GroupContext {
                 let _g = span.enter();
                 self.metrics.rebalances.with_label_values(&["assign"]).inc();
                 let assigned = self.plan_assignment(consumer, tpl);
+                if !cooperative {
+                    // every partition starts from its committed offset again: nothing of an
+                    // aborted transaction is left to rewind
+                    if let Some(t) = self.txn.get() {
+                        t.clear_aborted();
+                    }
+                }
                 let r = if cooperative {
                     consumer.incremental_assign(tpl)
                 } else {
@@ -105,7 +115,9 @@ impl ConsumerContext for GroupContext {
                 let _g = span.enter();
                 self.metrics.rebalances.with_label_values(&["revoke"]).inc();
                 let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-                if !consumer.assignment_lost() {
+                if let Some(txn) = self.txn.get() {
+                    self.end_transaction_before_revoke(consumer, txn, consumer.assignment_lost());
+                } else if !consumer.assignment_lost() {
                     self.commit_before_revoke(consumer, &parts);
                 }
                 if let Ok(mut t) = self.tracker.lock() {
@@ -164,7 +176,7 @@ impl GroupContext {
     /// Where each assigned partition starts: the first record of the retention window (or
     /// the committed offset, if older), and where replay ends (the committed offset, capped
     /// at the partition's end).
-    fn plan_assignment(
+    pub(super) fn plan_assignment(
         &self,
         consumer: &BaseConsumer<Self>,
         tpl: &mut TopicPartitionList,
@@ -257,7 +269,7 @@ impl GroupContext {
     }
 
     /// A problem the worker must stop on (reported after the current poll).
-    fn fail(&self, why: &str) {
+    pub(super) fn fail(&self, why: &str) {
         tracing::error!("{why}");
         if let Ok(mut f) = self.fatal.lock() {
             f.get_or_insert_with(|| why.to_string());
@@ -266,6 +278,28 @@ impl GroupContext {
 
     pub fn fatal(&self) -> Option<String> {
         self.fatal.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Exactly-once: commit the open transaction before its partitions go — or abort it when
+    /// the partitions are already lost or outputs are half sent (the next owner, or this
+    /// instance after its rewind, produces them again).
+    fn end_transaction_before_revoke(&self, consumer: &BaseConsumer<Self>, txn: &Txn, lost: bool) {
+        let span = tracing::info_span!("commit", reason = "revoke");
+        let _g = span.enter();
+        if lost || txn.sending.load(std::sync::atomic::Ordering::Acquire) {
+            txn.abort(&self.tracker, "partitions revoked while outputs were being sent");
+            return;
+        }
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        let keep_trying = || std::time::Instant::now() < deadline;
+        match txn.commit(consumer, &self.tracker, &self.topic, &self.metrics, &keep_trying) {
+            Ok(n) => tracing::info!(partitions = n, "transaction committed before revoke"),
+            Err(TxnError::Fatal(why)) => self.fail(&why),
+            Err(e) => {
+                tracing::warn!(error = ?e, "transaction before revoke did not commit");
+                txn.abort(&self.tracker, "the transaction before revoke did not commit");
+            }
+        }
     }
 
     /// Flush outputs in flight and commit what they acknowledged, for partitions about to go.

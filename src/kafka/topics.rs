@@ -1,9 +1,10 @@
-//! Creating missing topics at start: compacted ones with `cleanup.policy=compact`, the input
-//! topic with a retention long enough to rebuild state from.
+//! Topics at start: existing ones checked (a topic rta needs compacted that is not is refused),
+//! missing ones created — compacted ones with `cleanup.policy=compact`, the input topic with a
+//! retention long enough to rebuild state from.
 
 use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
@@ -25,6 +26,10 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
         .filter(|t| t.error().is_none() && !t.partitions().is_empty())
         .map(|t| t.name().to_string())
         .collect();
+    let admin: AdminClient<DefaultClientContext> = super::client::base(s, brokers)
+        .create()
+        .context("cannot create a Kafka admin client")?;
+    check_compaction(s, &admin, &existing).await?;
     let retention_ms = (s.retention + 24 * 3_600_000).to_string();
     let missing: Vec<(&str, bool)> = s
         .topics
@@ -42,9 +47,6 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
             names.join(", ")
         );
     }
-    let admin: AdminClient<DefaultClientContext> = super::client::base(s, brokers)
-        .create()
-        .context("cannot create a Kafka admin client")?;
     let new: Vec<NewTopic> = missing
         .iter()
         .map(|(name, compacted)| {
@@ -80,6 +82,43 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
             Err((name, code)) => bail!(
                 "cannot create topic {name}: {code}; create it yourself or check the broker's permissions"
             ),
+        }
+    }
+    Ok(())
+}
+
+/// Compacted topics hold the latest record per key (config, states, intervals, unmapped): with
+/// `cleanup.policy=delete` they lose it after the retention time. Refuse to start on one.
+async fn check_compaction(
+    s: &Settings,
+    admin: &AdminClient<DefaultClientContext>,
+    existing: &[String],
+) -> Result<()> {
+    let compacted: Vec<&str> = s
+        .topics
+        .all()
+        .into_iter()
+        .filter(|(n, c)| *c && existing.iter().any(|e| e == n))
+        .map(|(n, _)| n)
+        .collect();
+    if compacted.is_empty() {
+        return Ok(());
+    }
+    let specs: Vec<ResourceSpecifier> = compacted.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+    let results = admin
+        .describe_configs(&specs, &AdminOptions::new().request_timeout(Some(TIMEOUT)))
+        .await
+        .context("cannot read the configuration of the existing topics")?;
+    for (name, r) in compacted.iter().zip(results) {
+        let Ok(res) = r else {
+            tracing::warn!(topic = %name, "cannot read the topic's configuration; compaction not checked");
+            continue;
+        };
+        let policy = res.get("cleanup.policy").and_then(|e| e.value.clone()).unwrap_or_default();
+        if !policy.split(',').any(|p| p.trim() == "compact") {
+            bail!(
+                "topic {name} must be compacted but has cleanup.policy={policy}; set it with kafka-configs --alter --entity-type topics --entity-name {name} --add-config cleanup.policy=compact"
+            );
         }
     }
     Ok(())

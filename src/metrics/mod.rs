@@ -36,6 +36,10 @@ pub struct Metrics {
     pub config_caught_up: IntGauge,
     pub restoring_partitions: IntGauge,
     pub batch_duration: HistogramVec,
+    pub transaction_seconds: Histogram,
+    pub transactions_aborted: IntCounter,
+    pub broker_reachable: IntGauge,
+    pub backpressure_pauses: IntCounter,
     /// Engine counters already exported (the engine's [`Stats`] are cumulative).
     exported: std::sync::Mutex<Stats>,
 }
@@ -199,6 +203,26 @@ impl Metrics {
                 "Assigned partitions still rebuilding state from retained input.",
             ),
             batch_duration,
+            transaction_seconds: histogram(
+                &r,
+                "transaction_seconds",
+                "Exactly-once: time to commit one transaction (flush, offsets, commit).",
+            ),
+            transactions_aborted: counter(
+                &r,
+                "transactions_aborted_total",
+                "Exactly-once: transactions aborted (their inputs are processed again).",
+            ),
+            broker_reachable: gauge(
+                &r,
+                "broker_reachable",
+                "1 while the producer has a connection to at least one broker.",
+            ),
+            backpressure_pauses: counter(
+                &r,
+                "backpressure_pauses_total",
+                "Times consumption paused because the producer queue was full.",
+            ),
             exported: std::sync::Mutex::new(Stats::default()),
             registry: r,
         }

@@ -39,6 +39,8 @@ pub struct LiveViews {
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
     pub partitions_ready: AtomicBool,
+    /// The Kafka brokers answer (always true embedded; set by the producer's callbacks).
+    pub broker_reachable: AtomicBool,
     /// Wall-clock ms of the worker's latest loop turn (liveness).
     pub heartbeat: AtomicU64,
 }
@@ -128,5 +130,6 @@ impl LiveViews {
     pub fn ready(&self) -> bool {
         self.config_caught_up.load(Ordering::Acquire)
             && self.partitions_ready.load(Ordering::Acquire)
+            && self.broker_reachable.load(Ordering::Acquire)
     }
 }

@@ -1,7 +1,7 @@
 //! The TOML file's shape. Unknown keys are refused, so a typo fails at start instead of being
 //! silently ignored.
 
-use super::{parse_addr, ClockSetting, LogFormat, PartitionerSetting, Settings};
+use super::{parse_addr, ClockSetting, Guarantee, LogFormat, PartitionerSetting, Settings};
 use anyhow::Result;
 use std::collections::BTreeMap;
 
@@ -16,6 +16,10 @@ pub struct FileSettings {
     pub future_tolerance_seconds: Option<u32>,
     pub tick_ms: Option<u32>,
     pub commit_interval_ms: Option<u32>,
+    pub processing_guarantee: Option<Guarantee>,
+    pub transaction_max_ms: Option<u32>,
+    pub transaction_max_records: Option<usize>,
+    pub instance_id: Option<String>,
     pub create_topics: Option<bool>,
     pub partitions: Option<i32>,
     pub replication_factor: Option<i32>,
@@ -81,6 +85,10 @@ impl FileSettings {
             &mut s.commit_interval,
             self.commit_interval_ms.map(i64::from),
         );
+        set(&mut s.guarantee, self.processing_guarantee);
+        set(&mut s.transaction_max, self.transaction_max_ms.map(i64::from));
+        set(&mut s.transaction_max_records, self.transaction_max_records);
+        set(&mut s.instance_id, self.instance_id);
         set(&mut s.create_topics, self.create_topics);
         set(&mut s.partitions, self.partitions);
         set(&mut s.replication_factor, self.replication_factor);

@@ -34,6 +34,18 @@ pub enum PartitionerSetting {
     Crc32,
 }
 
+/// SPEC §11: what a crash may do to the outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guarantee {
+    /// Offsets committed after every output they caused is acknowledged; a crash republishes
+    /// the outputs since the last commit.
+    AtLeastOnce,
+    /// Outputs and input offsets commit in one Kafka transaction; `read_committed` readers see
+    /// each output once.
+    ExactlyOnce,
+}
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -120,6 +132,14 @@ pub struct Settings {
     /// How often the wall clock is applied (timers fire), and summaries refreshed.
     pub tick: Millis,
     pub commit_interval: Millis,
+    pub guarantee: Guarantee,
+    /// Exactly-once: longest a transaction stays open, and most input records in one.
+    pub transaction_max: Millis,
+    pub transaction_max_records: usize,
+    /// Names this instance in its `transactional.id` (`{group_id}.{instance_id}`): stable across
+    /// restarts of one instance (a restart then aborts what its predecessor left open), unique
+    /// in the group. Default: the host name.
+    pub instance_id: String,
     pub create_topics: bool,
     pub partitions: i32,
     pub replication_factor: i32,
@@ -143,6 +163,10 @@ impl Default for Settings {
             future_tolerance: 5 * 60_000,
             tick: 1_000,
             commit_interval: 1_000,
+            guarantee: Guarantee::AtLeastOnce,
+            transaction_max: 100,
+            transaction_max_records: 10_000,
+            instance_id: host_name(),
             create_topics: true,
             partitions: 12,
             replication_factor: 1,
@@ -174,6 +198,9 @@ pub struct Overrides {
     pub replication_factor: Option<i32>,
     pub create_topics: Option<bool>,
     pub topic_prefix: Option<String>,
+    pub guarantee: Option<Guarantee>,
+    pub instance_id: Option<String>,
+    /// `KEY=VALUE` pairs; a value may contain commas.
     pub kafka: Vec<String>,
     pub embedded_persons: Option<usize>,
     pub embedded_speed: Option<f64>,
@@ -231,6 +258,12 @@ impl Settings {
         if let Some(prefix) = &o.topic_prefix {
             self.topics.prefix(prefix);
         }
+        if let Some(g) = o.guarantee {
+            self.guarantee = g;
+        }
+        if let Some(i) = &o.instance_id {
+            self.instance_id = i.clone();
+        }
         for kv in &o.kafka {
             let Some((k, v)) = kv.split_once('=') else {
                 bail!("--kafka {kv:?} is not KEY=VALUE; use e.g. --kafka security.protocol=SSL");
@@ -266,6 +299,20 @@ impl Settings {
                 "replication factor must be at least 1, or -1 for the broker default (got {})",
                 self.replication_factor
             );
+        }
+        if self.instance_id.trim().is_empty()
+            || !self
+                .instance_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            bail!(
+                "instance id {:?} must be letters, digits, '.', '_' or '-'; set --instance-id or RTA_INSTANCE_ID",
+                self.instance_id
+            );
+        }
+        if !(1..=60_000).contains(&self.transaction_max) || self.transaction_max_records == 0 {
+            bail!("transaction_max_ms must be 1..60000 and transaction_max_records at least 1");
         }
         if self.tick < 10 || self.commit_interval < 10 {
             bail!("tick_ms and commit_interval_ms must be at least 10 ms");
@@ -307,13 +354,64 @@ impl Settings {
     }
 }
 
-/// librdkafka properties rta sets itself (at-least-once depends on them).
-pub const MANAGED_PROPERTIES: [&str; 4] = [
+/// librdkafka properties rta sets itself (its guarantees depend on them).
+pub const MANAGED_PROPERTIES: [&str; 6] = [
     "enable.auto.commit",
     "enable.auto.offset.store",
     "enable.idempotence",
     "group.id",
+    "transactional.id",
+    "isolation.level",
 ];
+
+/// `RTA_KAFKA`: `KEY=VALUE` pairs separated by newlines, or by commas where the next part
+/// starts a new `key=` (librdkafka names are lowercase letters, digits and dots), so values
+/// such as `debug=broker,topic,msg` keep their commas. A value with a comma followed by
+/// `word=` needs the newline form.
+pub fn split_kafka_env(v: &str) -> Vec<String> {
+    if v.contains('\n') {
+        return v
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    let starts_pair = |part: &str| {
+        part.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+        })
+    };
+    let mut out: Vec<String> = Vec::new();
+    for part in v.split(',') {
+        match out.last_mut() {
+            Some(last) if !starts_pair(part.trim_start()) => {
+                last.push(',');
+                last.push_str(part);
+            }
+            _ if part.trim().is_empty() => {}
+            _ => out.push(part.trim_start().to_string()),
+        }
+    }
+    out
+}
+
+/// The host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`), as an instance id.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "rta".into())
+}
 
 impl Topics {
     /// Prefix every topic name (e.g. `staging.` → `staging.rta.config`).

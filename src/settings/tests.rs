@@ -146,3 +146,63 @@ fn example_file_is_valid() {
     let s = Settings::load(Some(&p), &Overrides::default()).unwrap();
     assert_eq!(s.brokers.as_deref(), Some("kafka-1:9092,kafka-2:9092"));
 }
+
+#[test]
+fn kafka_values_keep_their_commas() {
+    use super::split_kafka_env;
+    assert_eq!(
+        split_kafka_env("debug=broker,topic,msg,sasl.password=a,b"),
+        vec!["debug=broker,topic,msg", "sasl.password=a,b"]
+    );
+    assert_eq!(
+        split_kafka_env("security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512"),
+        vec!["security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512"]
+    );
+    // the newline form keeps anything, `x=y` after a comma included
+    assert_eq!(
+        split_kafka_env("sasl.password=p,q=r\nlinger.ms=1\n"),
+        vec!["sasl.password=p,q=r", "linger.ms=1"]
+    );
+    let s = Settings::load(
+        None,
+        &Overrides {
+            kafka: split_kafka_env("debug=broker,topic,msg"),
+            ..Overrides::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(s.kafka["debug"], "broker,topic,msg");
+}
+
+#[test]
+fn exactly_once_is_a_setting_of_file_and_flag() {
+    let dir = std::env::temp_dir().join(format!("rta-eos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("rta.toml");
+    std::fs::write(
+        &f,
+        "processing_guarantee = \"exactly-once\"\ntransaction_max_ms = 50\ninstance_id = \"a-1\"\n",
+    )
+    .unwrap();
+    let s = Settings::load(Some(&f), &Overrides::default()).unwrap();
+    assert_eq!(s.guarantee, super::Guarantee::ExactlyOnce);
+    assert_eq!(s.transaction_max, 50);
+    assert_eq!(s.instance_id, "a-1");
+    let s = Settings::load(
+        Some(&f),
+        &Overrides {
+            guarantee: Some(super::Guarantee::AtLeastOnce),
+            instance_id: Some("bad id".into()),
+            ..Overrides::default()
+        },
+    );
+    assert!(s.unwrap_err().to_string().contains("instance id"));
+    assert!(Settings::load(
+        None,
+        &Overrides {
+            kafka: vec!["transactional.id=x".into()],
+            ..Overrides::default()
+        }
+    )
+    .is_err());
+}

@@ -1,8 +1,11 @@
-//! Harness of the Kafka integration tests: a real nisshi broker on a free loopback port, the
-//! `rta` binary as a child process, producing inputs and reading outputs back. Every wait is
-//! bounded in time.
+//! Harness of the Kafka integration tests: an Apache Kafka broker on free loopback ports
+//! ([`broker`]), the `rta` binary as a child process, producing inputs and reading outputs
+//! back. Every wait is bounded in time.
 
 #![allow(dead_code)]
+
+pub mod broker;
+pub use broker::*;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Message, OwnedHeaders};
@@ -12,7 +15,6 @@ use rdkafka::ClientConfig;
 use rta::engine::{ClockMode, Engine, EngineOptions, OutTopic, Outputs};
 use rta::envelope::Envelope;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,55 +23,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// A record read back or expected: (key, value).
 pub type Rec = (Option<String>, Option<Vec<u8>>);
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// A nisshi broker, killed on drop.
-pub struct Broker {
-    child: Child,
-    pub addr: String,
-}
-
-impl Broker {
-    pub fn start() -> Broker {
-        let port = free_port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new("nisshi")
-            .args([
-                "broker",
-                "--storage-engine",
-                "memory://nisshi/",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nisshi must be on PATH: .ci/run installs it (cargo install nisshi --version 0.8.1)");
-        let addr = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(&addr).is_err() {
-            assert!(Instant::now() < deadline, "nisshi did not listen on {addr}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Broker { child, addr }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Topic names of one test (a prefix keeps tests apart on one broker).
+#[derive(Clone)]
 pub struct Names {
     pub prefix: String,
 }
@@ -88,18 +43,25 @@ impl Names {
     }
 }
 
-pub fn producer(broker: &Broker) -> ThreadedProducer<DefaultProducerContext> {
-    ClientConfig::new()
-        .set("bootstrap.servers", &broker.addr)
+pub fn producer(broker: &Broker, extra: &[(&str, &str)]) -> ThreadedProducer<DefaultProducerContext> {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &broker.addr)
         .set("partitioner", "murmur2_random")
-        .set("linger.ms", "5")
-        .create()
-        .expect("test producer")
+        .set("linger.ms", "5");
+    for (k, v) in extra {
+        c.set(*k, *v);
+    }
+    c.create().expect("test producer")
 }
 
 /// Produce envelopes to their topics (prefixed), in order, and wait for every ack.
 pub fn produce(broker: &Broker, names: &Names, envs: &[Envelope]) {
-    let p = producer(broker);
+    produce_with(broker, names, envs, &[]);
+}
+
+/// [`produce`] with extra producer properties.
+pub fn produce_with(broker: &Broker, names: &Names, envs: &[Envelope], extra: &[(&str, &str)]) {
+    let p = producer(broker, extra);
     for e in envs {
         let topic = names.topic(&e.topic);
         let mut headers = OwnedHeaders::new();
@@ -133,11 +95,6 @@ pub fn produce(broker: &Broker, names: &Names, envs: &[Envelope]) {
 
 /// Create topics up front (as an operator would), so the producer and rta agree on partitions.
 pub fn create_topics(broker: &Broker, names: &Names, partitions: i32) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<_> = ClientConfig::new()
-        .set("bootstrap.servers", &broker.addr)
-        .create()
-        .expect("admin client");
     let mut topics = vec![
         (names.topic("rta.agent-events"), partitions, false),
         (names.topic("rta.config"), 1, true),
@@ -145,6 +102,21 @@ pub fn create_topics(broker: &Broker, names: &Names, partitions: i32) {
     for t in OutTopic::ALL {
         topics.push((names.out(t), partitions, t.compacted()));
     }
+    create(broker, &topics);
+}
+
+/// Create the config topic only (rta creates the others).
+pub fn create_config_topic(broker: &Broker, names: &Names) {
+    create(broker, &[(names.topic("rta.config"), 1, true)]);
+}
+
+/// Create topics: (name, partitions, compacted).
+pub fn create(broker: &Broker, topics: &[(String, i32, bool)]) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<_> = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .create()
+        .expect("admin client");
     let new: Vec<NewTopic> = topics
         .iter()
         .map(|(n, p, c)| {
@@ -207,6 +179,11 @@ impl Rta {
                 &format!("127.0.0.1:{http}"),
                 "--partitions",
                 "3",
+                // a killed instance's partitions move after 6 s, not the default 45 s
+                "--kafka",
+                "session.timeout.ms=6000",
+                "--kafka",
+                "heartbeat.interval.ms=1000",
             ])
             .args(extra)
             .env("RTA_LOG", "info")
@@ -338,6 +315,7 @@ pub fn read_all(broker: &Broker, topic: &str) -> Vec<Rec> {
         .set("bootstrap.servers", &broker.addr)
         .set("group.id", "rta-test-reader")
         .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
@@ -459,4 +437,124 @@ pub fn topic_config(broker: &Broker, topic: &str, name: &str) -> Option<String> 
         .expect("describe configs");
     let r = res.into_iter().next()?.ok()?;
     r.get(name).and_then(|e| e.value.clone())
+}
+
+/// Every output record of every output topic, as a multiset of (topic, key, value).
+pub type Multiset = BTreeMap<(OutTopic, String, String), usize>;
+
+pub fn multiset_of(per_topic: &BTreeMap<OutTopic, Vec<Rec>>) -> Multiset {
+    let mut m = Multiset::new();
+    for (t, recs) in per_topic {
+        for (k, v) in recs {
+            let v = v
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_else(|| "null".into());
+            *m.entry((*t, k.clone().unwrap_or_default(), v)).or_default() += 1;
+        }
+    }
+    m
+}
+
+/// What the service published on every output topic (read_committed).
+pub fn published(broker: &Broker, names: &Names) -> BTreeMap<OutTopic, Vec<Rec>> {
+    OutTopic::ALL
+        .into_iter()
+        .map(|t| (t, read_all(broker, &names.out(t))))
+        .collect()
+}
+
+/// Records missing from `got` and records `got` has too often, against `want`.
+pub fn multiset_diff(got: &Multiset, want: &Multiset) -> (Vec<String>, Vec<String>) {
+    let mut missing = Vec::new();
+    let mut extra = Vec::new();
+    for (k, n) in want {
+        let g = got.get(k).copied().unwrap_or(0);
+        if g < *n {
+            missing.push(format!("{:?} {} ×{} (got {g}): {}", k.0, k.1, n, k.2));
+        }
+    }
+    for (k, n) in got {
+        let w = want.get(k).copied().unwrap_or(0);
+        if *n > w {
+            extra.push(format!("{:?} {} ×{n} (want {w}): {}", k.0, k.1, k.2));
+        }
+    }
+    (missing, extra)
+}
+
+/// Final record per key of the compacted topics equals `rta process`'s.
+pub fn assert_final_states_equal(
+    what: &str,
+    got: &BTreeMap<OutTopic, Vec<Rec>>,
+    want: &BTreeMap<OutTopic, Vec<Rec>>,
+) {
+    for t in [OutTopic::AgentStates, OutTopic::Intervals, OutTopic::Unmapped] {
+        let g = latest(got.get(&t).map(Vec::as_slice).unwrap_or_default());
+        let w = latest(want.get(&t).map(Vec::as_slice).unwrap_or_default());
+        assert_eq!(g.len(), w.len(), "{what}: {t:?} has {} keys, rta process {}", g.len(), w.len());
+        for (k, v) in &w {
+            assert_eq!(
+                g.get(k).map(|x| x.as_deref().map(String::from_utf8_lossy)),
+                Some(v.as_deref().map(String::from_utf8_lossy)),
+                "{what}: the final {t:?} record of {k} differs from rta process"
+            );
+        }
+    }
+}
+
+/// A small deterministic generator for test schedules (the seed is printed by the caller).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    /// Uniform in `lo..hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo).max(1)
+    }
+}
+
+/// Simulated days of several accounts, interleaved so that each account's records keep their
+/// order (accounts are independent; partitions keep per-key order).
+pub fn accounts_day(accounts: usize, persons: usize, seed: u64) -> Vec<Envelope> {
+    use rta::simulate::{generate, SimOptions};
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    let lists: Vec<Vec<Envelope>> = (0..accounts)
+        .map(|a| {
+            let mut o = SimOptions::new(persons, date, seed + a as u64);
+            o.account = format!("acct{a}");
+            generate(&o)
+        })
+        .collect();
+    let mut config = Vec::new();
+    let mut events: Vec<(f64, Envelope)> = Vec::new();
+    for l in lists {
+        let n = l.len().max(1) as f64;
+        for (i, e) in l.into_iter().enumerate() {
+            if e.topic == "rta.config" {
+                config.push(e);
+            } else {
+                events.push((i as f64 / n, e));
+            }
+        }
+    }
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+    config.into_iter().chain(events.into_iter().map(|(_, e)| e)).collect()
+}
+
+/// Produce `events` in `chunks` pieces spread over `over` (run it in a scoped thread to
+/// do something meanwhile).
+pub fn produce_spread(broker: &Broker, names: &Names, events: &[Envelope], chunks: usize, over: Duration) {
+    let per = events.len().div_ceil(chunks.max(1));
+    let pause = over / chunks.max(1) as u32;
+    for c in events.chunks(per.max(1)) {
+        produce(broker, names, c);
+        std::thread::sleep(pause);
+    }
 }

@@ -1,0 +1,100 @@
+//! The config topic as a global table: every partition read from the beginning up to the end
+//! offsets taken at start (before any event is processed), then followed live.
+
+use super::client;
+use super::partition_count;
+use crate::engine::Origin;
+use crate::service::Processor;
+use crate::settings::Settings;
+use anyhow::{Context, Result};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Read every partition of the config topic from the beginning up to its end offsets at start.
+/// `None`: stopped (SIGTERM) before the end.
+pub fn catch_up_config(
+    s: &Settings,
+    brokers: &str,
+    proc: &mut Processor,
+    stop: &AtomicBool,
+) -> Result<Option<BaseConsumer>> {
+    let span = tracing::info_span!("config_catch_up", topic = %s.topics.config);
+    let _g = span.enter();
+    let c: BaseConsumer = client::config_consumer(s, brokers)
+        .create()
+        .context("cannot create the config consumer; check the [kafka] properties")?;
+    let n = partition_count(&c, &s.topics.config)?;
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = BTreeMap::new();
+    for p in 0..n {
+        tpl.add_partition_offset(&s.topics.config, p, Offset::Beginning)?;
+        let (low, high) = c
+            .fetch_watermarks(&s.topics.config, p, TIMEOUT)
+            .with_context(|| format!("cannot read the end offsets of {}", s.topics.config))?;
+        if high > low {
+            ends.insert(p, high);
+        }
+    }
+    c.assign(&tpl)
+        .with_context(|| format!("cannot read {}", s.topics.config))?;
+    let total: i64 = ends.values().sum();
+    tracing::info!(end_offsets = total, "catching up on the config topic");
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    let mut read = 0u64;
+    while !ends.is_empty() {
+        if stop.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        match c.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                read += 1;
+                apply_config(proc, &m);
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "config topic read error"),
+            None => {}
+        }
+        // the position passes transaction markers and deleted ranges; message offsets do not
+        if let Ok(pos) = c.position() {
+            ends.retain(|p, high| {
+                !matches!(
+                    pos.find_partition(&s.topics.config, *p).map(|e| e.offset()),
+                    Some(Offset::Offset(o)) if o >= *high
+                )
+            });
+        }
+        if last_log.elapsed() > Duration::from_secs(2) {
+            tracing::info!(read, end_offsets = total, "config catch-up progress");
+            last_log = Instant::now();
+        }
+    }
+    tracing::info!(
+        records = read,
+        keys = proc.config_records(),
+        seconds = started.elapsed().as_secs_f64(),
+        "config topic caught up"
+    );
+    Ok(Some(c))
+}
+
+pub fn apply_config<M: Message>(proc: &mut Processor, m: &M) {
+    proc.metrics
+        .records_consumed
+        .with_label_values(&[m.topic()])
+        .inc();
+    let origin = Origin {
+        topic: m.topic(),
+        partition: m.partition(),
+        offset: m.offset(),
+        key: m.key(),
+        payload: m.payload(),
+    };
+    proc.on_config(&origin);
+}
+
