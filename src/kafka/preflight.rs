@@ -55,7 +55,10 @@ fn first_line(s: &str) -> &str {
 
 /// Connect and read the cluster metadata, or fail with one line saying what to fix.
 pub fn connect(s: &Settings, brokers: &str) -> Result<()> {
-    let c: BaseConsumer<Probe> = super::client::base(s, brokers)
+    let mut cfg = super::client::base(s, brokers);
+    // what goes wrong is reported below in one line, not as librdkafka's log lines
+    cfg.set_log_level(rdkafka::config::RDKafkaLogLevel::Emerg);
+    let c: BaseConsumer<Probe> = cfg
         .create_with_context(Probe::default())
         .map_err(|e| anyhow::anyhow!("the Kafka client settings are not valid: {e}; check the [kafka] properties"))
         .context("cannot create a Kafka client")?;

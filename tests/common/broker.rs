@@ -15,9 +15,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// SCRAM and PLAIN credentials of the SASL listener.
+/// Credentials of the SASL listener: SCRAM-SHA-256/512 (StorageTool's `--add-scram` cannot
+/// take a comma) and PLAIN (whose password has commas, as real ones may).
 pub const SASL_USER: &str = "rta";
-pub const SASL_PASSWORD: &str = "rta-test-secret,with=commas";
+pub const SASL_PASSWORD: &str = "rta-scram-secret";
+pub const PLAIN_PASSWORD: &str = "plain,secret=with,commas";
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BrokerOptions {
@@ -83,7 +85,7 @@ impl Broker {
                  ssl.keystore.location={d}/broker.pem\n\
                  ssl.truststore.type=PEM\n\
                  ssl.truststore.location={d}/ca.crt\n",
-                SASL_PASSWORD.replace('\\', "\\\\").replace('"', "\\\"")
+                PLAIN_PASSWORD
             );
         }
         let d = dir.display();
@@ -140,7 +142,7 @@ impl Broker {
         if opts.sasl_ssl {
             for m in ["SCRAM-SHA-512", "SCRAM-SHA-256"] {
                 format_args.push("--add-scram".into());
-                format_args.push(format!("{m}=[name={SASL_USER},password=\"{SASL_PASSWORD}\"]"));
+                format_args.push(format!("{m}=[name={SASL_USER},password={SASL_PASSWORD}]"));
             }
         }
         let out = Command::new("java")
