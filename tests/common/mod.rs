@@ -330,19 +330,19 @@ pub fn read_all(broker: &Broker, topic: &str) -> Vec<Rec> {
     while !remaining.is_empty() {
         assert!(
             Instant::now() < deadline,
-            "could not read {topic} to its end"
+            "could not read {topic} to its end ({remaining:?} left)"
         );
         if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
             out.push((
                 m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
                 m.payload().map(<[u8]>::to_vec),
             ));
-            if remaining
-                .get(&m.partition())
-                .is_some_and(|e| m.offset() + 1 >= *e)
-            {
-                remaining.remove(&m.partition());
-            }
+        }
+        // the position passes transaction markers and aborted records; offsets of records do not
+        if let Ok(pos) = c.position() {
+            remaining.retain(|p, end| {
+                !matches!(pos.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
+            });
         }
     }
     out
