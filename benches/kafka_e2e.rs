@@ -195,7 +195,10 @@ fn pass_through(
         .set("linger.ms", "5")
         .create_with_context(AckContext {
             metrics: metrics.clone(),
-            views: Arc::new(rta::service::LiveViews::default()),
+            health: rta::kafka::health::BrokerHealth::new(
+                Arc::new(rta::service::LiveViews::default()),
+                metrics.clone(),
+            ),
             last_error: Mutex::new(None),
         })
         .unwrap();

@@ -89,7 +89,7 @@ struct Consumed {
 /// The producer's context: delivery reports settle batches; connection state feeds `/readyz`.
 pub struct AckContext {
     pub metrics: Arc<Metrics>,
-    pub views: Arc<crate::service::LiveViews>,
+    pub health: Arc<super::health::BrokerHealth>,
     /// The last delivery error, for the one-line fatal message.
     pub last_error: Mutex<Option<String>>,
 }
@@ -97,16 +97,11 @@ pub struct AckContext {
 impl ClientContext for AckContext {
     fn stats(&self, s: rdkafka::Statistics) {
         self.metrics.producer_queue.set(s.msg_cnt as i64);
-        if s.brokers.values().any(|b| b.nodeid >= 0 && b.state == "UP") {
-            self.reachable(true);
-        }
+        self.health.on_stats(&s);
     }
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        if error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown) {
-            self.reachable(false);
-        }
-        tracing::warn!(%error, reason, "Kafka producer error");
+        self.health.on_error("producer", &error, reason);
     }
 }
 
@@ -116,7 +111,7 @@ impl ProducerContext for AckContext {
     fn delivery(&self, result: &DeliveryResult<'_>, batch: Arc<Batch>) {
         match result {
             Ok(_) => {
-                self.reachable(true);
+                self.health.up();
                 batch.done(true)
             }
             Err((e, _)) => {
@@ -126,20 +121,6 @@ impl ProducerContext for AckContext {
                     *l = Some(e.to_string());
                 }
                 batch.done(false);
-            }
-        }
-    }
-}
-
-impl AckContext {
-    fn reachable(&self, up: bool) {
-        let was = self.views.broker_reachable.swap(up, Ordering::AcqRel);
-        self.metrics.broker_reachable.set(i64::from(up));
-        if was != up {
-            if up {
-                tracing::info!("Kafka brokers reachable");
-            } else {
-                tracing::warn!("all Kafka brokers are down; /readyz answers 503 until one is back");
             }
         }
     }

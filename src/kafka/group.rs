@@ -42,6 +42,7 @@ pub struct GroupContext {
     pub topic: String,
     pub retention: Millis,
     pub metrics: Arc<Metrics>,
+    pub health: Arc<super::health::BrokerHealth>,
     pub tracker: Arc<Mutex<Tracker>>,
     pub producer: OnceLock<Arc<ThreadedProducer<AckContext>>>,
     /// Exactly-once: the open transaction is committed (or aborted) before partitions go.
@@ -52,6 +53,7 @@ pub struct GroupContext {
 
 impl ClientContext for GroupContext {
     fn stats(&self, s: Statistics) {
+        self.health.on_stats(&s);
         if let Some(t) = s.topics.get(&self.topic) {
             for (p, ps) in &t.partitions {
                 if ps.partition < 0 {
@@ -68,7 +70,7 @@ impl ClientContext for GroupContext {
     }
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        tracing::warn!(%error, reason, "Kafka consumer error");
+        self.health.on_error("consumer", &error, reason);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod acks;
 pub mod client;
 pub mod config_reader;
 pub mod group;
+pub mod health;
 pub mod preflight;
 pub mod topics;
 pub mod txn;
@@ -50,14 +51,14 @@ pub fn run(
         .build()
         .context("cannot start the admin runtime")?;
     rt.block_on(topics::ensure(s, brokers))?;
-    views.broker_reachable.store(true, Ordering::Release);
-    metrics.broker_reachable.set(1);
+    let health = health::BrokerHealth::new(views.clone(), metrics.clone());
+    health.up();
 
     let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
         client::producer(s, brokers)
             .create_with_context(AckContext {
                 metrics: metrics.clone(),
-                views: views.clone(),
+                health: health.clone(),
                 last_error: Mutex::new(None),
             })
             .context("cannot create the Kafka producer; check the [kafka] properties")?,
@@ -107,6 +108,7 @@ pub fn run(
         topic: s.topics.agent_events.clone(),
         retention: s.retention,
         metrics: metrics.clone(),
+        health: health.clone(),
         tracker: tracker.clone(),
         producer: OnceLock::new(),
         txn: OnceLock::new(),
@@ -146,6 +148,7 @@ pub fn run(
         assigned_once: false,
         views,
         metrics,
+        health,
     };
     let result = w.run_loop();
     let shutdown = w.shutdown(result.is_ok());

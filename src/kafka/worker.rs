@@ -62,6 +62,7 @@ pub struct Worker<'a> {
     pub assigned_once: bool,
     pub views: Arc<LiveViews>,
     pub metrics: Arc<Metrics>,
+    pub health: Arc<super::health::BrokerHealth>,
 }
 
 impl Worker<'_> {
@@ -91,7 +92,7 @@ impl Worker<'_> {
                     self.on_event(&m, &events_topic, now);
                     batch_records += 1;
                 }
-                Some(Err(e)) => tracing::warn!(error = %e, "agent-events read error"),
+                Some(Err(e)) => self.health.warn_throttled("consumer", &e.to_string(), "agent-events read error"),
                 None => {}
             }
             if batch_records >= BATCH_RECORDS || now.duration_since(batch_started) >= BATCH_AGE {
@@ -105,7 +106,7 @@ impl Worker<'_> {
                 while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
                     match r {
                         Ok(m) => apply_config(&mut self.proc, &m),
-                        Err(e) => tracing::warn!(error = %e, "config topic read error"),
+                        Err(e) => self.health.warn_throttled("config reader", &e.to_string(), "config topic read error"),
                     }
                 }
                 self.send_outputs();
@@ -239,6 +240,10 @@ impl Worker<'_> {
             return;
         };
         let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+        if parts.is_empty() {
+            // the assignment was lost meanwhile: the next one starts from committed offsets
+            return;
+        }
         tracing::warn!(partitions = ?parts, "rewinding to the committed offsets after an aborted transaction");
         self.metrics.transactions_aborted.inc();
         self.proc.outputs.clear();
