@@ -134,22 +134,31 @@ def check_metric_names(metrics_path, readme_path, dashboard_path, alert_paths):
     used = {}
     dash = json.load(open(dashboard_path))
 
-    def walk(node):
+    def walk(node):  # every panel query ("expr"), nested rows included
         if isinstance(node, dict):
             for k, v in node.items():
-                if k in ("expr", "query", "definition") and isinstance(v, str):
+                if k == "expr" and isinstance(v, str):
                     yield v
-                else:
+                elif k != "templating":
                     yield from walk(v)
         elif isinstance(node, list):
             for v in node:
                 yield from walk(v)
 
     exprs = list(walk(dash))
+    # query variables: label_values(SELECTOR, label) / query_result(EXPR) / a plain expression
+    for var in dash.get("templating", {}).get("list", []):
+        if var.get("type") != "query":
+            continue
+        q = var.get("query")
+        q = q.get("query", "") if isinstance(q, dict) else (q or "")
+        m = re.match(r"^\s*label_values\((.*),\s*[A-Za-z_][A-Za-z0-9_]*\s*\)\s*$", q)
+        m = m or re.match(r"^\s*query_result\((.*)\)\s*$", q)
+        exprs.append(m.group(1) if m else q)
     if not exprs:
         fail(f"no queries in {dashboard_path}")
     for e in exprs:
-        for n in metric_names(re.sub(r"label_values\((.*)\)", r"\1", e) if "label_values" in e else e):
+        for n in metric_names(e):
             used.setdefault(n, set()).add(dashboard_path)
     n_alerts = 0
     for p in alert_paths:
