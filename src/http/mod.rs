@@ -216,6 +216,9 @@ async fn account(State(s): State<AppState>, Path(account): Path<String>) -> Resp
     }
 }
 
+/// The values of an agent state's `adherence` (SPEC §6.1), the filter of `/states`.
+const ADHERENCE_VALUES: [&str; 4] = ["in", "out", "notScheduled", "none"];
+
 #[derive(serde::Deserialize)]
 struct StatesQuery {
     /// in, out, notScheduled or none
@@ -227,6 +230,17 @@ async fn states(
     Path(account): Path<String>,
     Query(q): Query<StatesQuery>,
 ) -> Response {
+    if let Some(a) = q.adherence.as_deref() {
+        if !ADHERENCE_VALUES.contains(&a) {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({
+                    "error": "adherence must be one of in, out, notScheduled, none"
+                })),
+            )
+                .into_response();
+        }
+    }
     let needle = q.adherence.map(|a| format!("\"adherence\":\"{a}\""));
     let filter = |v: &[u8]| match &needle {
         None => true,

@@ -13,8 +13,33 @@ const LATENCY_BUCKETS: [f64; 16] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
 ];
 
+/// `{arch}-{os}` of the build, a label of `rta_build_info`.
+const BUILD_TARGET: &str = {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        "x86_64-linux"
+    }
+    #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+    {
+        "aarch64-linux"
+    }
+    #[cfg(not(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        target_os = "linux"
+    )))]
+    {
+        "other"
+    }
+};
+
 pub struct Metrics {
+    /// The `rta_`-prefixed catalogue.
     pub registry: Registry,
+    /// Unprefixed standard metrics: `process_*` (Linux; the prometheus crate's process
+    /// collector reading /proc/self).
+    pub process_registry: Registry,
+    /// `rta_build_info{version,target}` = 1.
+    pub build_info: IntGaugeVec,
     pub records_consumed: IntCounterVec,
     pub dead_letters: IntCounterVec,
     pub events_applied: IntCounter,
@@ -96,7 +121,26 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(batch_duration.clone()))
             .expect("unique metric");
-        Metrics {
+        let build_info = gauge_vec(
+            &r,
+            "build_info",
+            "Always 1; the labels name the running build.",
+            &["version", "target"],
+        );
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), BUILD_TARGET])
+            .set(1);
+        let process_registry = Registry::new();
+        #[cfg(target_os = "linux")]
+        {
+            let pc = prometheus::process_collector::ProcessCollector::for_self();
+            process_registry
+                .register(Box::new(pc))
+                .expect("unique metric");
+        }
+        let m = Metrics {
+            build_info,
+            process_registry,
             records_consumed: counter_vec(
                 &r,
                 "records_consumed_total",
@@ -225,6 +269,27 @@ impl Metrics {
             ),
             exported: std::sync::Mutex::new(Stats::default()),
             registry: r,
+        };
+        m.init_fixed_labels();
+        m
+    }
+
+    /// Create the series of every fixed label value at 0, so that they are exported from the
+    /// start (`rate()` and the alerts on failed commits or rebalance errors work before the
+    /// first occurrence, and the catalogue is visible on any instance's /metrics).
+    fn init_fixed_labels(&self) {
+        for result in ["ok", "failed"] {
+            self.commits.with_label_values(&[result]);
+        }
+        for kind in ["assign", "revoke", "error"] {
+            self.rebalances.with_label_values(&[kind]);
+        }
+        for kind in ["identifier", "status"] {
+            self.unmapped_events.with_label_values(&[kind]);
+            self.unmapped_values.with_label_values(&[kind]);
+        }
+        for topic in OutTopic::ALL {
+            self.outputs.with_label_values(&[topic_role(topic)]);
         }
     }
 
@@ -280,7 +345,9 @@ impl Metrics {
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        let mut families = self.registry.gather();
+        families.extend(self.process_registry.gather());
+        let _ = TextEncoder::new().encode(&families, &mut buf);
         String::from_utf8(buf).unwrap_or_default()
     }
 }
@@ -318,5 +385,34 @@ mod tests {
         let text = m.render();
         assert!(text.contains("rta_events_applied_total 7"), "{text}");
         assert!(text.contains("rta_dead_letters_total{reason=\"too_late\"} 2"));
+    }
+
+    #[test]
+    fn build_info_and_process_metrics_are_exported() {
+        let text = Metrics::new().render();
+        let version = env!("CARGO_PKG_VERSION");
+        let info = text
+            .lines()
+            .find(|l| l.starts_with("rta_build_info{"))
+            .expect("rta_build_info");
+        assert!(info.contains(&format!("version=\"{version}\"")), "{info}");
+        assert!(
+            info.contains(&format!("target=\"{BUILD_TARGET}\"")),
+            "{info}"
+        );
+        assert!(info.ends_with("} 1"), "{info}");
+        #[cfg(target_os = "linux")]
+        for name in [
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_start_time_seconds",
+        ] {
+            assert!(
+                text.contains(&format!("\n{name} ")),
+                "{name} missing: {text}"
+            );
+        }
+        assert!(!text.contains("rta_process_"), "{text}");
     }
 }
