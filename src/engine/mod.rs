@@ -5,6 +5,7 @@
 mod account;
 mod cursor;
 mod idents;
+pub mod limits;
 pub mod output;
 mod person;
 mod schedule;
@@ -12,6 +13,7 @@ mod stats;
 mod timeline;
 
 pub use account::Account;
+pub use limits::Limits;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};
 pub use output::{Origin, OutTopic, Output, OutputRef, Outputs};
 pub use person::Person;
@@ -39,11 +41,8 @@ pub struct EngineOptions {
     pub retention: Millis,
     /// External clock only: how far ahead of the clock an event may be.
     pub future_tolerance: Millis,
-    /// Parked events kept per unmapped identifier, and per account.
-    pub park_limit: usize,
-    pub park_total_limit: usize,
-    /// Events held per paused integration.
-    pub hold_limit: usize,
+    /// Limits on hostile input (accepted time range, sizes, caps): see [`limits`].
+    pub limits: Limits,
     /// How far past the retention a person's checkpoint may lag before it is moved forward.
     pub prune_slack: Millis,
     /// Allowed lateness: timers (schedule boundaries, buffer expiries, interval ends) fire once
@@ -58,9 +57,7 @@ impl Default for EngineOptions {
             clock: ClockMode::EventTime,
             retention: 48 * 3600 * 1000,
             future_tolerance: 5 * 60 * 1000,
-            park_limit: 1000,
-            park_total_limit: 1_000_000,
-            hold_limit: 1_000_000,
+            limits: Limits::default(),
             prune_slack: 6 * 3600 * 1000,
             lateness: 2_000,
         }
