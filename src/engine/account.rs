@@ -119,7 +119,10 @@ impl Account {
 
     // ---- events -----------------------------------------------------------------------------
 
-    /// Apply the decoded events of one input record.
+    /// Apply the decoded events of one input record. A record yields at most one dead letter
+    /// per element's reason in place (the first), and one more per reason at the end for the
+    /// other elements (how many, and the details of the first few): a dead letter never holds
+    /// more than one copy of the record's payload per reason, whatever the array's length.
     pub fn on_events(
         &mut self,
         integ: u32,
@@ -127,10 +130,33 @@ impl Account {
         origin: &Origin,
         ctx: &mut Ctx,
     ) {
+        const LISTED: u32 = 10;
+        let mut more: smallvec::SmallVec<[(&'static str, u32, String); 2]> = Default::default();
         for ev in events {
             match ev {
-                Err(e) => ctx.dead_letter(origin, e.reason, &e.detail),
                 Ok(ev) => self.on_event(integ, ev, origin, ctx),
+                Err(e) => match more.iter_mut().find(|(r, _, _)| *r == e.reason) {
+                    None => {
+                        ctx.dead_letter(origin, e.reason, &e.detail);
+                        more.push((e.reason, 0, String::new()));
+                    }
+                    Some((_, n, details)) => {
+                        *n += 1;
+                        if *n <= LISTED {
+                            if *n > 1 {
+                                details.push_str("; ");
+                            }
+                            details.push_str(&e.detail);
+                        }
+                    }
+                },
+            }
+        }
+        for (reason, n, details) in more {
+            if n > 0 {
+                let tail = if n > LISTED { "; …" } else { "" };
+                let detail = format!("{n} more elements with this reason: {details}{tail}");
+                ctx.dead_letter(origin, reason, &detail);
             }
         }
     }

@@ -20,7 +20,7 @@ pub use person::Person;
 pub use stats::Stats;
 
 use crate::config::{parse_config_record, ConfigChange, Vendor};
-use crate::decode::{decode_injixo, decode_odigo, injixo_integration_id};
+use crate::decode::{decode_injixo_max, decode_odigo_max, injixo_integration_id};
 use crate::time::Millis;
 use ahash::AHashMap;
 use cursor::SweepEvent;
@@ -93,6 +93,17 @@ impl Ctx<'_> {
     }
 }
 
+/// A record value over the byte limit: the dead letter's detail.
+fn too_large(payload: &[u8], limits: &Limits) -> Option<String> {
+    (payload.len() > limits.max_record_bytes).then(|| {
+        format!(
+            "the record value has {} bytes, more than the limit of {}",
+            payload.len(),
+            limits.max_record_bytes
+        )
+    })
+}
+
 /// All accounts of one worker.
 #[derive(Clone)]
 pub struct Engine {
@@ -157,7 +168,12 @@ impl Engine {
             }
             None => None,
         };
-        match parse_config_record(key, origin.payload) {
+        if let Some(detail) = origin.payload.and_then(|p| too_large(p, &ctx.opts.limits)) {
+            return ctx.dead_letter(origin, "too_large", &detail);
+        }
+        let parsed = parse_config_record(key, origin.payload)
+            .and_then(|c| crate::config::check_limits(&c, &ctx.opts.limits).map(|()| c));
+        match parsed {
             Err(e) => {
                 let detail = e.to_string();
                 ctx.dead_letter(origin, e.reason(), &detail)
@@ -209,6 +225,9 @@ impl Engine {
         let Some(payload) = origin.payload else {
             return ctx.dead_letter(origin, "missing_field", "the record has no value");
         };
+        if let Some(detail) = too_large(payload, &ctx.opts.limits) {
+            return ctx.dead_letter(origin, "too_large", &detail);
+        }
         let from_payload;
         let integration_id = match integration {
             Some(i) if !i.is_empty() => i,
@@ -246,13 +265,16 @@ impl Engine {
         let slot = acct.rules.integration(integ);
         let mut events = crate::decode::Decoded::new();
         let decoded = match slot.vendor {
-            Vendor::Odigo => decode_odigo(
+            Vendor::Odigo => decode_odigo_max(
                 payload,
                 slot.detailed_breaks,
                 slot.fields.as_ref(),
+                self.opts.limits.max_elements,
                 &mut events,
             ),
-            Vendor::InjixoApi => decode_injixo(payload, &mut events),
+            Vendor::InjixoApi => {
+                decode_injixo_max(payload, self.opts.limits.max_elements, &mut events)
+            }
         };
         if let Err(e) = decoded {
             return ctx.dead_letter(origin, e.reason, &e.detail);
