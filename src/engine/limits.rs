@@ -58,7 +58,7 @@ impl Limits {
             max_field_bytes: 1024,
             max_elements: 10_000,
             max_segments: 200,
-            max_timeline: 20_000,
+            max_timeline: 100_000,
             park_limit: 1000,
             park_total_limit: 1_000_000,
             park_bytes_limit: 64 << 20,
