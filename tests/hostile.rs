@@ -246,7 +246,7 @@ fn schedule_segments_stay_near_their_date() {
 fn dead_letters_hold_one_payload_per_record() {
     // 9,000 bad elements (under the element limit): 2 dead letters, not 9,000
     let arr = format!("[{}]", vec!["{}"; 9000].join(","));
-    let padded: Vec<String> = (0..9000)
+    let padded: Vec<String> = (0..8000)
         .map(|i| format!(r#"{{"login":"x{i}","pad":"{}"}}"#, "y".repeat(90)))
         .collect();
     let s = config()
@@ -308,6 +308,7 @@ fn a_person_timeline_is_capped() {
     let s = one_agent_events(101_000);
     let r = run("person-full", &s, 1024 * MIB, 20, &[]);
     assert_eq!(r.dead("person_full"), 2000, "1,000 events past the cap, each sent twice");
+    assert_eq!(r.dead_total(), 2000);
 }
 
 /// One injixo agent, `n` consecutive items of 5 minutes, one request each.

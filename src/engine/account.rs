@@ -236,15 +236,20 @@ impl Account {
             return;
         }
         if let Some(p) = self.resolve(integ, &ev.external_id, entry, Some(origin), ctx) {
-            if self.persons[p as usize].timeline.len() >= ctx.opts.limits.max_timeline {
+            let mut e = entry;
+            e.set_ident(self.idents.lookup(integ, &ev.external_id).unwrap_or(0));
+            let person = &mut self.persons[p as usize];
+            if person.timeline.len() >= ctx.opts.limits.max_timeline {
+                if super::timeline::is_duplicate(&person.timeline, &mut person.ids, &e) {
+                    ctx.stats.duplicates += 1;
+                    return;
+                }
                 let detail = format!(
                     "the person already has {} retained events",
                     ctx.opts.limits.max_timeline
                 );
                 return ctx.dead_letter(origin, "person_full", &detail);
             }
-            let mut e = entry;
-            e.set_ident(self.idents.lookup(integ, &ev.external_id).unwrap_or(0));
             self.apply_entries(p, &[e], ctx);
         }
     }
