@@ -129,7 +129,10 @@ fn run(name: &str, input: &str, mem: u64, secs: u64, args: &[&str]) -> Run {
 fn assert_scales(name: &str, small: &Run, big: &Run) {
     let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.02);
     eprintln!("{name}: 4× input → {ratio:.1}× time");
-    assert!(ratio < 9.0, "{name}: 4× the input took {ratio:.1}× the time");
+    assert!(
+        ratio < 9.0,
+        "{name}: 4× the input took {ratio:.1}× the time"
+    );
 }
 
 /// Persons a1..=n online (mapped), one event each.
@@ -155,7 +158,13 @@ fn poison_times_are_refused_and_the_clock_stays_bounded() {
     s += &odigo("a2", "BUSY", r#""0001-01-01T00:00:00Z""#, None);
     s += &odigo("a2", "BUSY", "1", None);
     s += &odigo("a3", "BUSY", &late.to_string(), None);
-    let r = run("poison", &s, 512 * MIB, 10, &["--until", "2026-11-23T10:00:00Z"]);
+    let r = run(
+        "poison",
+        &s,
+        512 * MIB,
+        10,
+        &["--until", "2026-11-23T10:00:00Z"],
+    );
     assert_eq!(r.dead("bad_timestamp"), 5, "range");
     assert_eq!(r.dead("future_timestamp"), 1, "clock jump");
     // the clock stayed on 2026-11-23: no interval of another day was published
@@ -180,7 +189,12 @@ fn multi_day_backfills_still_work() {
     // one event a day for 20 days: each step (1 day) is within the clock-jump bound (7 days)
     let mut s = config();
     for d in 0..20 {
-        s += &odigo("a0", if d % 2 == 0 { "READY" } else { "BUSY" }, &(DAY0 + d * 86_400_000).to_string(), None);
+        s += &odigo(
+            "a0",
+            if d % 2 == 0 { "READY" } else { "BUSY" },
+            &(DAY0 + d * 86_400_000).to_string(),
+            None,
+        );
     }
     let r = run("backfill", &s, 512 * MIB, 10, &[]);
     assert_eq!(r.dead("future_timestamp"), 0);
@@ -234,7 +248,13 @@ fn schedule_segments_stay_near_their_date() {
         + &too_many
         + &night
         + &odigo("a0", "READY", &(DAY0 + 8 * 3_600_000).to_string(), None);
-    let r = run("schedule", &s, 512 * MIB, 10, &["--until", "2026-11-24T12:00:00Z"]);
+    let r = run(
+        "schedule",
+        &s,
+        512 * MIB,
+        10,
+        &["--until", "2026-11-24T12:00:00Z"],
+    );
     assert_eq!(r.dead("invalid_config"), 3);
     assert!(r.out.contains("is not within its date ± one day"));
     assert!(r.out.contains("segments exceed the limit of 200"));
@@ -276,7 +296,11 @@ fn oversized_fields_and_lines_are_refused() {
         + &identifier(&long, "p9");
     let r = run("too-large", &s, 512 * MIB, 10, &[]);
     assert_eq!(r.dead("too_large"), 3, "field, field, line");
-    assert_eq!(r.dead("invalid_config"), 1, "identifier record with a long id");
+    assert_eq!(
+        r.dead("invalid_config"),
+        1,
+        "identifier record with a long id"
+    );
 }
 
 /// One agent, `n` events with event ids in time order, every one sent twice.
@@ -307,7 +331,11 @@ fn duplicate_detection_scales_with_one_busy_agent() {
 fn a_person_timeline_is_capped() {
     let s = one_agent_events(101_000);
     let r = run("person-full", &s, 1024 * MIB, 20, &[]);
-    assert_eq!(r.dead("person_full"), 2000, "1,000 events past the cap, each sent twice");
+    assert_eq!(
+        r.dead("person_full"),
+        2000,
+        "1,000 events past the cap, each sent twice"
+    );
     assert_eq!(r.dead_total(), 2000);
 }
 
@@ -332,7 +360,9 @@ fn injixo_item_ends_scale_with_a_day_of_items() {
     let big = run("injixo-4k", &injixo_items(4000), 512 * MIB, 20, &[]);
     assert_eq!(big.dead_total(), 0);
     let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.02);
-    eprintln!("injixo: 4× items → {ratio:.1}× time (O(n) per item: the sweep is linear per insert)");
+    eprintln!(
+        "injixo: 4× items → {ratio:.1}× time (O(n) per item: the sweep is linear per insert)"
+    );
     assert!(ratio < 20.0);
 }
 
@@ -429,7 +459,12 @@ fn parking_is_bounded() {
     // one unmapped identifier with 5,000 events: 1,000 parked, the rest parking_full
     let mut s = config();
     for i in 0..5000 {
-        s += &odigo("ghost", if i % 2 == 0 { "READY" } else { "BUSY" }, &(DAY0 + i * 1000).to_string(), None);
+        s += &odigo(
+            "ghost",
+            if i % 2 == 0 { "READY" } else { "BUSY" },
+            &(DAY0 + i * 1000).to_string(),
+            None,
+        );
     }
     let r = run("parking", &s, 512 * MIB, 10, &[]);
     assert_eq!(r.dead("parking_full"), 4000);
@@ -446,14 +481,26 @@ fn abuse_corpus() {
         x ^= x << 17;
         x
     };
-    let garbage = ["{", "[", "null", "\"\\ud800\"", "1e999999", "[[[[[[[[[[[[[[[[", "{\"a\":", "NaN"];
+    let garbage = [
+        "{",
+        "[",
+        "null",
+        "\"\\ud800\"",
+        "1e999999",
+        "[[[[[[[[[[[[[[[[",
+        "{\"a\":",
+        "NaN",
+    ];
     for i in 0..20_000u64 {
         let r = rnd();
         let t = DAY0 + 8 * 3_600_000 + (i as i64) * 1000;
         s += &match r % 12 {
             0 => odigo("a1", "BUSY", r#""9999-12-31T23:59:59Z""#, None),
             1 => odigo("a2", "BUSY", r#""0000-01-01T00:00:00Z""#, None),
-            2 => odigo_raw(&serde_json::to_string(garbage[(r >> 8) as usize % garbage.len()]).unwrap_or_default()),
+            2 => odigo_raw(
+                &serde_json::to_string(garbage[(r >> 8) as usize % garbage.len()])
+                    .unwrap_or_default(),
+            ),
             3 => odigo(&format!("u{}", r % 50_000), "READY", &t.to_string(), None),
             4 => odigo("a3", &format!("S{}", r % 50_000), &t.to_string(), None),
             5 => odigo_raw(&format!("[{}]", vec!["{}"; 500].join(","))),
@@ -474,8 +521,20 @@ fn abuse_corpus() {
             _ => odigo("a6", "BUSY", &(t + 30 * 86_400_000).to_string(), None),
         };
     }
-    let r = run("abuse", &s, 768 * MIB, 20, &["--until", "2026-11-24T00:00:00Z"]);
-    for reason in ["bad_timestamp", "invalid_json", "invalid_config", "too_large", "future_timestamp"] {
+    let r = run(
+        "abuse",
+        &s,
+        768 * MIB,
+        20,
+        &["--until", "2026-11-24T00:00:00Z"],
+    );
+    for reason in [
+        "bad_timestamp",
+        "invalid_json",
+        "invalid_config",
+        "too_large",
+        "future_timestamp",
+    ] {
         assert!(r.dead(reason) > 0, "{reason}");
     }
 }

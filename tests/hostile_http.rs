@@ -36,7 +36,10 @@ fn idle_connections_do_not_starve_healthz() {
         .args(["--pid", &me, "--nofile=4096:4096"])
         .status()
         .expect("prlimit (util-linux)");
-    assert!(raised.success(), "cannot raise this test's descriptor limit");
+    assert!(
+        raised.success(),
+        "cannot raise this test's descriptor limit"
+    );
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -44,7 +47,13 @@ fn idle_connections_do_not_starve_healthz() {
     let mut rta = Command::new("prlimit")
         .args(["--nofile=1024:1024", &format!("--as={}", 2u64 << 30), "--"])
         .arg(env!("CARGO_BIN_EXE_rta"))
-        .args(["run", "--http", &format!("127.0.0.1:{port}"), "--persons", "20"])
+        .args([
+            "run",
+            "--http",
+            &format!("127.0.0.1:{port}"),
+            "--persons",
+            "20",
+        ])
         .env("RTA_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -62,7 +71,11 @@ fn idle_connections_do_not_starve_healthz() {
                 idle.push(s);
             }
         }
-        eprintln!("{} idle connections opened in {:?}", idle.len(), start.elapsed());
+        eprintln!(
+            "{} idle connections opened in {:?}",
+            idle.len(),
+            start.elapsed()
+        );
         // Beyond the connection limit new connections are closed at once; the idle ones are
         // closed after the header-read timeout (5 s): /healthz answers within it.
         let took = wait_healthz(port, Duration::from_secs(10));

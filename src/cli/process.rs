@@ -69,16 +69,14 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
             )
             .with_context(|| format!("cannot read --input {}", path.display()))?
         }
-        None => {
-            process_max(
-                std::io::stdin().lock(),
-                opts,
-                until,
-                args.max_line_bytes,
-                &mut out,
-            )
-            .context("cannot read stdin")?
-        }
+        None => process_max(
+            std::io::stdin().lock(),
+            opts,
+            until,
+            args.max_line_bytes,
+            &mut out,
+        )
+        .context("cannot read stdin")?,
     };
     out.flush().context("cannot write to stdout")?;
     tracing::info!(
@@ -142,7 +140,11 @@ pub fn process_max(
 
 /// Read one line into `buf` (without its newline), keeping at most `max` bytes of it; the rest
 /// of a longer line is skipped. `None` at the end of input, else whether the line was too long.
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Option<bool>> {
+fn read_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
     let mut any = false;

@@ -646,7 +646,12 @@ pub fn check_limits(
             s.date,
             s.segments.iter().map(|x| (x.start, x.end)),
         )
-        .map_err(|e| invalid(format!("schedule {}: {e}", crate::time::format_date(s.date)))),
+        .map_err(|e| {
+            invalid(format!(
+                "schedule {}: {e}",
+                crate::time::format_date(s.date)
+            ))
+        }),
         ConfigRecord::Identifier(r) => long("externalId", &r.external_id),
         ConfigRecord::Status(r) => long("externalStatus", &r.external_status),
         _ => Ok(()),

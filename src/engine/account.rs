@@ -637,7 +637,6 @@ impl Account {
     }
 }
 
-
 /// An agent-state record's value bytes, for comparing what would be published.
 fn render_state(
     account: &str,
@@ -648,10 +647,6 @@ fn render_state(
 ) -> Vec<u8> {
     let mut out = output::Outputs::default();
     output::agent_state(&mut out, account, person, view, rules, idents);
-    let bytes = out
-        .iter()
-        .next()
-        .and_then(|o| o.value)
-        .map(<[u8]>::to_vec);
+    let bytes = out.iter().next().and_then(|o| o.value).map(<[u8]>::to_vec);
     bytes.unwrap_or_default()
 }

@@ -13,8 +13,8 @@ mod stats;
 mod timeline;
 
 pub use account::Account;
-pub use limits::Limits;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};
+pub use limits::Limits;
 pub use output::{Origin, OutTopic, Output, OutputRef, Outputs};
 pub use person::Person;
 pub use stats::Stats;

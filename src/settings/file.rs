@@ -61,9 +61,8 @@ impl FileLimits {
     fn apply(self, l: &mut crate::engine::Limits) -> Result<()> {
         let time = |v: Option<String>, what: &str| -> Result<Option<i64>> {
             v.map(|t| {
-                crate::time::parse_rfc3339(&t).ok_or_else(|| {
-                    anyhow::anyhow!("limits.{what} {t:?} is not an RFC 3339 time")
-                })
+                crate::time::parse_rfc3339(&t)
+                    .ok_or_else(|| anyhow::anyhow!("limits.{what} {t:?} is not an RFC 3339 time"))
             })
             .transpose()
         };

@@ -165,7 +165,10 @@ impl Account {
         let (Some(clock), Some(h)) = (self.clock, self.horizon(ctx)) else {
             return false;
         };
-        if self.reports_pruned_at.is_some_and(|t| clock - t < PRUNE_EVERY) {
+        if self
+            .reports_pruned_at
+            .is_some_and(|t| clock - t < PRUNE_EVERY)
+        {
             return false;
         }
         self.reports_pruned_at = Some(clock);
