@@ -265,9 +265,11 @@ pub fn resolve_item_ends(
     if !any_item || !any_end {
         return None;
     }
-    // (start, name, status, item id) of the items covering the current instant.
-    let mut active: BTreeSet<(Millis, &str, u32, u64)> = BTreeSet::new();
-    let mut expiry: BinaryHeap<Reverse<(Millis, Millis, &str, u32, u64)>> = BinaryHeap::new();
+    /// An item covering the sweep's instant: (start, name, status, item id).
+    type Item<'r> = (Millis, &'r str, u32, u64);
+    let mut active: BTreeSet<Item> = BTreeSet::new();
+    // (end, item) of the active items that end
+    let mut expiry: BinaryHeap<Reverse<(Millis, Item)>> = BinaryHeap::new();
     let mut starts = timeline
         .iter()
         .filter(|x| x.ident() == ident && x.kind() == EventKind::ItemStart)
@@ -276,8 +278,8 @@ pub fn resolve_item_ends(
         .into_iter()
         .peekable();
     let mut changed: Option<Millis> = None;
-    for pos in 0..timeline.len() {
-        let x = timeline[pos];
+    for slot in timeline.iter_mut() {
+        let x = *slot;
         if x.ident() != ident || x.kind() != EventKind::ItemEnd || x.t < from {
             continue;
         }
@@ -293,23 +295,23 @@ pub fn resolve_item_ends(
             let name = &*rules.status(status).external;
             active.insert((start, name, status, id));
             if let Some(end) = end {
-                expiry.push(Reverse((end, start, name, status, id)));
+                expiry.push(Reverse((end, (start, name, status, id))));
             }
         }
-        while let Some(Reverse((end, start, name, status, id))) = expiry.peek().copied() {
+        while let Some(Reverse((end, item))) = expiry.peek().copied() {
             if end > x.t {
                 break;
             }
             expiry.pop();
-            active.remove(&(start, name, status, id));
+            active.remove(&item);
         }
         let best = active
             .iter()
             .rev()
             .find(|(_, _, _, id)| crate::decode::item_end_id(*id) != x.event_id);
         let status = best.map_or(NO_STATUS, |(_, _, s, _)| *s);
-        if timeline[pos].status != status {
-            timeline[pos].status = status;
+        if slot.status != status {
+            slot.status = status;
             changed = Some(changed.map_or(x.t, |c| c.min(x.t)));
         }
     }
