@@ -25,7 +25,14 @@ pub struct ProcessArgs {
     /// Retention window in hours: how late events may arrive and still count.
     #[arg(long, default_value_t = 48)]
     pub retention_hours: u32,
+    /// Longest input line in bytes; a longer line is a dead letter `too_large` (read in
+    /// bounded memory, never held whole).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE)]
+    pub max_line_bytes: usize,
 }
+
+/// Default of `--max-line-bytes`: room for a record at the value limit, escaped as a string.
+pub const DEFAULT_MAX_LINE: usize = 4 << 20;
 
 /// Run the command; errors are for unusable arguments or unreadable input only.
 pub fn run(args: &ProcessArgs) -> Result<()> {
@@ -39,6 +46,9 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
     if args.retention_hours == 0 {
         bail!("--retention-hours must be at least 1");
     }
+    if args.max_line_bytes < 1024 {
+        bail!("--max-line-bytes must be at least 1024");
+    }
     let opts = EngineOptions {
         clock: ClockMode::EventTime,
         retention: args.retention_hours as Millis * 3_600_000,
@@ -50,17 +60,23 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         Some(path) => {
             let f = std::fs::File::open(path)
                 .with_context(|| format!("cannot read --input {}", path.display()))?;
-            process(
+            process_max(
                 std::io::BufReader::with_capacity(1 << 16, f),
                 opts,
                 until,
+                args.max_line_bytes,
                 &mut out,
             )
             .with_context(|| format!("cannot read --input {}", path.display()))?
         }
-        None => {
-            process(std::io::stdin().lock(), opts, until, &mut out).context("cannot read stdin")?
-        }
+        None => process_max(
+            std::io::stdin().lock(),
+            opts,
+            until,
+            args.max_line_bytes,
+            &mut out,
+        )
+        .context("cannot read stdin")?,
     };
     out.flush().context("cannot write to stdout")?;
     tracing::info!(
@@ -82,21 +98,79 @@ pub fn process(
     until: Option<Millis>,
     out: &mut impl Write,
 ) -> std::io::Result<crate::engine::Stats> {
+    process_max(input, opts, until, DEFAULT_MAX_LINE, out)
+}
+
+/// [`process`] with a line length limit.
+pub fn process_max(
+    mut input: impl BufRead,
+    opts: EngineOptions,
+    until: Option<Millis>,
+    max_line: usize,
+    out: &mut impl Write,
+) -> std::io::Result<crate::engine::Stats> {
     let mut engine = Engine::new(opts);
     let mut outputs = Outputs::default();
     let mut line_buf = Vec::new();
-    for (n, line) in input.split(b'\n').enumerate() {
-        let line = line?;
+    let mut line = Vec::new();
+    let mut n: i64 = 0;
+    while let Some(too_long) = read_line(&mut input, &mut line, max_line)? {
+        let offset = n;
+        n += 1;
         let trimmed = line.trim_ascii();
-        if trimmed.is_empty() {
-            continue;
+        if too_long {
+            let origin = Origin {
+                topic: "",
+                partition: 0,
+                offset,
+                key: None,
+                payload: Some(trimmed),
+            };
+            let detail = format!("the line is longer than {max_line} bytes (--max-line-bytes)");
+            engine.dead_letter(&origin, "too_large", &detail, &mut outputs);
+        } else if !trimmed.is_empty() {
+            feed_line(&mut engine, trimmed, offset, &mut outputs);
         }
-        feed_line(&mut engine, trimmed, n as i64, &mut outputs);
         write_outputs(&mut outputs, &mut line_buf, out)?;
     }
     engine.finish(until, &mut outputs);
     write_outputs(&mut outputs, &mut line_buf, out)?;
     Ok(engine.stats)
+}
+
+/// Read one line into `buf` (without its newline), keeping at most `max` bytes of it; the rest
+/// of a longer line is skipped. `None` at the end of input, else whether the line was too long.
+fn read_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let avail = match input.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(any.then_some(too_long));
+        }
+        any = true;
+        let newline = avail.iter().position(|&b| b == b'\n');
+        let chunk = &avail[..newline.unwrap_or(avail.len())];
+        let room = max.saturating_sub(buf.len());
+        if chunk.len() > room {
+            too_long = true;
+        }
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = newline.map_or(avail.len(), |i| i + 1);
+        input.consume(used);
+        if newline.is_some() {
+            return Ok(Some(too_long));
+        }
+    }
 }
 
 /// Apply one NDJSON line; `offset` is its line index.

@@ -97,7 +97,14 @@ pub fn run(s: &Settings) -> Result<()> {
     let metrics = Arc::new(Metrics::new());
     let views = Arc::new(LiveViews::default());
     views.beat();
-    let http = HttpServer::start(s.http_addr, views.clone(), metrics.clone())?;
+    // Every engine of this process (embedded or Kafka) takes its input limits from here.
+    s.limits.clone().install();
+    let limits = crate::http::HttpLimits {
+        header_timeout: std::time::Duration::from_millis(s.http_header_timeout as u64),
+        idle_timeout: std::time::Duration::from_millis(s.http_idle_timeout as u64),
+        max_connections: s.http_max_connections,
+    };
+    let http = HttpServer::start(s.http_addr, views.clone(), metrics.clone(), limits)?;
     let stop = http.shutdown_signal();
     let result = match &s.brokers {
         Some(brokers) => {

@@ -5,7 +5,8 @@ mod record;
 mod rules;
 
 pub use record::{
-    parse_config_record, ConfigChange, ConfigError, ConfigKey, ConfigKind, ConfigRecord,
+    check_limits, parse_config_record, ConfigChange, ConfigError, ConfigKey, ConfigKind,
+    ConfigRecord,
 };
 pub use record::{
     ActivityRec, IdentifierRec, IntegrationRec, MatchRec, OdigoFields, PersonRec, ScheduleRec,

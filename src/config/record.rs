@@ -620,3 +620,40 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
         }
     })
 }
+
+/// Check a parsed change against the input limits (`invalid_config` when it breaks one):
+/// schedule segments inside the accepted time range and their date ± one day, at most
+/// `max_segments` per schedule; identifiers and statuses at most `max_field_bytes`.
+pub fn check_limits(
+    change: &ConfigChange,
+    limits: &crate::engine::Limits,
+) -> Result<(), ConfigError> {
+    let ConfigChange::Upsert { record, .. } = change else {
+        return Ok(());
+    };
+    let long = |what: &str, v: &str| -> Result<(), ConfigError> {
+        match v.len() > limits.max_field_bytes {
+            true => Err(invalid(format!(
+                "{what} is longer than {} bytes",
+                limits.max_field_bytes
+            ))),
+            false => Ok(()),
+        }
+    };
+    match record {
+        ConfigRecord::Schedule(s) => crate::engine::limits::check_schedule(
+            limits,
+            s.date,
+            s.segments.iter().map(|x| (x.start, x.end)),
+        )
+        .map_err(|e| {
+            invalid(format!(
+                "schedule {}: {e}",
+                crate::time::format_date(s.date)
+            ))
+        }),
+        ConfigRecord::Identifier(r) => long("externalId", &r.external_id),
+        ConfigRecord::Status(r) => long("externalStatus", &r.external_status),
+        _ => Ok(()),
+    }
+}

@@ -116,6 +116,9 @@ pub struct Rules {
     statuses: Vec<StatusInfo>,
     /// Per integration index: external status → status index.
     status_index: Vec<AHashMap<Box<str>, u32>>,
+    /// Mapped statuses by hash of (integration, normalized external status): near-miss
+    /// suggestions are one hash lookup instead of a scan of every status (verified on lookup).
+    status_near: AHashMap<u64, SmallVec<[u32; 1]>>,
     match_records: AHashMap<Box<str>, (u32, MatchRule)>,
     matches: AHashMap<u32, MatchRule>,
 }
@@ -131,6 +134,7 @@ impl Default for Rules {
             integration_index: AHashMap::new(),
             statuses: Vec::new(),
             status_index: Vec::new(),
+            status_near: AHashMap::new(),
             match_records: AHashMap::new(),
             matches: AHashMap::new(),
         };
@@ -305,8 +309,25 @@ impl Rules {
         let offline =
             self.integrations[integration as usize].vendor == Vendor::Odigo && external == "LOGOUT";
         let i = self.intern_status(integration, external, offline);
+        let was = self.statuses[i as usize].activity;
         self.statuses[i as usize].activity = activity;
+        let key = near_key(integration, external);
+        match (was.is_some(), activity.is_some()) {
+            (false, true) => self.status_near.entry(key).or_default().push(i),
+            (true, false) => {
+                if let Some(v) = self.status_near.get_mut(&key) {
+                    v.retain(|x| *x != i);
+                }
+            }
+            _ => {}
+        }
         i
+    }
+
+    /// Set a status's activity without touching the suggestion index; returns the previous
+    /// one. For a recomputation's temporary restore of an old mapping (set back at once).
+    pub fn set_status_activity(&mut self, i: u32, activity: Option<u32>) -> Option<u32> {
+        std::mem::replace(&mut self.statuses[i as usize].activity, activity)
     }
 
     #[inline]
@@ -318,15 +339,22 @@ impl Rules {
     /// surrounding spaces (near-miss suggestions for an unmapped status).
     pub fn status_near_misses(&self, integration: u32, value: &str) -> Vec<String> {
         let norm = normalize(value);
-        let mut out: Vec<String> = self.status_index[integration as usize]
-            .iter()
-            .filter(|(k, &i)| {
-                self.statuses[i as usize].activity.is_some()
-                    && k.as_ref() != value
-                    && normalize(k) == norm
+        let mut out: Vec<String> = self
+            .status_near
+            .get(&near_key(integration, value))
+            .map(|v| {
+                v.iter()
+                    .map(|i| &self.statuses[*i as usize])
+                    .filter(|s| {
+                        s.integration == integration
+                            && s.activity.is_some()
+                            && *s.external != *value
+                            && normalize(&s.external) == norm
+                    })
+                    .map(|s| s.external.to_string())
+                    .collect()
             })
-            .map(|(k, _)| k.to_string())
-            .collect();
+            .unwrap_or_default();
         out.sort();
         out
     }
@@ -405,6 +433,10 @@ impl Rules {
         }
         self.matches.get(&scheduled)
     }
+}
+
+fn near_key(integration: u32, external: &str) -> u64 {
+    crate::decode::stable_hash(&[&integration.to_le_bytes(), normalize(external).as_bytes()])
 }
 
 /// Case- and surrounding-space-insensitive form used for near-miss suggestions.

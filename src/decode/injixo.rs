@@ -42,6 +42,15 @@ pub fn injixo_integration_id(payload: &[u8]) -> Option<String> {
 
 /// Decode a request body; one result per item (an item with an end yields two events).
 pub fn decode_injixo<'a>(payload: &'a [u8], out: &mut Decoded<'a>) -> Result<(), DecodeError> {
+    decode_injixo_max(payload, usize::MAX, out)
+}
+
+/// [`decode_injixo`] refusing (`too_large`) a `data` list of more than `max_elements` items.
+pub fn decode_injixo_max<'a>(
+    payload: &'a [u8],
+    max_elements: usize,
+    out: &mut Decoded<'a>,
+) -> Result<(), DecodeError> {
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
             DecodeError::new(
@@ -61,6 +70,7 @@ pub fn decode_injixo<'a>(payload: &'a [u8], out: &mut Decoded<'a>) -> Result<(),
     let data = body
         .data
         .ok_or_else(|| DecodeError::new("missing_field", "field \"data\" is missing"))?;
+    super::odigo::too_many(data.len(), max_elements)?;
     for (i, raw) in data.into_iter().enumerate() {
         match item(raw.get()) {
             Ok((start, end)) => {

@@ -6,8 +6,8 @@ mod flat;
 mod injixo;
 mod odigo;
 
-pub use injixo::{decode_injixo, injixo_integration_id, item_end_id};
-pub use odigo::decode_odigo;
+pub use injixo::{decode_injixo, decode_injixo_max, injixo_integration_id, item_end_id};
+pub use odigo::{decode_odigo, decode_odigo_max};
 
 use crate::time::Millis;
 use std::borrow::Cow;

@@ -38,11 +38,23 @@ pub fn decode_odigo<'a>(
     fields: Option<&OdigoFields>,
     out: &mut Decoded<'a>,
 ) -> Result<(), DecodeError> {
+    decode_odigo_max(payload, detailed_breaks, fields, usize::MAX, out)
+}
+
+/// [`decode_odigo`] refusing (`too_large`) an array of more than `max_elements`.
+pub fn decode_odigo_max<'a>(
+    payload: &'a [u8],
+    detailed_breaks: bool,
+    fields: Option<&OdigoFields>,
+    max_elements: usize,
+    out: &mut Decoded<'a>,
+) -> Result<(), DecodeError> {
     let first = payload.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if let Some(f) = fields {
         let v: serde_json::Value = serde_json::from_slice(payload).map_err(invalid_json)?;
         match v {
             serde_json::Value::Array(items) => {
+                too_many(items.len(), max_elements)?;
                 for (i, item) in items.iter().enumerate() {
                     out.push(from_value(item, detailed_breaks, f).map_err(|e| at_element(e, i)));
                 }
@@ -69,6 +81,7 @@ pub fn decode_odigo<'a>(
         Some(b'[') => {
             let items: Vec<&serde_json::value::RawValue> =
                 serde_json::from_slice(payload).map_err(invalid_json)?;
+            too_many(items.len(), max_elements)?;
             for (i, raw) in items.into_iter().enumerate() {
                 let r = serde_json::from_str::<Notification>(raw.get())
                     .map_err(invalid_json_or_shape)
@@ -120,6 +133,17 @@ fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
         }
     })?;
     (!odd).then_some(n)
+}
+
+/// An array longer than the limit is refused as a whole.
+pub(super) fn too_many(n: usize, max: usize) -> Result<(), DecodeError> {
+    if n > max {
+        return Err(DecodeError::new(
+            "too_large",
+            format!("{n} elements exceed the limit of {max} per payload"),
+        ));
+    }
+    Ok(())
 }
 
 fn at_element(mut e: DecodeError, i: usize) -> DecodeError {

@@ -5,6 +5,7 @@
 mod account;
 mod cursor;
 mod idents;
+pub mod limits;
 pub mod output;
 mod person;
 mod schedule;
@@ -13,12 +14,13 @@ mod timeline;
 
 pub use account::Account;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};
+pub use limits::Limits;
 pub use output::{Origin, OutTopic, Output, OutputRef, Outputs};
 pub use person::Person;
 pub use stats::Stats;
 
 use crate::config::{parse_config_record, ConfigChange, Vendor};
-use crate::decode::{decode_injixo, decode_odigo, injixo_integration_id};
+use crate::decode::{decode_injixo_max, decode_odigo_max, injixo_integration_id};
 use crate::time::Millis;
 use ahash::AHashMap;
 use cursor::SweepEvent;
@@ -39,11 +41,8 @@ pub struct EngineOptions {
     pub retention: Millis,
     /// External clock only: how far ahead of the clock an event may be.
     pub future_tolerance: Millis,
-    /// Parked events kept per unmapped identifier, and per account.
-    pub park_limit: usize,
-    pub park_total_limit: usize,
-    /// Events held per paused integration.
-    pub hold_limit: usize,
+    /// Limits on hostile input (accepted time range, sizes, caps): see [`limits`].
+    pub limits: Limits,
     /// How far past the retention a person's checkpoint may lag before it is moved forward.
     pub prune_slack: Millis,
     /// Allowed lateness: timers (schedule boundaries, buffer expiries, interval ends) fire once
@@ -58,9 +57,7 @@ impl Default for EngineOptions {
             clock: ClockMode::EventTime,
             retention: 48 * 3600 * 1000,
             future_tolerance: 5 * 60 * 1000,
-            park_limit: 1000,
-            park_total_limit: 1_000_000,
-            hold_limit: 1_000_000,
+            limits: Limits::default(),
             prune_slack: 6 * 3600 * 1000,
             lateness: 2_000,
         }
@@ -94,6 +91,17 @@ impl Ctx<'_> {
         );
         self.emit(|e| output::dead_letter(e, origin, reason, detail));
     }
+}
+
+/// A record value over the byte limit: the dead letter's detail.
+fn too_large(payload: &[u8], limits: &Limits) -> Option<String> {
+    (payload.len() > limits.max_record_bytes).then(|| {
+        format!(
+            "the record value has {} bytes, more than the limit of {}",
+            payload.len(),
+            limits.max_record_bytes
+        )
+    })
 }
 
 /// All accounts of one worker.
@@ -160,7 +168,12 @@ impl Engine {
             }
             None => None,
         };
-        match parse_config_record(key, origin.payload) {
+        if let Some(detail) = origin.payload.and_then(|p| too_large(p, &ctx.opts.limits)) {
+            return ctx.dead_letter(origin, "too_large", &detail);
+        }
+        let parsed = parse_config_record(key, origin.payload)
+            .and_then(|c| crate::config::check_limits(&c, &ctx.opts.limits).map(|()| c));
+        match parsed {
             Err(e) => {
                 let detail = e.to_string();
                 ctx.dead_letter(origin, e.reason(), &detail)
@@ -212,6 +225,9 @@ impl Engine {
         let Some(payload) = origin.payload else {
             return ctx.dead_letter(origin, "missing_field", "the record has no value");
         };
+        if let Some(detail) = too_large(payload, &ctx.opts.limits) {
+            return ctx.dead_letter(origin, "too_large", &detail);
+        }
         let from_payload;
         let integration_id = match integration {
             Some(i) if !i.is_empty() => i,
@@ -249,13 +265,16 @@ impl Engine {
         let slot = acct.rules.integration(integ);
         let mut events = crate::decode::Decoded::new();
         let decoded = match slot.vendor {
-            Vendor::Odigo => decode_odigo(
+            Vendor::Odigo => decode_odigo_max(
                 payload,
                 slot.detailed_breaks,
                 slot.fields.as_ref(),
+                self.opts.limits.max_elements,
                 &mut events,
             ),
-            Vendor::InjixoApi => decode_injixo(payload, &mut events),
+            Vendor::InjixoApi => {
+                decode_injixo_max(payload, self.opts.limits.max_elements, &mut events)
+            }
         };
         if let Err(e) = decoded {
             return ctx.dead_letter(origin, e.reason, &e.detail);

@@ -3,7 +3,7 @@
 
 use super::cursor::{Cursor, Inputs, IntervalAcc, Ooo, Sink, SweepEvent};
 use super::schedule::Segment;
-use super::timeline::Entry;
+use super::timeline::{Entry, IdIndex};
 use crate::config::Rules;
 use crate::time::Millis;
 
@@ -25,6 +25,9 @@ pub struct Person {
     pub revisions: Vec<(Millis, u32)>,
     /// Due time of this person's pending timer (`Millis::MAX` = none).
     pub timer: Millis,
+    /// Event ids of the timeline (rebuilt on demand; not part of the state).
+    #[serde(skip)]
+    pub ids: IdIndex,
 }
 
 impl Person {
@@ -40,6 +43,7 @@ impl Person {
             announced: None,
             revisions: Vec::new(),
             timer: Millis::MAX,
+            ids: IdIndex::default(),
         }
     }
 
@@ -149,6 +153,7 @@ impl Person {
             .take_while(|s| s.end <= horizon)
             .count();
         self.timeline.drain(..drained);
+        self.ids.invalidate();
         self.schedule.drain(..dropped_segs);
         c.pos = 0;
         c.seg -= dropped_segs as u32;

@@ -102,33 +102,108 @@ pub enum Inserted {
     ChangedFrom(Millis),
 }
 
+/// Timelines shorter than this are scanned for event ids (a few cache lines); longer ones use
+/// the person's [`IdIndex`].
+const INDEX_FROM: usize = 64;
+
+/// Index of a person's event ids: `(event id, identifier) → time`, a hash map built lazily
+/// once the timeline is long, so duplicate detection costs O(1) plus a binary search instead
+/// of a scan of the whole timeline. Kept in step by [`insert`]; any other change to the
+/// timeline (pruning, identifier moves) calls [`IdIndex::invalidate`] and the next lookup
+/// rebuilds it (O(n), amortized over the inserts since).
+#[derive(Clone, Debug, Default)]
+pub struct IdIndex(Option<Box<ahash::AHashMap<(u64, u32), Millis>>>);
+
+impl IdIndex {
+    pub fn invalidate(&mut self) {
+        self.0 = None;
+    }
+
+    /// Position of the entry with this event id and identifier.
+    fn find(&mut self, timeline: &[Entry], id: u64, ident: u32) -> Option<usize> {
+        if timeline.len() < INDEX_FROM {
+            self.0 = None;
+            return timeline
+                .iter()
+                .position(|x| x.event_id == id && x.ident() == ident);
+        }
+        let map = self.0.get_or_insert_with(|| {
+            Box::new(
+                timeline
+                    .iter()
+                    .filter(|x| x.event_id != 0)
+                    .map(|x| ((x.event_id, x.ident()), x.t))
+                    .collect(),
+            )
+        });
+        let t = *map.get(&(id, ident))?;
+        let lo = timeline.partition_point(|x| x.t < t);
+        timeline[lo..]
+            .iter()
+            .take_while(|x| x.t == t)
+            .position(|x| x.event_id == id && x.ident() == ident)
+            .map(|i| lo + i)
+    }
+
+    fn set(&mut self, e: &Entry) {
+        if let (Some(m), true) = (self.0.as_mut(), e.event_id != 0) {
+            m.insert((e.event_id, e.ident()), e.t);
+        }
+    }
+}
+
+/// Whether inserting `e` would be a duplicate (the same test as [`insert`], without changing
+/// anything). An injixo item end with a known item but a new time is not a duplicate: it moves.
+pub fn is_duplicate(timeline: &[Entry], index: &mut IdIndex, e: &Entry) -> bool {
+    if e.event_id != 0 {
+        if let Some(i) = index.find(timeline, e.event_id, e.ident()) {
+            return !(e.kind() == EventKind::ItemEnd && timeline[i].t != e.t);
+        }
+    }
+    same_instant_duplicate(timeline, e)
+}
+
+/// The same test over a short unsorted list (parked events of one identifier).
+pub fn is_duplicate_in(list: &[Entry], e: &Entry) -> bool {
+    if e.event_id != 0 {
+        if let Some(x) = list.iter().find(|x| x.event_id == e.event_id) {
+            return !(e.kind() == EventKind::ItemEnd && x.t != e.t);
+        }
+    }
+    e.kind() != EventKind::ItemEnd
+        && list
+            .iter()
+            .any(|x| x.t == e.t && x.status == e.status && x.kind() == e.kind())
+}
+
+/// Same identifier, time and status: scan the entries at that instant.
+fn same_instant_duplicate(timeline: &[Entry], e: &Entry) -> bool {
+    let lo = timeline.partition_point(|x| x.t < e.t);
+    e.kind() != EventKind::ItemEnd
+        && timeline[lo..]
+            .iter()
+            .take_while(|x| x.t == e.t)
+            .any(|x| x.ident() == e.ident() && x.status == e.status && x.kind() == e.kind())
+}
+
 /// Insert an entry, suppressing duplicates: the same event id from the same identifier, or the
 /// same identifier, time and status. An injixo item end with a known item but a new time moves.
-pub fn insert(timeline: &mut Vec<Entry>, rules: &Rules, e: Entry) -> Inserted {
+pub fn insert(timeline: &mut Vec<Entry>, index: &mut IdIndex, rules: &Rules, e: Entry) -> Inserted {
     if e.event_id != 0 {
-        if let Some(i) = timeline
-            .iter()
-            .position(|x| x.event_id == e.event_id && x.ident() == e.ident())
-        {
+        if let Some(i) = index.find(timeline, e.event_id, e.ident()) {
             if e.kind() == EventKind::ItemEnd && timeline[i].t != e.t {
                 let old = timeline.remove(i);
                 let at = place(timeline, rules, &e);
                 timeline.insert(at, e);
-                let from = resolve_item_ends(timeline, rules, e.ident())
+                index.set(&e);
+                let from = resolve_item_ends(timeline, rules, e.ident(), old.t.min(e.t))
                     .map_or(old.t.min(e.t), |c| c.min(old.t).min(e.t));
                 return Inserted::ChangedFrom(from);
             }
             return Inserted::Duplicate;
         }
     }
-    // Same identifier, time and status: scan the entries at that instant.
-    let lo = timeline.partition_point(|x| x.t < e.t);
-    if e.kind() != EventKind::ItemEnd
-        && timeline[lo..]
-            .iter()
-            .take_while(|x| x.t == e.t)
-            .any(|x| x.ident() == e.ident() && x.status == e.status && x.kind() == e.kind())
-    {
+    if same_instant_duplicate(timeline, &e) {
         return Inserted::Duplicate;
     }
     if timeline.len() == timeline.capacity() {
@@ -144,9 +219,10 @@ pub fn insert(timeline: &mut Vec<Entry>, rules: &Rules, e: Entry) -> Inserted {
         place(timeline, rules, &e)
     };
     timeline.insert(at, e);
+    index.set(&e);
     let mut from = e.t;
     if e.kind() != EventKind::Point {
-        if let Some(c) = resolve_item_ends(timeline, rules, e.ident()) {
+        if let Some(c) = resolve_item_ends(timeline, rules, e.ident(), e.t) {
             from = from.min(c);
         }
     }
@@ -157,46 +233,85 @@ fn place(timeline: &[Entry], rules: &Rules, e: &Entry) -> usize {
     timeline.partition_point(|x| entry_cmp(rules, x, e) == Ordering::Less)
 }
 
-/// Recompute what each injixo item end of `ident` leaves behind: the status of the item that
-/// covers that instant (latest start first), else offline. Returns the earliest changed time.
-pub fn resolve_item_ends(timeline: &mut [Entry], rules: &Rules, ident: u32) -> Option<Millis> {
-    let items: Vec<(Millis, u64, u32)> = timeline
+/// Recompute what each injixo item end of `ident` at or after `from` leaves behind: the status
+/// of the item that covers that instant (latest start first, then name), else offline. Returns
+/// the earliest changed time.
+///
+/// One sweep in time order: item ends by id in a hash map, the items covering the sweep's
+/// instant in an ordered set (`BTreeSet` by start and name, best = last) with their ends in a
+/// min-heap for expiry: O(n log n) in the identifier's retained entries per call, instead of
+/// scanning every item for every end (O(n²), cubic over a day of inserts).
+pub fn resolve_item_ends(
+    timeline: &mut [Entry],
+    rules: &Rules,
+    ident: u32,
+    from: Millis,
+) -> Option<Millis> {
+    use std::cmp::Reverse;
+    use std::collections::{BTreeSet, BinaryHeap};
+    let mut ends: ahash::AHashMap<u64, Millis> = ahash::AHashMap::new();
+    let mut any_item = false;
+    let mut any_end = false;
+    for x in timeline.iter().filter(|x| x.ident() == ident) {
+        match x.kind() {
+            EventKind::ItemEnd => {
+                any_end |= x.t >= from;
+                ends.insert(x.event_id, x.t);
+            }
+            EventKind::ItemStart => any_item = true,
+            EventKind::Point => {}
+        }
+    }
+    if !any_item || !any_end {
+        return None;
+    }
+    /// An item covering the sweep's instant: (start, name, status, item id).
+    type Item<'r> = (Millis, &'r str, u32, u64);
+    let mut active: BTreeSet<Item> = BTreeSet::new();
+    // (end, item) of the active items that end
+    let mut expiry: BinaryHeap<Reverse<(Millis, Item)>> = BinaryHeap::new();
+    let mut starts = timeline
         .iter()
         .filter(|x| x.ident() == ident && x.kind() == EventKind::ItemStart)
         .map(|x| (x.t, x.event_id, x.status))
-        .collect();
-    if items.is_empty() {
-        return None;
-    }
-    let end_of = |id: u64| -> Option<Millis> {
-        let end_id = crate::decode::item_end_id(id);
-        timeline
-            .iter()
-            .find(|x| x.ident() == ident && x.kind() == EventKind::ItemEnd && x.event_id == end_id)
-            .map(|x| x.t)
-    };
-    let ends: Vec<Option<Millis>> = items.iter().map(|(_, id, _)| end_of(*id)).collect();
+        .collect::<Vec<_>>()
+        .into_iter()
+        .peekable();
     let mut changed: Option<Millis> = None;
-    for x in timeline
-        .iter_mut()
-        .filter(|x| x.ident() == ident && x.kind() == EventKind::ItemEnd)
-    {
-        let own = items
-            .iter()
-            .position(|(_, id, _)| crate::decode::item_end_id(*id) == x.event_id);
-        let mut best: Option<(Millis, &str, u32)> = None;
-        for (k, (start, _, status)) in items.iter().enumerate() {
-            if Some(k) == own || *start > x.t || ends[k].is_some_and(|end| end <= x.t) {
-                continue;
+    for slot in timeline.iter_mut() {
+        let x = *slot;
+        if x.ident() != ident || x.kind() != EventKind::ItemEnd || x.t < from {
+            continue;
+        }
+        while let Some(&(start, id, status)) = starts.peek() {
+            if start > x.t {
+                break;
             }
-            let name = &*rules.status(*status).external;
-            if best.is_none_or(|(bs, bn, _)| (*start, name) > (bs, bn)) {
-                best = Some((*start, name, *status));
+            starts.next();
+            let end = ends.get(&crate::decode::item_end_id(id)).copied();
+            if end.is_some_and(|end| end <= x.t) {
+                continue; // over before this instant, so before every later one
+            }
+            let name = &*rules.status(status).external;
+            active.insert((start, name, status, id));
+            if let Some(end) = end {
+                expiry.push(Reverse((end, (start, name, status, id))));
             }
         }
-        let status = best.map_or(NO_STATUS, |(_, _, s)| s);
-        if x.status != status {
-            x.status = status;
+        while let Some(Reverse((end, item))) = expiry.peek().copied() {
+            if end > x.t {
+                break;
+            }
+            expiry.pop();
+            active.remove(&item);
+        }
+        let best = active
+            .iter()
+            .rev()
+            .find(|(_, _, _, id)| crate::decode::item_end_id(*id) != x.event_id);
+        let status = best.map_or(NO_STATUS, |(_, _, s, _)| *s);
+        if slot.status != status {
+            slot.status = status;
             changed = Some(changed.map_or(x.t, |c| c.min(x.t)));
         }
     }

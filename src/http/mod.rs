@@ -13,6 +13,9 @@ use axum::{Json, Router};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod serve;
+pub use serve::HttpLimits;
+
 /// The worker is considered stuck after this long without a loop turn.
 const STUCK_MS: u64 = 30_000;
 
@@ -49,6 +52,7 @@ impl HttpServer {
         addr: SocketAddr,
         views: Arc<LiveViews>,
         metrics: Arc<Metrics>,
+        limits: HttpLimits,
     ) -> Result<HttpServer> {
         let std_listener = std::net::TcpListener::bind(addr).with_context(|| {
             format!("cannot listen on {addr} for HTTP; choose another with --http ADDR:PORT")
@@ -71,14 +75,7 @@ impl HttpServer {
                     return;
                 }
             };
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
+            serve::serve(listener, app, limits, stopped).await;
         });
         tracing::info!(%addr, "HTTP listening: /metrics /healthz /readyz /api/accounts");
         Ok(HttpServer {

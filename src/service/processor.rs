@@ -6,7 +6,7 @@
 use super::config_table::ConfigTable;
 use super::ownership::partition_of;
 use super::views::{AccountSummary, LiveViews};
-use crate::config::{parse_config_record, ConfigChange};
+use crate::config::{check_limits, parse_config_record, ConfigChange};
 use crate::engine::output::adherence_label;
 use crate::engine::{Engine, EngineOptions, Origin, OutTopic, Outputs};
 use crate::metrics::Metrics;
@@ -112,7 +112,16 @@ impl Processor {
     /// record is reported once, not by every instance.
     pub fn on_config(&mut self, origin: &Origin) {
         let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
-        match parse_config_record(key, origin.payload) {
+        // Records over the limits are refused like invalid ones: never kept in the table.
+        let limits = &self.engine.opts.limits;
+        let parsed = match origin.payload.map_or(0, <[u8]>::len) > limits.max_record_bytes {
+            true => Err(()),
+            false => parse_config_record(key, origin.payload)
+                .ok()
+                .filter(|c| check_limits(c, limits).is_ok())
+                .ok_or(()),
+        };
+        match parsed {
             Ok(change) => {
                 let (account, key, value) = match &change {
                     ConfigChange::Upsert { account, .. } => {

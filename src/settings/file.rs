@@ -25,6 +25,9 @@ pub struct FileSettings {
     pub replication_factor: Option<i32>,
     pub partitioner: Option<PartitionerSetting>,
     pub http: Option<String>,
+    pub http_header_timeout_ms: Option<u32>,
+    pub http_idle_timeout_ms: Option<u32>,
+    pub http_max_connections: Option<usize>,
     pub log_format: Option<LogFormat>,
     #[serde(default)]
     pub topics: FileTopics,
@@ -34,6 +37,58 @@ pub struct FileSettings {
     pub kafka: BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub embedded: FileEmbedded,
+    #[serde(default)]
+    pub limits: FileLimits,
+}
+
+/// The `[limits]` table (README "Limits"); absent keys keep the defaults.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub min_time: Option<String>,
+    pub max_time: Option<String>,
+    pub max_clock_jump_hours: Option<u32>,
+    pub max_record_bytes: Option<usize>,
+    pub max_field_bytes: Option<usize>,
+    pub max_elements: Option<usize>,
+    pub max_segments: Option<usize>,
+    pub max_timeline: Option<usize>,
+    pub park_per_identifier: Option<usize>,
+    pub park_per_account: Option<usize>,
+    pub park_bytes: Option<usize>,
+    pub hold_per_integration: Option<usize>,
+    pub hold_bytes: Option<usize>,
+    pub max_unmapped: Option<usize>,
+}
+
+impl FileLimits {
+    fn apply(self, l: &mut crate::engine::Limits) -> Result<()> {
+        let time = |v: Option<String>, what: &str| -> Result<Option<i64>> {
+            v.map(|t| {
+                crate::time::parse_rfc3339(&t)
+                    .ok_or_else(|| anyhow::anyhow!("limits.{what} {t:?} is not an RFC 3339 time"))
+            })
+            .transpose()
+        };
+        set(&mut l.min_time, time(self.min_time, "min_time")?);
+        set(&mut l.max_time, time(self.max_time, "max_time")?);
+        set(
+            &mut l.max_clock_jump,
+            self.max_clock_jump_hours.map(|h| h as i64 * 3_600_000),
+        );
+        set(&mut l.max_record_bytes, self.max_record_bytes);
+        set(&mut l.max_field_bytes, self.max_field_bytes);
+        set(&mut l.max_elements, self.max_elements);
+        set(&mut l.max_segments, self.max_segments);
+        set(&mut l.max_timeline, self.max_timeline);
+        set(&mut l.park_limit, self.park_per_identifier);
+        set(&mut l.park_total_limit, self.park_per_account);
+        set(&mut l.park_bytes_limit, self.park_bytes);
+        set(&mut l.hold_limit, self.hold_per_integration);
+        set(&mut l.hold_bytes_limit, self.hold_bytes);
+        set(&mut l.max_unmapped, self.max_unmapped);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -96,6 +151,16 @@ impl FileSettings {
         if let Some(a) = self.http {
             s.http_addr = parse_addr(&a, "http")?;
         }
+        set(
+            &mut s.http_header_timeout,
+            self.http_header_timeout_ms.map(i64::from),
+        );
+        set(
+            &mut s.http_idle_timeout,
+            self.http_idle_timeout_ms.map(i64::from),
+        );
+        set(&mut s.http_max_connections, self.http_max_connections);
+        self.limits.apply(&mut s.limits)?;
         set(&mut s.log_format, self.log_format);
         let t = self.topics;
         set(&mut s.topics.agent_events, t.agent_events);

@@ -145,6 +145,14 @@ pub struct Settings {
     pub replication_factor: i32,
     pub partitioner: PartitionerSetting,
     pub http_addr: SocketAddr,
+    /// HTTP: a request's headers must arrive within this; a connection without traffic for
+    /// `http_idle_timeout` is closed; at most `http_max_connections` are open (beyond: closed
+    /// at once).
+    pub http_header_timeout: Millis,
+    pub http_idle_timeout: Millis,
+    pub http_max_connections: usize,
+    /// Limits on hostile input (the `[limits]` table), installed for every engine at start.
+    pub limits: crate::engine::Limits,
     pub log_format: LogFormat,
     /// librdkafka properties passed through unchanged (TLS, SASL, tuning).
     pub kafka: BTreeMap<String, String>,
@@ -172,6 +180,10 @@ impl Default for Settings {
             replication_factor: 1,
             partitioner: PartitionerSetting::Murmur2,
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_header_timeout: 5_000,
+            http_idle_timeout: 60_000,
+            http_max_connections: 256,
+            limits: crate::engine::Limits::builtin(),
             log_format: LogFormat::Text,
             kafka: BTreeMap::new(),
             embedded: EmbeddedSettings {
@@ -344,6 +356,22 @@ impl Settings {
             if names[i + 1..].contains(a) {
                 bail!("topic {a:?} is configured for two roles; every topic must be distinct");
             }
+        }
+        if self.http_header_timeout < 100 || self.http_idle_timeout < 100 {
+            bail!("http_header_timeout_ms and http_idle_timeout_ms must be at least 100 ms");
+        }
+        if self.http_max_connections < 4 {
+            bail!("http_max_connections must be at least 4");
+        }
+        let l = &self.limits;
+        if l.min_time >= l.max_time {
+            bail!("limits: min_time must be before max_time");
+        }
+        if l.max_record_bytes < 1024 || l.max_field_bytes < 16 || l.max_elements < 1 {
+            bail!("limits: max_record_bytes must be at least 1024, max_field_bytes at least 16, max_elements at least 1");
+        }
+        if l.max_clock_jump < 3_600_000 {
+            bail!("limits: max_clock_jump_hours must be at least 1");
         }
         for k in self.kafka.keys() {
             if MANAGED_PROPERTIES.contains(&k.as_str()) {

@@ -1,0 +1,171 @@
+//! Recomputation of one person after a change that reaches back before their live cursor:
+//! the old and the new inputs replayed from the checkpoint, and only the differences published.
+
+use super::{diff_intervals, Account, Before};
+use crate::config::Rules;
+use crate::engine::cursor::{Cursor, Inputs, IntervalAcc, Sink, SweepEvent};
+use crate::engine::output;
+use crate::engine::Ctx;
+use crate::time::Millis;
+
+impl Account {
+    /// Recompute a person after a change that reaches back before their live cursor (late
+    /// event, config change): replay the old and the new inputs from the checkpoint, publish
+    /// revised intervals, reconcile alerts and publish the current state.
+    pub(super) fn revise(&mut self, p: u32, before: Before, from: Millis, ctx: &mut Ctx) {
+        ctx.stats.recomputations += 1;
+        let floor = self.horizon(ctx);
+        let clock = self.clock;
+        // 1. What was published: the old inputs replayed to the old live time. A status remap
+        // restores the one old mapping for this replay instead of keeping a copy of the rules.
+        let restore = before
+            .status_was
+            .map(|(i, a)| (i, self.rules.set_status_activity(i, a)));
+        let rules_changed = before.rules.is_some() || restore.is_some();
+        let mut old_ivs = Vec::new();
+        let mut old_state: Option<(crate::engine::cursor::StateView, Vec<u8>)> = None;
+        let person = &self.persons[p as usize];
+        let old_live_t = person.live.as_ref().map(|c| c.t);
+        if let (Some(base), Some(old_t)) = (person.base.as_ref(), old_live_t) {
+            let rules = before.rules.unwrap_or(&self.rules);
+            let inputs = Inputs {
+                rules,
+                timeline: before.timeline.as_deref().unwrap_or(&person.timeline),
+                schedule: before.schedule.as_deref().unwrap_or(&person.schedule),
+            };
+            let mut c = base.clone();
+            ctx.scratch.clear();
+            c.advance(
+                old_t,
+                &inputs,
+                &mut Sink {
+                    events: ctx.scratch,
+                    live: None,
+                },
+            );
+            old_ivs.extend(ctx.scratch.drain(..).filter_map(|e| match e {
+                SweepEvent::IntervalClosed(iv) => Some(iv),
+                _ => None,
+            }));
+            let view = c.view(&inputs);
+            // Under changed rules the same view may render differently: keep its rendering.
+            let rendered = match rules_changed {
+                true => render_state(&self.name, &person.id, &view, rules, &self.idents),
+                false => Vec::new(),
+            };
+            old_state = Some((view, rendered));
+        }
+        if let Some((i, a)) = restore {
+            self.rules.set_status_activity(i, a);
+        }
+        let person = &mut self.persons[p as usize];
+        // 2. The checkpoint under the new inputs.
+        if !person.has_data() && person.base.is_none() {
+            return;
+        }
+        let fresh = person.fresh_base_time(&self.rules, floor);
+        match (person.base.as_mut(), fresh) {
+            (None, Some(t0)) => person.base = Some(Cursor::new(t0, &self.rules, &person.schedule)),
+            (Some(b), Some(t0)) if person.pristine && (t0 < b.t || before.regrid) => {
+                *b = Cursor::new(t0, &self.rules, &person.schedule)
+            }
+            (Some(b), _) if before.regrid => b.realign(&self.rules, &person.schedule),
+            (Some(b), _) if before.schedule.is_some() => {
+                b.seg = person.schedule.partition_point(|s| s.end <= b.t) as u32
+            }
+            _ => {}
+        }
+        let Some(base) = person.base.as_ref() else {
+            return;
+        };
+        // 3. How far to replay: where the live cursor was, but never past what is known.
+        let last_entry = person.timeline.last().map(|e| e.t);
+        let known = match (clock, last_entry) {
+            (Some(c), Some(e)) => Some(c.max(e)),
+            (c, e) => c.or(e),
+        };
+        let target = match (old_live_t, known) {
+            (Some(lt), Some(k)) if lt <= k => lt.max(from.min(k)),
+            (Some(lt), Some(k)) => lt.min(k.max(from)),
+            (Some(lt), None) => lt,
+            (None, Some(k)) => k,
+            (None, None) => base.t,
+        }
+        .max(base.t);
+        let mut c = base.clone();
+        ctx.scratch.clear();
+        c.advance(
+            target,
+            &person.inputs(&self.rules),
+            &mut Sink {
+                events: ctx.scratch,
+                live: None,
+            },
+        );
+        let new_ivs: Vec<IntervalAcc> = ctx
+            .scratch
+            .drain(..)
+            .filter_map(|e| match e {
+                SweepEvent::IntervalClosed(iv) => Some(iv),
+                _ => None,
+            })
+            .collect();
+        // 4. Publish the differences.
+        diff_intervals(&self.name, person, &old_ivs, &new_ivs, &self.rules, ctx);
+        let now_alerted = c
+            .episode
+            .ooo
+            .filter(|_| c.episode.alerted)
+            .map(|o| (o, c.episode.since));
+        if person.announced != now_alerted {
+            if let Some((o, s)) = person.announced {
+                ctx.emit(|e| {
+                    output::adherence_event(e, &self.name, &person.id, true, o, s, c.t.max(s), true)
+                });
+            }
+            if let Some((o, s)) = now_alerted {
+                let at = s + self.rules.buffer(o as usize);
+                ctx.emit(|e| {
+                    output::adherence_event(e, &self.name, &person.id, false, o, s, at, true)
+                });
+            }
+            person.announced = now_alerted;
+        }
+        let inputs = Inputs {
+            rules: &self.rules,
+            timeline: &person.timeline,
+            schedule: &person.schedule,
+        };
+        let fingerprint = c.visible_fingerprint(&inputs);
+        let view = c.view(&inputs);
+        person.last_visible = fingerprint;
+        // Republish the state only when it changed (a config record that changes nothing for
+        // this person publishes nothing).
+        let unchanged = old_state.is_some_and(|(v, r)| {
+            v == view
+                && (!rules_changed
+                    || r == render_state(&self.name, &person.id, &view, &self.rules, &self.idents))
+        });
+        if !unchanged {
+            ctx.emit(|e| {
+                output::agent_state(e, &self.name, &person.id, &view, &self.rules, &self.idents)
+            });
+        }
+        person.live = Some(c);
+        self.after_change(p, ctx);
+    }
+}
+
+/// An agent-state record's value bytes, for comparing what would be published.
+fn render_state(
+    account: &str,
+    person: &str,
+    view: &crate::engine::cursor::StateView,
+    rules: &Rules,
+    idents: &crate::engine::idents::Idents,
+) -> Vec<u8> {
+    let mut out = output::Outputs::default();
+    output::agent_state(&mut out, account, person, view, rules, idents);
+    let bytes = out.iter().next().and_then(|o| o.value).map(<[u8]>::to_vec);
+    bytes.unwrap_or_default()
+}
