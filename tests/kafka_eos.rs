@@ -54,7 +54,13 @@ fn crash_three_times(
         }
     });
     let ends = end_offsets(broker, &names.topic("rta.agent-events"));
-    wait_committed(broker, &group, &names.topic("rta.agent-events"), &ends, WITHIN);
+    wait_committed(
+        broker,
+        &group,
+        &names.topic("rta.agent-events"),
+        &ends,
+        WITHIN,
+    );
     assert_eq!(rta.terminate(), Some(0), "graceful stop after the schedule");
     (published(broker, &names), want)
 }
@@ -86,7 +92,11 @@ fn at_least_once_across_three_kills_ends_in_the_same_states() {
         missing.len()
     );
     // at-least-once may publish again, never lose (alerts and intervals included)
-    assert!(missing.is_empty(), "seed {seed}: lost {:?}", &missing[..missing.len().min(3)]);
+    assert!(
+        missing.is_empty(),
+        "seed {seed}: lost {:?}",
+        &missing[..missing.len().min(3)]
+    );
     assert_final_states_equal("at-least-once", &got, &want);
 }
 

@@ -31,37 +31,76 @@ fn broker_down_for_30_s(guarantee: &str) {
     let half = events.len() / 2;
     produce(&broker, &names, &config);
     produce(&broker, &names, &events[..half]);
-    let mut rta = Rta::start(&broker, &names, "down", &["--processing-guarantee", guarantee]);
+    let mut rta = Rta::start(
+        &broker,
+        &names,
+        "down",
+        &["--processing-guarantee", guarantee],
+    );
     rta.wait_ready(WITHIN);
     let topic = names.topic("rta.agent-events");
-    wait_committed(&broker, "down", &topic, &end_offsets(&broker, &topic), WITHIN);
+    wait_committed(
+        &broker,
+        "down",
+        &topic,
+        &end_offsets(&broker, &topic),
+        WITHIN,
+    );
 
     broker.stop();
     let stopped = Instant::now();
     let mut saw_503 = None;
     while stopped.elapsed() < Duration::from_secs(30) {
         let code = readyz(&rta);
-        assert!(code.is_some(), "{guarantee}: rta stopped answering while the broker was down");
+        assert!(
+            code.is_some(),
+            "{guarantee}: rta stopped answering while the broker was down"
+        );
         if saw_503.is_none() && code == Some(503) {
             saw_503 = Some(stopped.elapsed());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let at = saw_503.unwrap_or_else(|| panic!("{guarantee}: /readyz never said 503 in 30 s without a broker"));
-    assert!(at < Duration::from_secs(10), "{guarantee}: /readyz 503 only after {at:?}");
-    assert!(rta.child.as_mut().is_some_and(|c| c.try_wait().ok().flatten().is_none()), "rta exited");
+    let at = saw_503
+        .unwrap_or_else(|| panic!("{guarantee}: /readyz never said 503 in 30 s without a broker"));
+    assert!(
+        at < Duration::from_secs(10),
+        "{guarantee}: /readyz 503 only after {at:?}"
+    );
+    assert!(
+        rta.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none()),
+        "rta exited"
+    );
     broker.restart();
     rta.wait_ready(Duration::from_secs(60));
 
     produce(&broker, &names, &events[half..]);
-    wait_committed(&broker, "down", &topic, &end_offsets(&broker, &topic), WITHIN);
+    wait_committed(
+        &broker,
+        "down",
+        &topic,
+        &end_offsets(&broker, &topic),
+        WITHIN,
+    );
     assert_eq!(rta.terminate(), Some(0));
     let got = published(&broker, &names);
     assert_final_states_equal(guarantee, &got, &want);
     let (missing, extra) = multiset_diff(&multiset_of(&got), &multiset_of(&want));
-    assert!(missing.is_empty(), "{guarantee}: lost {} records, e.g. {:?}", missing.len(), missing.first());
+    assert!(
+        missing.is_empty(),
+        "{guarantee}: lost {} records, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
     if guarantee == "exactly-once" {
-        assert!(extra.is_empty(), "exactly-once: {} records twice, e.g. {:?}", extra.len(), extra.first());
+        assert!(
+            extra.is_empty(),
+            "exactly-once: {} records twice, e.g. {:?}",
+            extra.len(),
+            extra.first()
+        );
     }
 }
 
@@ -86,7 +125,14 @@ fn three_instances_one_killed_mid_day() {
     let want = offline(&envs);
     let (config, events) = split(envs);
     produce(&broker, &names, &config);
-    let args = |i: &str| vec!["--processing-guarantee".to_string(), "exactly-once".into(), "--instance-id".into(), i.to_string()];
+    let args = |i: &str| {
+        vec![
+            "--processing-guarantee".to_string(),
+            "exactly-once".into(),
+            "--instance-id".into(),
+            i.to_string(),
+        ]
+    };
     let start = |i: &str| {
         let a = args(i);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -96,16 +142,36 @@ fn three_instances_one_killed_mid_day() {
     let half = events.len() / 2;
     produce(&broker, &names, &events[..half]);
     let topic = names.topic("rta.agent-events");
-    wait_committed(&broker, "scale", &topic, &end_offsets(&broker, &topic), WITHIN);
+    wait_committed(
+        &broker,
+        "scale",
+        &topic,
+        &end_offsets(&broker, &topic),
+        WITHIN,
+    );
     instances[1].kill();
     let killed = Instant::now();
     // the rest of the day arrives while the group runs on two, then three again
     std::thread::scope(|scope| {
-        scope.spawn(|| produce_spread(&broker, &names, &events[half..], 20, Duration::from_secs(30)));
+        scope.spawn(|| {
+            produce_spread(
+                &broker,
+                &names,
+                &events[half..],
+                20,
+                Duration::from_secs(30),
+            )
+        });
         std::thread::sleep(Duration::from_secs(20).saturating_sub(killed.elapsed()));
         instances[1] = start("b");
     });
-    wait_committed(&broker, "scale", &topic, &end_offsets(&broker, &topic), WITHIN);
+    wait_committed(
+        &broker,
+        "scale",
+        &topic,
+        &end_offsets(&broker, &topic),
+        WITHIN,
+    );
     for i in &mut instances {
         assert_eq!(i.terminate(), Some(0));
     }
@@ -113,9 +179,26 @@ fn three_instances_one_killed_mid_day() {
     assert_final_states_equal("three instances", &got, &want);
     let (missing, extra) = multiset_diff(&multiset_of(&got), &multiset_of(&want));
     let dump = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scale-diff.txt");
-    let _ = std::fs::write(&dump, format!("missing:\n{}\nextra:\n{}\n", missing.join("\n"), extra.join("\n")));
-    assert!(missing.is_empty(), "lost {} records, e.g. {:?}", missing.len(), missing.first());
-    assert!(extra.is_empty(), "exactly-once: {} records twice, e.g. {:?}", extra.len(), extra.first());
+    let _ = std::fs::write(
+        &dump,
+        format!(
+            "missing:\n{}\nextra:\n{}\n",
+            missing.join("\n"),
+            extra.join("\n")
+        ),
+    );
+    assert!(
+        missing.is_empty(),
+        "lost {} records, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert!(
+        extra.is_empty(),
+        "exactly-once: {} records twice, e.g. {:?}",
+        extra.len(),
+        extra.first()
+    );
 }
 
 /// A producer queue that stays full for longer than `max.poll.interval.ms` (five records,
@@ -126,7 +209,10 @@ fn a_full_producer_queue_does_not_leave_the_group() {
     let broker = Broker::start();
     let names = Names::new("bp.");
     create_topics(&broker, &names, 1);
-    let envs = read_envelopes(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/spec-example.ndjson"));
+    let envs = read_envelopes(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/spec-example.ndjson"
+    ));
     let want = offline(&envs);
     let (config, events) = split(envs);
     produce(&broker, &names, &config);
@@ -135,10 +221,14 @@ fn a_full_producer_queue_does_not_leave_the_group() {
         &names,
         "bp",
         &[
-            "--kafka", "queue.buffering.max.messages=5",
-            "--kafka", "linger.ms=8000",
-            "--kafka", "session.timeout.ms=6000",
-            "--kafka", "max.poll.interval.ms=7000",
+            "--kafka",
+            "queue.buffering.max.messages=5",
+            "--kafka",
+            "linger.ms=8000",
+            "--kafka",
+            "session.timeout.ms=6000",
+            "--kafka",
+            "max.poll.interval.ms=7000",
         ],
     );
     rta.wait_ready(WITHIN);
@@ -153,9 +243,20 @@ fn a_full_producer_queue_does_not_leave_the_group() {
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    assert!(value("rta_backpressure_pauses_total") >= 1.0, "the queue never filled: {m}");
-    assert_eq!(value("rta_rebalances_total{kind=\"revoke\"}"), 0.0, "left the group: {m}");
-    assert_eq!(value("rta_rebalances_total{kind=\"assign\"}"), 1.0, "rejoined the group: {m}");
+    assert!(
+        value("rta_backpressure_pauses_total") >= 1.0,
+        "the queue never filled: {m}"
+    );
+    assert_eq!(
+        value("rta_rebalances_total{kind=\"revoke\"}"),
+        0.0,
+        "left the group: {m}"
+    );
+    assert_eq!(
+        value("rta_rebalances_total{kind=\"assign\"}"),
+        1.0,
+        "rejoined the group: {m}"
+    );
     assert_eq!(rta.terminate(), Some(0));
     for t in OutTopic::ALL {
         let got = read_all(&broker, &names.out(t));
@@ -176,7 +277,10 @@ fn run_to_exit(broker: &Broker, prefix: &str, extra: &[&str]) -> (Option<i32>, S
     // the start-up log lines, then the one error line
     let errors = err.lines().filter(|l| l.starts_with("rta: ")).count();
     assert_eq!(errors, 1, "one error line: {err}");
-    (out.status.code(), err.lines().last().unwrap_or_default().to_string())
+    (
+        out.status.code(),
+        err.lines().last().unwrap_or_default().to_string(),
+    )
 }
 
 #[test]
@@ -187,9 +291,15 @@ fn topics_that_are_not_what_rta_needs_are_refused_at_start() {
     create(&broker, &[(names.out(OutTopic::AgentStates), 1, false)]);
     let (code, err) = run_to_exit(&broker, "nc.", &[]);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("nc.rta.agent-states must be compacted"), "{err}");
+    assert!(
+        err.contains("nc.rta.agent-states must be compacted"),
+        "{err}"
+    );
     // missing topics with creation off
     let (code, err) = run_to_exit(&broker, "none.", &["--create-topics", "false"]);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("do not exist and create_topics is off"), "{err}");
+    assert!(
+        err.contains("do not exist and create_topics is off"),
+        "{err}"
+    );
 }

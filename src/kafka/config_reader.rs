@@ -97,4 +97,3 @@ pub fn apply_config<M: Message>(proc: &mut Processor, m: &M) {
     };
     proc.on_config(&origin);
 }
-

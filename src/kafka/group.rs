@@ -289,17 +289,29 @@ impl GroupContext {
         let span = tracing::info_span!("commit", reason = "revoke");
         let _g = span.enter();
         if lost || txn.sending.load(std::sync::atomic::Ordering::Acquire) {
-            txn.abort(&self.tracker, "partitions revoked while outputs were being sent");
+            txn.abort(
+                &self.tracker,
+                "partitions revoked while outputs were being sent",
+            );
             return;
         }
         let deadline = std::time::Instant::now() + TIMEOUT;
         let keep_trying = || std::time::Instant::now() < deadline;
-        match txn.commit(consumer, &self.tracker, &self.topic, &self.metrics, &keep_trying) {
+        match txn.commit(
+            consumer,
+            &self.tracker,
+            &self.topic,
+            &self.metrics,
+            &keep_trying,
+        ) {
             Ok(n) => tracing::info!(partitions = n, "transaction committed before revoke"),
             Err(TxnError::Fatal(why)) => self.fail(&why),
             Err(e) => {
                 tracing::warn!(error = ?e, "transaction before revoke did not commit");
-                txn.abort(&self.tracker, "the transaction before revoke did not commit");
+                txn.abort(
+                    &self.tracker,
+                    "the transaction before revoke did not commit",
+                );
             }
         }
     }

@@ -93,8 +93,7 @@ pub fn run(
     }
 
     // 1. The config table, caught up to its end offsets.
-    let Some(config_consumer) = config_reader::catch_up_config(s, brokers, &mut proc, stop)?
-    else {
+    let Some(config_consumer) = config_reader::catch_up_config(s, brokers, &mut proc, stop)? else {
         tracing::info!("stopped while catching up on the config topic");
         return Ok(());
     };

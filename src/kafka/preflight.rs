@@ -60,7 +60,11 @@ pub fn connect(s: &Settings, brokers: &str) -> Result<()> {
     cfg.set_log_level(rdkafka::config::RDKafkaLogLevel::Emerg);
     let c: BaseConsumer<Probe> = cfg
         .create_with_context(Probe::default())
-        .map_err(|e| anyhow::anyhow!("the Kafka client settings are not valid: {e}; check the [kafka] properties"))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the Kafka client settings are not valid: {e}; check the [kafka] properties"
+            )
+        })
         .context("cannot create a Kafka client")?;
     let started = Instant::now();
     loop {

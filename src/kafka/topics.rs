@@ -104,7 +104,10 @@ async fn check_compaction(
     if compacted.is_empty() {
         return Ok(());
     }
-    let specs: Vec<ResourceSpecifier> = compacted.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+    let specs: Vec<ResourceSpecifier> = compacted
+        .iter()
+        .map(|n| ResourceSpecifier::Topic(n))
+        .collect();
     let results = admin
         .describe_configs(&specs, &AdminOptions::new().request_timeout(Some(TIMEOUT)))
         .await
@@ -114,7 +117,10 @@ async fn check_compaction(
             tracing::warn!(topic = %name, "cannot read the topic's configuration; compaction not checked");
             continue;
         };
-        let policy = res.get("cleanup.policy").and_then(|e| e.value.clone()).unwrap_or_default();
+        let policy = res
+            .get("cleanup.policy")
+            .and_then(|e| e.value.clone())
+            .unwrap_or_default();
         if !policy.split(',').any(|p| p.trim() == "compact") {
             bail!(
                 "topic {name} must be compacted but has cleanup.policy={policy}; set it with kafka-configs --alter --entity-type topics --entity-name {name} --add-config cleanup.policy=compact"

@@ -65,7 +65,10 @@ pub struct Txn {
 impl Txn {
     /// Register the `transactional.id` with the broker (fencing and aborting whatever an
     /// earlier incarnation of this instance left open).
-    pub fn init(producer: Arc<ThreadedProducer<AckContext>>, stop: &AtomicBool) -> anyhow::Result<Txn> {
+    pub fn init(
+        producer: Arc<ThreadedProducer<AckContext>>,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<Txn> {
         loop {
             match producer.init_transactions(Duration::from_secs(10)) {
                 Ok(()) => break,
@@ -87,7 +90,10 @@ impl Txn {
 
     /// Open a transaction unless one is open.
     pub fn ensure_open(&self) -> Result<(), TxnError> {
-        let mut st = self.state.lock().map_err(|_| fatal("transaction state poisoned"))?;
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| fatal("transaction state poisoned"))?;
         if !st.began {
             self.producer
                 .begin_transaction()
@@ -178,7 +184,10 @@ impl Txn {
             }
             let r = retry(
                 keep_trying,
-                || self.producer.send_offsets_to_transaction(&tpl, &gm, ATTEMPT),
+                || {
+                    self.producer
+                        .send_offsets_to_transaction(&tpl, &gm, ATTEMPT)
+                },
                 "send offsets",
             );
             if let Err(e) = r {

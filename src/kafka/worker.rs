@@ -92,7 +92,11 @@ impl Worker<'_> {
                     self.on_event(&m, &events_topic, now);
                     batch_records += 1;
                 }
-                Some(Err(e)) => self.health.warn_throttled("consumer", &e.to_string(), "agent-events read error"),
+                Some(Err(e)) => self.health.warn_throttled(
+                    "consumer",
+                    &e.to_string(),
+                    "agent-events read error",
+                ),
                 None => {}
             }
             if batch_records >= BATCH_RECORDS || now.duration_since(batch_started) >= BATCH_AGE {
@@ -106,7 +110,11 @@ impl Worker<'_> {
                 while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
                     match r {
                         Ok(m) => apply_config(&mut self.proc, &m),
-                        Err(e) => self.health.warn_throttled("config reader", &e.to_string(), "config topic read error"),
+                        Err(e) => self.health.warn_throttled(
+                            "config reader",
+                            &e.to_string(),
+                            "config topic read error",
+                        ),
                     }
                 }
                 self.send_outputs();

@@ -141,7 +141,10 @@ impl FileSettings {
             self.commit_interval_ms.map(i64::from),
         );
         set(&mut s.guarantee, self.processing_guarantee);
-        set(&mut s.transaction_max, self.transaction_max_ms.map(i64::from));
+        set(
+            &mut s.transaction_max,
+            self.transaction_max_ms.map(i64::from),
+        );
         set(&mut s.transaction_max_records, self.transaction_max_records);
         set(&mut s.instance_id, self.instance_id);
         set(&mut s.create_topics, self.create_topics);

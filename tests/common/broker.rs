@@ -66,7 +66,8 @@ impl Broker {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("broker dir");
         let (plain, controller, secure) = (free_port(), free_port(), free_port());
-        let mut listeners = format!("PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{controller}");
+        let mut listeners =
+            format!("PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{controller}");
         let mut advertised = format!("PLAINTEXT://127.0.0.1:{plain}");
         let mut protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT".to_string();
         let mut extra = String::new();
@@ -241,7 +242,10 @@ impl Broker {
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(&self.addr).is_ok() {
-            assert!(Instant::now() < deadline, "broker still listening after kill");
+            assert!(
+                Instant::now() < deadline,
+                "broker still listening after kill"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -320,7 +324,10 @@ fn remove_stale(base: &Path) {
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix("kafka-").and_then(|r| r.split('-').next()) else {
+        let Some(pid) = name
+            .strip_prefix("kafka-")
+            .and_then(|r| r.split('-').next())
+        else {
             continue;
         };
         if !Path::new(&format!("/proc/{pid}")).exists() {
@@ -344,12 +351,31 @@ fn make_certificates(dir: &Path) {
         );
     };
     run(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-days", "2", "-subj", "/CN=rta-test-ca",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=rta-test-ca",
     ]);
     run(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "broker.key", "-out", "broker.csr",
-        "-subj", "/CN=localhost",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "broker.key",
+        "-out",
+        "broker.csr",
+        "-subj",
+        "/CN=localhost",
     ]);
     std::fs::write(
         dir.join("san.ext"),
@@ -357,8 +383,21 @@ fn make_certificates(dir: &Path) {
     )
     .expect("san.ext");
     run(&[
-        "x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "broker.crt", "-days", "2", "-extfile", "san.ext",
+        "x509",
+        "-req",
+        "-in",
+        "broker.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "broker.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
     ]);
     // PEM key store: the (PKCS#8, unencrypted) key, then the certificate chain
     let key = std::fs::read_to_string(dir.join("broker.key")).expect("broker.key");

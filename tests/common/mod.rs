@@ -43,7 +43,10 @@ impl Names {
     }
 }
 
-pub fn producer(broker: &Broker, extra: &[(&str, &str)]) -> ThreadedProducer<DefaultProducerContext> {
+pub fn producer(
+    broker: &Broker,
+    extra: &[(&str, &str)],
+) -> ThreadedProducer<DefaultProducerContext> {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &broker.addr)
         .set("partitioner", "murmur2_random")
@@ -489,10 +492,20 @@ pub fn assert_final_states_equal(
     got: &BTreeMap<OutTopic, Vec<Rec>>,
     want: &BTreeMap<OutTopic, Vec<Rec>>,
 ) {
-    for t in [OutTopic::AgentStates, OutTopic::Intervals, OutTopic::Unmapped] {
+    for t in [
+        OutTopic::AgentStates,
+        OutTopic::Intervals,
+        OutTopic::Unmapped,
+    ] {
         let g = latest(got.get(&t).map(Vec::as_slice).unwrap_or_default());
         let w = latest(want.get(&t).map(Vec::as_slice).unwrap_or_default());
-        assert_eq!(g.len(), w.len(), "{what}: {t:?} has {} keys, rta process {}", g.len(), w.len());
+        assert_eq!(
+            g.len(),
+            w.len(),
+            "{what}: {t:?} has {} keys, rta process {}",
+            g.len(),
+            w.len()
+        );
         for (k, v) in &w {
             assert_eq!(
                 g.get(k).map(|x| x.as_deref().map(String::from_utf8_lossy)),
@@ -545,12 +558,21 @@ pub fn accounts_day(accounts: usize, persons: usize, seed: u64) -> Vec<Envelope>
         }
     }
     events.sort_by(|a, b| a.0.total_cmp(&b.0));
-    config.into_iter().chain(events.into_iter().map(|(_, e)| e)).collect()
+    config
+        .into_iter()
+        .chain(events.into_iter().map(|(_, e)| e))
+        .collect()
 }
 
 /// Produce `events` in `chunks` pieces spread over `over` (run it in a scoped thread to
 /// do something meanwhile).
-pub fn produce_spread(broker: &Broker, names: &Names, events: &[Envelope], chunks: usize, over: Duration) {
+pub fn produce_spread(
+    broker: &Broker,
+    names: &Names,
+    events: &[Envelope],
+    chunks: usize,
+    over: Duration,
+) {
     let per = events.len().div_ceil(chunks.max(1));
     let pause = over / chunks.max(1) as u32;
     for c in events.chunks(per.max(1)) {
