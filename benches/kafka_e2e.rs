@@ -82,8 +82,9 @@ fn watch_rate(
     group: &str,
     topic: &str,
     total: i64,
+    cpu: impl Fn() -> f64,
     mut gone: impl FnMut() -> bool,
-) -> Option<(f64, f64)> {
+) -> Option<Rate> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &broker.addr)
         .set("group.id", group)
@@ -100,12 +101,17 @@ fn watch_rate(
             last = (now, done);
         }
         if t_lo.is_none() && done >= lo {
-            t_lo = Some((now, done));
+            t_lo = Some((now, done, cpu()));
         }
         if done >= hi {
-            let (t0, d0) = t_lo.unwrap_or((now, done));
+            let (t0, d0, c0) = t_lo.unwrap_or((now, done, cpu()));
             let secs = now.duration_since(t0).as_secs_f64();
-            return (done > d0).then(|| ((done - d0) as f64 / secs, secs));
+            let records = (done - d0) as f64;
+            return (done > d0).then(|| Rate {
+                per_second: records / secs,
+                secs,
+                cpu_us_per_record: (cpu() - c0) * 1e6 / records,
+            });
         }
         assert!(
             now.duration_since(last.0) < Duration::from_secs(60),
@@ -119,15 +125,50 @@ fn watch_rate(
     }
 }
 
+/// Throughput of one consumer between 10 % and 90 % of the input, and the CPU (user + sys) its
+/// process spent per input record over the same window.
+#[derive(Clone, Copy)]
+struct Rate {
+    per_second: f64,
+    secs: f64,
+    cpu_us_per_record: f64,
+}
+
+/// User + sys CPU seconds of a process so far (`/proc/PID/stat`, fields 14 and 15).
+fn cpu_seconds(pid: u32) -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / ticks
+}
+
 /// A measured rate for the report.
-fn shown(m: Option<(f64, f64)>) -> String {
+fn shown(m: Option<Rate>) -> String {
     match m {
         None => "too fast to measure (10 % to 90 % in one commit; raise E2E_PERSONS)".into(),
         // commits come every 200 ms: a shorter window is a handful of them
-        Some((rate, secs)) if secs < 1.0 => {
-            format!("{rate:.0} records/s (over {secs:.2} s: coarse, raise E2E_PERSONS)")
-        }
-        Some((rate, secs)) => format!("{rate:.0} records/s (over {secs:.2} s)"),
+        Some(r) if r.secs < 1.0 => format!(
+            "{:.0} records/s (over {:.2} s: coarse, raise E2E_PERSONS), {:.1} µs CPU per input",
+            r.per_second, r.secs, r.cpu_us_per_record
+        ),
+        Some(r) => format!(
+            "{:.0} records/s (over {:.2} s), {:.1} µs CPU per input",
+            r.per_second, r.secs, r.cpu_us_per_record
+        ),
     }
 }
 
@@ -323,13 +364,29 @@ fn throughput(broker: &Broker, persons: usize) {
         &[("pt1", 1), ("pt3", 3)]
     };
     for &(group, fan_out) in groups {
-        let stop = Arc::new(AtomicBool::new(false));
-        let s2 = stop.clone();
-        let (a, i, o) = (broker.addr.clone(), input.clone(), names.topic(group));
-        let h = std::thread::spawn(move || pass_through(&a, group, &i, &o, fan_out, s2));
-        let rate = watch_rate(broker, group, &input, total, || h.is_finished());
-        stop.store(true, Ordering::Release);
-        assert!(h.join().is_ok(), "{group}: the pass-through failed");
+        // a child process of its own, so that its CPU time is its own
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(
+                "E2E_PASS_THROUGH",
+                format!(
+                    "{} {group} {input} {} {fan_out}",
+                    broker.addr,
+                    names.topic(group)
+                ),
+            )
+            .spawn()
+            .expect("start the pass-through");
+        let pid = child.id();
+        let rate = watch_rate(
+            broker,
+            group,
+            &input,
+            total,
+            || cpu_seconds(pid),
+            || !matches!(child.try_wait(), Ok(None)),
+        );
+        let _ = child.kill();
+        let _ = child.wait();
         println!(
             "pass-through consumer→producer, {fan_out} output(s) per input: {}",
             shown(rate)
@@ -337,37 +394,74 @@ fn throughput(broker: &Broker, persons: usize) {
         pt.push(rate);
     }
 
-    // rta on event time, commit interval as the pass-through's
+    // rta on event time, commit interval as the pass-through's, under each guarantee
     let cfg = std::env::temp_dir().join("rta-e2e.toml");
     std::fs::write(&cfg, "commit_interval_ms = 200\n").unwrap();
-    let mut rta = Rta::start(
-        broker,
-        &names,
-        "rta-tp",
-        &["--config", cfg.to_str().unwrap()],
-    );
-    let r = watch_rate(broker, "rta-tp", &input, total, || {
-        rta.child
-            .as_mut()
-            .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
-    });
-    let outputs: i64 = rta::engine::OutTopic::ALL
+    let mut alo = None;
+    for guarantee in ["at-least-once", "exactly-once"] {
+        let group = format!("rta-tp-{guarantee}");
+        let before: i64 = output_records(broker, &names);
+        let mut rta = Rta::start(
+            broker,
+            &names,
+            &group,
+            &[
+                "--config",
+                cfg.to_str().unwrap(),
+                "--processing-guarantee",
+                guarantee,
+                "--instance-id",
+                "tp",
+            ],
+        );
+        let pid = rta.child.as_ref().map_or(0, |c| c.id());
+        let r = watch_rate(
+            broker,
+            &group,
+            &input,
+            total,
+            || cpu_seconds(pid),
+            || {
+                rta.child
+                    .as_mut()
+                    .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
+            },
+        );
+        rta.terminate();
+        // end offsets: under exactly-once they count one transaction marker per partition
+        // and transaction as well
+        let outputs = output_records(broker, &names) - before;
+        println!(
+            "rta run (event time, {guarantee}): {} ({outputs} output offsets, {:.2} per input)",
+            shown(r),
+            outputs as f64 / total as f64
+        );
+        if let (Some(r), [Some(one), Some(three)]) = (r, &pt[..]) {
+            println!(
+                "= {:.0} % of the 1:1 pass-through's rate, {:.0} % of the 1:3 one's; CPU per input {:.2}× the 1:3 pass-through's",
+                100.0 * r.per_second / one.per_second,
+                100.0 * r.per_second / three.per_second,
+                r.cpu_us_per_record / three.cpu_us_per_record
+            );
+        }
+        match (guarantee, r, alo) {
+            ("at-least-once", Some(r), _) => alo = Some(r),
+            ("exactly-once", Some(r), Some(a)) => println!(
+                "= exactly-once at {:.0} % of at-least-once's rate, {:.2}× its CPU per input",
+                100.0 * r.per_second / a.per_second,
+                r.cpu_us_per_record / a.cpu_us_per_record
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Records (offsets) in all of rta's output topics.
+fn output_records(broker: &Broker, names: &Names) -> i64 {
+    rta::engine::OutTopic::ALL
         .iter()
         .map(|t| end_offsets(broker, &names.out(*t)).values().sum::<i64>())
-        .sum();
-    rta.terminate();
-    println!(
-        "rta run (event time): {} ({outputs} output records, {:.2} per input)",
-        shown(r),
-        outputs as f64 / total as f64
-    );
-    if let (Some((r, _)), [Some((one, _)), Some((three, _))]) = (r, &pt[..]) {
-        println!(
-            "= {:.0} % of the 1:1 pass-through, {:.0} % of the 1:3 one",
-            100.0 * r / one,
-            100.0 * r / three
-        );
-    }
+        .sum()
 }
 
 fn latency(broker: &Broker) {
@@ -482,10 +576,10 @@ fn latency_of(broker: &Broker, guarantee: &str) {
     done.store(true, Ordering::Release);
     let mut lat = reader.join().unwrap();
     if let Some((_, m)) = rta.get("/metrics") {
-        for l in m
-            .lines()
-            .filter(|l| l.starts_with("rta_processing_latency_seconds_bucket"))
-        {
+        for l in m.lines().filter(|l| {
+            l.starts_with("rta_processing_latency_seconds_bucket")
+                || l.starts_with("rta_transaction_seconds")
+        }) {
             println!("  {l}");
         }
     }

@@ -6,13 +6,37 @@
 
 use crate::metrics::Metrics;
 use crate::time::Millis;
-use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::ClientContext;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Wait until every record handed to the producer has been delivered (or has failed) and its
+/// delivery report has been served by the producer's own polling thread.
+///
+/// `ThreadedProducer::flush` polls the producer's queue from the calling thread in slices of
+/// up to 100 ms, racing the polling thread for each delivery report; when the polling thread
+/// wins, the flush sleeps out its whole slice. Measured on Apache Kafka: every exactly-once
+/// commit took 100–110 ms that way, and well under 10 ms with this wait.
+pub fn drain<C: ProducerContext>(
+    producer: &ThreadedProducer<C>,
+    timeout: Duration,
+) -> KafkaResult<()> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_micros(100);
+    while producer.in_flight_count() > 0 {
+        if Instant::now() >= deadline {
+            return Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
+    }
+    Ok(())
+}
 
 /// The (partition, offset) pairs of `topic` in a list of committed offsets.
 pub fn offsets_of(tpl: &TopicPartitionList, topic: &str) -> Vec<(i32, i64)> {

@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::time::Millis;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaResult;
-use rdkafka::producer::{Producer, ThreadedProducer};
+use rdkafka::producer::ThreadedProducer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Statistics};
@@ -324,7 +324,7 @@ impl GroupContext {
             t.seal();
         }
         if let Some(p) = self.producer.get() {
-            if let Err(e) = p.flush(TIMEOUT) {
+            if let Err(e) = super::acks::drain(p, TIMEOUT) {
                 tracing::warn!(error = %e, "outputs still in flight at revoke; their inputs stay uncommitted");
             }
         }

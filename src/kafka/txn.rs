@@ -153,7 +153,11 @@ impl Txn {
         }
         // every output of the transaction acknowledged (commit_transaction flushes too; this
         // makes the offsets below final)
-        let r = retry(keep_trying, || self.producer.flush(ATTEMPT), "flush");
+        let r = retry(
+            keep_trying,
+            || super::acks::drain(&self.producer, ATTEMPT),
+            "flush",
+        );
         if let Err(e) = r {
             return Err(self.abort_on(e, tracker));
         }

@@ -536,7 +536,7 @@ impl Worker<'_> {
                 txn.abort(&self.tracker, "stopping after an error");
             }
         } else {
-            let flushed = self.producer.flush(TIMEOUT);
+            let flushed = super::acks::drain(&self.producer, TIMEOUT);
             if let Err(e) = &flushed {
                 result = Err(anyhow::anyhow!(
                     "outputs still in flight after {} s at shutdown ({e}); their inputs stay uncommitted and will be consumed again on restart",

@@ -189,7 +189,11 @@ impl Rta {
                 "heartbeat.interval.ms=1000",
             ])
             .args(extra)
-            .env("RTA_LOG", "info")
+            // RTA_TEST_LOG=debug shows librdkafka's `debug` contexts in load runs
+            .env(
+                "RTA_LOG",
+                std::env::var("RTA_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
