@@ -250,8 +250,6 @@ fn pass_through(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        // as rta's consumer default
-        .set("fetch.wait.max.ms", "10")
         .create_with_context(PassContext {
             topic: input.to_string(),
             tracker: tracker.clone(),

