@@ -21,7 +21,10 @@ fn rta() -> Command {
 
 fn run(c: &mut Command) -> (i32, String) {
     let Output { status, stderr, .. } = c.stdin(Stdio::null()).output().expect("run rta");
-    (status.code().unwrap_or(-1), String::from_utf8_lossy(&stderr).into_owned())
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
 }
 
 fn temp(name: &str, text: &str) -> std::path::PathBuf {
@@ -34,16 +37,25 @@ fn temp(name: &str, text: &str) -> std::path::PathBuf {
 fn bad_values_are_one_line_naming_their_source_with_status_1() {
     let (code, err) = run(rta().args(["run", "--partitions", "many"]));
     assert_eq!(code, 1, "{err}");
-    assert_eq!(err.trim_end(), "rta: flag --partitions: \"many\" is not a whole number");
+    assert_eq!(
+        err.trim_end(),
+        "rta: flag --partitions: \"many\" is not a whole number"
+    );
     let (code, err) = run(rta().arg("run").env("RTA_CREATE_TOPICS", "maybe"));
     assert_eq!(code, 1, "{err}");
-    assert!(err.starts_with("rta: environment variable RTA_CREATE_TOPICS:"), "{err}");
+    assert!(
+        err.starts_with("rta: environment variable RTA_CREATE_TOPICS:"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     let bad = temp("bad.toml", "group_id = \"g\"\npartitions = \"many\"\n");
     let (code, err) = run(rta().arg("run").arg("--config").arg(&bad));
     assert_eq!(code, 1, "{err}");
     let want = format!("{}, line 2, column 14: partitions:", bad.display());
-    assert!(err.contains(&want) && err.trim_end().lines().count() == 1, "{err}");
+    assert!(
+        err.contains(&want) && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
     let broken = temp("broken.toml", "[topics\n");
     let (code, err) = run(rta().arg("run").arg("--config").arg(&broken));
     assert_eq!(code, 1, "{err}");
@@ -66,11 +78,28 @@ fn message(v: &serde_json::Value) -> &str {
 
 #[test]
 fn json_mode_logs_fatal_errors_as_one_json_line() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
-        (&["--log-json", "process", "--input", "/nonexistent/in.ndjson"], &[], "cannot read --input"),
-        (&["process", "--input", "/nonexistent/in.ndjson"], &[("RTA_LOG_JSON", "1")], "cannot read --input"),
-        (&["run", "--partitions", "0"], &[("RTA_LOG_JSON", "true")], "flag --partitions"),
-        (&["run", "--log-format", "json", "--tick-ms", "x"], &[], "flag --tick-ms"),
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
+        (
+            &["--log-json", "process", "--input", "/nonexistent/in.ndjson"],
+            &[],
+            "cannot read --input",
+        ),
+        (
+            &["process", "--input", "/nonexistent/in.ndjson"],
+            &[("RTA_LOG_JSON", "1")],
+            "cannot read --input",
+        ),
+        (
+            &["run", "--partitions", "0"],
+            &[("RTA_LOG_JSON", "true")],
+            "flag --partitions",
+        ),
+        (
+            &["run", "--log-format", "json", "--tick-ms", "x"],
+            &[],
+            "flag --tick-ms",
+        ),
     ];
     for (args, env, want) in cases {
         let (code, err) = run(rta().args(args).envs(env.iter().copied()));
@@ -80,7 +109,9 @@ fn json_mode_logs_fatal_errors_as_one_json_line() {
         assert_eq!(fatal.len(), 1, "{args:?}: {err}");
         assert!(message(fatal[0]).contains(want), "{args:?}: {err}");
     }
-    let (code, err) = run(rta().args(["process", "--input", "/nonexistent"]).env("RTA_LOG_JSON", "0"));
+    let (code, err) = run(rta()
+        .args(["process", "--input", "/nonexistent"])
+        .env("RTA_LOG_JSON", "0"));
     assert_eq!(code, 1);
     assert!(err.starts_with("rta: cannot read --input"), "{err}");
 }
@@ -94,7 +125,13 @@ fn run_warns_about_unknown_variables_and_the_embedded_default() {
         .expect("a free port")
         .port();
     let mut child = rta()
-        .args(["run", "--http", &format!("127.0.0.1:{port}"), "--persons", "5"])
+        .args([
+            "run",
+            "--http",
+            &format!("127.0.0.1:{port}"),
+            "--persons",
+            "5",
+        ])
         .env("RTA_LOG_JSON", "1")
         .env("RTA_LOG", "warn")
         .env("RTA_BROKER", "kafka:9092")
@@ -116,7 +153,8 @@ fn run_warns_about_unknown_variables_and_the_embedded_default() {
         let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
             break;
         };
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
         if v["level"] == "WARN" {
             warnings.push(message(&v).to_string());
         }
@@ -127,9 +165,16 @@ fn run_warns_about_unknown_variables_and_the_embedded_default() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("RTA_BROKER is ignored; did you mean RTA_BROKERS?")), "{warnings:?}");
     assert!(
-        warnings.iter().any(|w| w.contains("embedded default") && w.contains("--brokers") && w.contains("RTA_BROKERS")),
+        warnings
+            .iter()
+            .any(|w| w.contains("RTA_BROKER is ignored; did you mean RTA_BROKERS?")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("embedded default")
+            && w.contains("--brokers")
+            && w.contains("RTA_BROKERS")),
         "{warnings:?}"
     );
 }
@@ -163,8 +208,13 @@ fn closed_pipe(args: &[&str]) {
 #[test]
 fn a_closed_stdout_ends_quietly_with_status_0() {
     closed_pipe(&["simulate", "--persons", "200"]);
-    let input = std::env::temp_dir().join(format!("rta-settings-cli-{}-day.ndjson", std::process::id()));
-    let (code, err) = run(rta().args(["simulate", "--persons", "300", "--output"]).arg(&input));
+    let input = std::env::temp_dir().join(format!(
+        "rta-settings-cli-{}-day.ndjson",
+        std::process::id()
+    ));
+    let (code, err) = run(rta()
+        .args(["simulate", "--persons", "300", "--output"])
+        .arg(&input));
     assert_eq!(code, 0, "{err}");
     // far more than a pipe and rta's buffer hold, so rta writes into the closed pipe
     let size = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);

@@ -38,7 +38,12 @@ impl clap::Args for KeyFlags {
                 "limits" => "Settings: limits",
                 _ => "Settings: Kafka",
             };
-            let help = k.doc.split(". ").next().unwrap_or(k.doc).trim_end_matches('.');
+            let help = k
+                .doc
+                .split(". ")
+                .next()
+                .unwrap_or(k.doc)
+                .trim_end_matches('.');
             let mut a = Arg::new(k.name)
                 .long(k.flag)
                 .value_name(k.kind.value_name())

@@ -2,10 +2,10 @@
 //! embedded default (simulated agents through the same engine). Either way one HTTP port
 //! serves metrics, probes and the JSON views.
 
+use super::flags::KeyFlags;
 use crate::http::HttpServer;
 use crate::metrics::Metrics;
 use crate::service::LiveViews;
-use super::flags::KeyFlags;
 use crate::settings::{LogFormat, Overrides, Settings};
 use anyhow::Result;
 use std::path::PathBuf;

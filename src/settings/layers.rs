@@ -60,16 +60,17 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>> {
                 let Some(key) = by_name("kafka") else {
                     continue;
                 };
-                kafka_pairs(table, "", &mut |prop, val, span| {
-                    let val = scalar_text(val)
-                        .map_err(|m| anyhow!("{}: kafka property {prop:?}: {m}", at(span.clone())))?;
+                let mut pairs = Vec::new();
+                kafka_pairs(table, "", &mut pairs);
+                for (prop, v) in pairs {
+                    let val = scalar_text(v.get_ref())
+                        .map_err(|m| anyhow!("{}: kafka property {prop:?}: {m}", at(v.span())))?;
                     out.push(Entry {
                         key,
                         val: Val::Pairs(vec![(prop, val)]),
-                        source: at(span),
+                        source: at(v.span()),
                     });
-                    Ok(())
-                })?;
+                }
             }
             DeValue::Table(table) if is_table => {
                 for (k2, v2) in table.iter() {
@@ -78,7 +79,10 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>> {
                 }
             }
             _ if is_table || name == "kafka" => {
-                return Err(anyhow!("{}: {name} must be a table ([{name}])", at(v.span())));
+                return Err(anyhow!(
+                    "{}: {name} must be a table ([{name}])",
+                    at(v.span())
+                ));
             }
             _ => out.push(entry(name, v, at(k.span()), at(v.span()))?),
         }
@@ -86,12 +90,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn entry(
-    name: &str,
-    v: &Spanned<DeValue<'_>>,
-    key_at: Source,
-    value_at: Source,
-) -> Result<Entry> {
+fn entry(name: &str, v: &Spanned<DeValue<'_>>, key_at: Source, value_at: Source) -> Result<Entry> {
     let Some(key) = by_name(name).filter(|k| !matches!(k.kind, Kind::Pairs)) else {
         let hint = closest(name, KEYS.iter().map(|k| k.name))
             .map(|c| format!("; did you mean {c:?}?"))
@@ -111,20 +110,20 @@ fn entry(
     })
 }
 
-/// The `[kafka]` table, dotted names (`security.protocol = …` without quotes) flattened.
-fn kafka_pairs(
-    table: &DeTable<'_>,
+/// The `[kafka]` table's properties, dotted names (`security.protocol = …` without quotes)
+/// flattened.
+fn kafka_pairs<'a, 'i>(
+    table: &'a DeTable<'i>,
     prefix: &str,
-    f: &mut dyn FnMut(String, &DeValue<'_>, std::ops::Range<usize>) -> Result<()>,
-) -> Result<()> {
+    out: &mut Vec<(String, &'a Spanned<DeValue<'i>>)>,
+) {
     for (k, v) in table.iter() {
         let name = format!("{prefix}{}", k.get_ref());
         match v.get_ref() {
-            DeValue::Table(inner) => kafka_pairs(inner, &format!("{name}."), f)?,
-            other => f(name, other, v.span())?,
+            DeValue::Table(inner) => kafka_pairs(inner, &format!("{name}."), out),
+            _ => out.push((name, v)),
         }
     }
-    Ok(())
 }
 
 fn scalar_text(v: &DeValue<'_>) -> Result<String, String> {
@@ -182,9 +181,9 @@ pub fn env_vars() -> Result<Vec<(String, String)>> {
         let Some(name) = k.to_str().filter(|n| n.starts_with("RTA_")) else {
             continue;
         };
-        let value = v.into_string().map_err(|_| {
-            anyhow!("environment variable {name}: the value is not UTF-8")
-        })?;
+        let value = v
+            .into_string()
+            .map_err(|_| anyhow!("environment variable {name}: the value is not UTF-8"))?;
         out.push((name.to_string(), value));
     }
     Ok(out)
@@ -217,7 +216,12 @@ pub fn unknown_env_warnings<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec
 fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.len() / 4).clamp(2, 4);
     candidates
-        .map(|c| (edit_distance(&name.to_ascii_uppercase(), &c.to_ascii_uppercase()), c))
+        .map(|c| {
+            (
+                edit_distance(&name.to_ascii_uppercase(), &c.to_ascii_uppercase()),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

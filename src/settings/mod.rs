@@ -273,8 +273,7 @@ impl Settings {
 pub(crate) fn valid_name(n: &str, max: usize) -> bool {
     !n.is_empty()
         && n.len() <= max
-        && n
-            .bytes()
+        && n.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 

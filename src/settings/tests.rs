@@ -89,7 +89,10 @@ fn unknown_key_fails_with_one_line() {
 fn bad_values_are_refused() {
     let cases: Vec<(&str, Overrides)> = vec![
         ("KEY=VALUE", flags(&[("kafka", "nonsense")])),
-        ("managed by rta", flags(&[("kafka", "enable.auto.commit=true")])),
+        (
+            "managed by rta",
+            flags(&[("kafka", "enable.auto.commit=true")]),
+        ),
         ("address", flags(&[("http", "localhost")])),
         ("partitions", flags(&[("partitions", "0")])),
         (

@@ -101,8 +101,16 @@ fn declaration_names_are_unique_and_regular() {
         assert!(k.env.starts_with("RTA_"), "{}", k.env);
         assert!(!OTHER_VARS.iter().any(|(n, _)| *n == k.env), "{}", k.env);
         for o in &KEYS[i + 1..] {
-            assert!(k.name != o.name && k.env != o.env && k.flag != o.flag, "{}", k.name);
-            assert!(o.alias != Some(k.flag) && k.alias != Some(o.flag), "{}", k.flag);
+            assert!(
+                k.name != o.name && k.env != o.env && k.flag != o.flag,
+                "{}",
+                k.name
+            );
+            assert!(
+                o.alias != Some(k.flag) && k.alias != Some(o.flag),
+                "{}",
+                k.flag
+            );
         }
         let table = k.split().0;
         assert!(keys::TABLES.iter().any(|(t, _)| *t == table), "{}", k.name);
@@ -163,26 +171,58 @@ fn errors_name_their_source() {
     let e = err(None, &env(&[("RTA_PARTITIONS", "many")]));
     assert!(e.contains("environment variable RTA_PARTITIONS"), "{e}");
     let e = err(None, &flags(&[("partitions", "many")]));
-    assert!(e.contains("flag --partitions: \"many\" is not a whole number"), "{e}");
+    assert!(
+        e.contains("flag --partitions: \"many\" is not a whole number"),
+        "{e}"
+    );
     let e = err(None, &flags(&[("persons", "0")]));
     assert!(e.contains("flag --persons: 0 is out of range"), "{e}");
     let e = err(None, &env(&[("RTA_KAFKA", "enable.auto.commit=false")]));
-    assert!(e.contains("environment variable RTA_KAFKA") && e.contains("managed"), "{e}");
+    assert!(
+        e.contains("environment variable RTA_KAFKA") && e.contains("managed"),
+        "{e}"
+    );
     // type error: path, line, column, key
-    let e = err(Some("group_id = \"g\"\n\n[embedded]\npersons = \"lots\"\n"), &Overrides::default());
-    assert!(e.contains("rta-settings-") && e.contains(".toml, line 4, column 11: embedded.persons: \"lots\" is not a whole number"), "{e}");
+    let e = err(
+        Some("group_id = \"g\"\n\n[embedded]\npersons = \"lots\"\n"),
+        &Overrides::default(),
+    );
+    assert!(
+        e.contains("rta-settings-")
+            && e.contains(
+                ".toml, line 4, column 11: embedded.persons: \"lots\" is not a whole number"
+            ),
+        "{e}"
+    );
     let e = err(Some("partitions = true\n"), &Overrides::default());
-    assert!(e.contains("line 1, column 14: partitions: expected a whole number 1..100000, found boolean"), "{e}");
+    assert!(
+        e.contains(
+            "line 1, column 14: partitions: expected a whole number 1..100000, found boolean"
+        ),
+        "{e}"
+    );
     // syntax error
-    let e = err(Some("group_id = \"g\"\nclock = \"wall\n"), &Overrides::default());
+    let e = err(
+        Some("group_id = \"g\"\nclock = \"wall\n"),
+        &Overrides::default(),
+    );
     assert!(e.contains(".toml, line 2, column"), "{e}");
     // unknown keys, with the closest name
     let e = err(Some("\n[topics]\ndlqq = \"x\"\n"), &Overrides::default());
-    assert!(e.contains("line 3, column 1: unknown key \"topics.dlqq\"; did you mean \"topics.dlq\"?"), "{e}");
+    assert!(
+        e.contains("line 3, column 1: unknown key \"topics.dlqq\"; did you mean \"topics.dlq\"?"),
+        "{e}"
+    );
     let e = err(Some("kafka = 1\n"), &Overrides::default());
     assert!(e.contains("kafka must be a table"), "{e}");
-    let e = err(Some("[kafka]\n\"linger.ms\" = [1]\n"), &Overrides::default());
-    assert!(e.contains("line 2, column 15: kafka property \"linger.ms\""), "{e}");
+    let e = err(
+        Some("[kafka]\n\"linger.ms\" = [1]\n"),
+        &Overrides::default(),
+    );
+    assert!(
+        e.contains("line 2, column 15: kafka property \"linger.ms\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -207,10 +247,24 @@ fn the_highest_topic_prefix_wins_once() {
 
 #[test]
 fn unknown_variables_warn_by_name_with_the_closest_known_name() {
-    let w = unknown_env_warnings(["RTA_BROKER", "RTA_BROKERS", "RTA_LOG", "PATH", "RTA_ZZZZZZZZZ"]);
+    let w = unknown_env_warnings([
+        "RTA_BROKER",
+        "RTA_BROKERS",
+        "RTA_LOG",
+        "PATH",
+        "RTA_ZZZZZZZZZ",
+    ]);
     assert_eq!(w.len(), 2, "{w:?}");
-    assert!(w[0].contains("RTA_BROKER is ignored; did you mean RTA_BROKERS?"), "{}", w[0]);
-    assert!(w[1].contains("RTA_ZZZZZZZZZ") && !w[1].contains("did you mean"), "{}", w[1]);
+    assert!(
+        w[0].contains("RTA_BROKER is ignored; did you mean RTA_BROKERS?"),
+        "{}",
+        w[0]
+    );
+    assert!(
+        w[1].contains("RTA_ZZZZZZZZZ") && !w[1].contains("did you mean"),
+        "{}",
+        w[1]
+    );
     let w = unknown_env_warnings(["RTA_TOPICS_PREFIX", "RTA_GROUPID", "RTA_LOG_JSON"]);
     assert!(w[0].contains("did you mean RTA_TOPIC_PREFIX?"), "{w:?}");
     assert!(w[1].contains("did you mean RTA_GROUP_ID?"), "{w:?}");
@@ -224,15 +278,28 @@ fn unknown_variables_warn_by_name_with_the_closest_known_name() {
 fn every_variable_the_repository_uses_is_known() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut names = std::collections::BTreeSet::new();
-    let mut stack: Vec<_> = ["src", "tests", "benches", ".ci", "deploy", "docs", "README.md"]
-        .iter()
-        .map(|d| root.join(d))
-        .collect();
+    let mut stack: Vec<_> = [
+        "src",
+        "tests",
+        "benches",
+        ".ci",
+        "deploy",
+        "docs",
+        "README.md",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
     while let Some(p) = stack.pop() {
         if p.is_dir() {
             for e in std::fs::read_dir(&p).unwrap() {
                 let e = e.unwrap().path();
-                let skip = ["target", "dependency", "tests_sources.rs", "settings_cli.rs"];
+                let skip = [
+                    "target",
+                    "dependency",
+                    "tests_sources.rs",
+                    "settings_cli.rs",
+                ];
                 if !skip.iter().any(|s| e.ends_with(s)) {
                     stack.push(e);
                 }
@@ -251,7 +318,10 @@ fn every_variable_the_repository_uses_is_known() {
             }
         }
     }
-    assert!(names.contains("RTA_BROKERS") && names.contains("RTA_TEST_SEED"), "{names:?}");
+    assert!(
+        names.contains("RTA_BROKERS") && names.contains("RTA_TEST_SEED"),
+        "{names:?}"
+    );
     let w = unknown_env_warnings(names.iter().map(String::as_str));
     assert!(w.is_empty(), "{w:#?}");
 }
@@ -285,13 +355,21 @@ fn the_example_file_shows_every_key() {
         } else if let Some((k, _)) = l.split_once('=') {
             let k = k.trim().trim_matches('"');
             if !k.is_empty() && !k.contains(' ') {
-                let full = if table.is_empty() { k.to_string() } else { format!("{table}.{k}") };
+                let full = if table.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{table}.{k}")
+                };
                 shown.insert(full);
             }
         }
     }
     for k in KEYS {
-        assert!(shown.contains(k.name), "deploy/rta.example.toml does not show {}", k.name);
+        assert!(
+            shown.contains(k.name),
+            "deploy/rta.example.toml does not show {}",
+            k.name
+        );
     }
     assert!(by_name("kafka").is_some());
 }
