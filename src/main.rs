@@ -6,7 +6,20 @@ use clap::Parser;
 use rta::cli::{exit_status, init_tracing, Cli, Command};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version, and the help shown for a missing subcommand
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("rta: {}", rta::cli::usage_error(&e));
+            std::process::exit(1);
+        }
+    };
     let warnings = rta::settings::env_warnings();
     let (json, result) = match &cli.command {
         Command::Run(args) => match args.settings() {
@@ -17,7 +30,10 @@ fn main() {
                 (json, rta::cli::run::run(&s))
             }
             Err(e) => {
-                let json = cli.log_json || args.overrides().is_ok_and(|o| o.wants_json());
+                let json = cli.log_json
+                    || args
+                        .overrides()
+                        .is_ok_and(|o| o.wants_json(args.config.as_deref()));
                 init_tracing(json);
                 warn(&warnings);
                 (json, Err(e))

@@ -56,6 +56,13 @@ fn bad_values_are_one_line_naming_their_source_with_status_1() {
         err.contains(&want) && err.trim_end().lines().count() == 1,
         "{err}"
     );
+    let (code, err) = run(rta().args(["run", "--brokerz", "k:9092"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("'--brokerz'") && err.contains("'--brokers'"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     let broken = temp("broken.toml", "[topics\n");
     let (code, err) = run(rta().arg("run").arg("--config").arg(&broken));
     assert_eq!(code, 1, "{err}");

@@ -56,6 +56,20 @@ pub fn init_tracing(json: bool) {
     }
 }
 
+/// A command-line error (unknown flag, missing value) as one line: clap's message and tip,
+/// without the usage block.
+pub fn usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    parts.push("see rta --help");
+    parts.join("; ")
+}
+
 /// Whether an error is a write to a closed pipe (`rta process | head -1`): the reader has
 /// what it wanted, so the command ends quietly with status 0.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -217,15 +217,24 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// Whether JSON logs were asked for by flag or variable (used to report a settings error
-    /// in the requested format when the settings themselves cannot be loaded).
-    pub fn wants_json(&self) -> bool {
-        let json = |v: &str| v.trim().eq_ignore_ascii_case("json");
-        self.flags.iter().any(|(f, v)| f == "log-format" && json(v))
-            || self
-                .env
-                .iter()
-                .any(|(n, v)| n == "RTA_LOG_FORMAT" && json(v))
+    /// Whether JSON logs were asked for (`log_format`: flag, then variable, then the file if it
+    /// parses), to report an error in the requested format when the settings cannot be loaded.
+    pub fn wants_json(&self, file: Option<&Path>) -> bool {
+        let flag = self.flags.iter().rev().find(|(f, _)| f == "log-format");
+        let env = self
+            .env
+            .iter()
+            .find(|(n, v)| n == "RTA_LOG_FORMAT" && !v.trim().is_empty());
+        let from_file = || {
+            let text = std::fs::read_to_string(file?).ok()?;
+            let table: toml::Table = toml::from_str(&text).ok()?;
+            table.get("log_format")?.as_str().map(str::to_string)
+        };
+        let format = match flag.or(env) {
+            Some((_, v)) => Some(v.clone()),
+            None => from_file(),
+        };
+        format.is_some_and(|v| v.trim().eq_ignore_ascii_case("json"))
     }
 }
 
