@@ -59,7 +59,7 @@ pub const TABLES: [(&str, &str); 5] = [
 
 /// `RTA_*` variables that are not settings keys but are read by rta, its tests or its scripts;
 /// they never draw the unknown-variable warning.
-pub const OTHER_VARS: [(&str, &str); 10] = [
+pub const OTHER_VARS: &[(&str, &str)] = &[
     (
         "RTA_CONFIG",
         "`rta run`: the TOML settings file (same as `--config`).",
@@ -75,6 +75,10 @@ pub const OTHER_VARS: [(&str, &str); 10] = [
     (
         "RTA_TEST_SEED",
         "Tests: replays one seed of the exactly-once kill test.",
+    ),
+    (
+        "RTA_TEST_LOG",
+        "Tests: the `RTA_LOG` filter of the `rta run` the Kafka tests start (default `info`).",
     ),
     (
         "RTA_WRAPPER",
