@@ -28,7 +28,10 @@ pub struct Key {
 impl Key {
     /// The table a key belongs to (`""` for top-level keys) and its name within it.
     pub fn split(&self) -> (&'static str, &'static str) {
-        self.name.split_once('.').unwrap_or(("", self.name))
+        match self.kind {
+            Kind::Pairs => (self.name, self.name),
+            _ => self.name.split_once('.').unwrap_or(("", self.name)),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! reference` prints it; a test fails when the committed file differs).
 
 use super::keys::{KEYS, OTHER_VARS, TABLES};
+use super::value::Kind;
 use super::Settings;
 use std::fmt::Write;
 
@@ -43,10 +44,13 @@ source wins for the same property).\n",
                 Some(a) => format!("`--{}` (`--{a}`)", k.flag),
                 None => format!("`--{}`", k.flag),
             };
+            let name = match k.kind {
+                Kind::Pairs => "any property, e.g. `\"linger.ms\" = 5`".to_string(),
+                _ => format!("`{}`", k.split().1),
+            };
             let _ = writeln!(
                 md,
-                "| `{}` | `{}` | {flag} | {} | {default} | {} |",
-                k.split().1,
+                "| {name} | `{}` | {flag} | {} | {default} | {} |",
                 k.env,
                 k.kind.type_name(),
                 k.doc.replace('|', "\\|")

@@ -131,6 +131,7 @@ impl Kind {
             Kind::Float => {
                 let f = s
                     .trim()
+                    .replace('_', "")
                     .parse::<f64>()
                     .map_err(|_| format!("{s:?} is not a number"))?;
                 self.check_float(f)
@@ -193,9 +194,11 @@ impl Kind {
 
     fn check_int(self, i: i64) -> Result<Val, String> {
         match self {
-            Kind::Int { min, max } if i < min || i > max => {
-                Err(format!("{i} is out of range; use {min}..{max}"))
-            }
+            Kind::Int { min, max } if i < min || i > max => Err(if max >= u32::MAX as i64 {
+                format!("{i} is out of range; use at least {min} (at most {max})")
+            } else {
+                format!("{i} is out of range; use {min}..{max}")
+            }),
             _ => Ok(Val::Int(i)),
         }
     }
@@ -213,6 +216,7 @@ impl Kind {
         match self {
             Kind::Str => "a string".into(),
             Kind::Bool => "a boolean".into(),
+            Kind::Int { min, max } if max >= u32::MAX as i64 => format!("a whole number ≥ {min}"),
             Kind::Int { min, max } => format!("a whole number {min}..{max}"),
             Kind::Float => "a positive number".into(),
             Kind::Choice(names) => format!("one of {}", names.join(", ")),
