@@ -1,29 +1,61 @@
-//! The `rta` binary: parses the command line and runs a command; errors are one line on stderr.
+//! The `rta` binary: parses the command line and runs a command. A fatal error is one line on
+//! stderr (one JSON log line in JSON mode) and exit status 1; a closed stdout ends quietly with
+//! status 0; unknown `RTA_*` variables draw a warning at start.
 
 use clap::Parser;
-use rta::cli::{Cli, Command};
+use rta::cli::{exit_status, init_tracing, Cli, Command};
 
 fn main() {
-    let cli = Cli::parse();
-    if let Command::Run(args) = &cli.command {
-        let result = args.settings().and_then(|s| {
-            rta::cli::init_tracing(rta::cli::run::log_json(&s, cli.log_json));
-            rta::cli::run::run(&s)
-        });
-        if let Err(e) = result {
-            eprintln!("rta: {e:#}");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version, and the help shown for a missing subcommand
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("rta: {}", rta::cli::usage_error(&e));
             std::process::exit(1);
         }
-        return;
-    }
-    rta::cli::init_tracing(cli.log_json);
-    let result = match &cli.command {
-        Command::Run(_) => Ok(()),
-        Command::Process(a) => rta::cli::process::run(a),
-        Command::Simulate(a) => rta::cli::simulate::run(a),
     };
-    if let Err(e) = result {
-        eprintln!("rta: {e:#}");
-        std::process::exit(1);
+    let warnings = rta::settings::env_warnings();
+    let (json, result) = match &cli.command {
+        Command::Run(args) => match args.settings() {
+            Ok(s) => {
+                let json = rta::cli::run::log_json(&s, cli.log_json);
+                init_tracing(json);
+                warn(&warnings);
+                (json, rta::cli::run::run(&s))
+            }
+            Err(e) => {
+                let json = cli.log_json
+                    || args
+                        .overrides()
+                        .is_ok_and(|o| o.wants_json(args.config.as_deref()));
+                init_tracing(json);
+                warn(&warnings);
+                (json, Err(e))
+            }
+        },
+        command => {
+            init_tracing(cli.log_json);
+            warn(&warnings);
+            let result = match command {
+                Command::Process(a) => rta::cli::process::run(a),
+                Command::Simulate(a) => rta::cli::simulate::run(a),
+                Command::Config(a) => rta::cli::config::run(a),
+                Command::Run(_) => Ok(()),
+            };
+            (cli.log_json, result)
+        }
+    };
+    std::process::exit(exit_status(result, json));
+}
+
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        tracing::warn!("{w}");
     }
 }

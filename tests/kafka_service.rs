@@ -31,37 +31,37 @@ fn spec_example_through_kafka_gives_the_records_of_rta_process() {
     ));
     let want = offline(&envs);
     let (config, events) = split(envs);
-    create_config_topic(&broker, &names);
-    produce(&broker, &names, &config);
+    create_config_topic(broker, &names);
+    produce(broker, &names, &config);
     // rta creates the missing topics, reads the config to its end, then consumes events
-    let mut rta = Rta::start(&broker, &names, "spec", &[]);
+    let mut rta = Rta::start(broker, &names, "spec", &[]);
     rta.wait_ready(WITHIN);
-    let parts = end_offsets(&broker, &names.topic("rta.agent-events"));
+    let parts = end_offsets(broker, &names.topic("rta.agent-events"));
     assert_eq!(parts.len(), 3, "events topic created with --partitions 3");
     assert_eq!(
-        topic_config(&broker, &names.out(OutTopic::AgentStates), "cleanup.policy").as_deref(),
+        topic_config(broker, &names.out(OutTopic::AgentStates), "cleanup.policy").as_deref(),
         Some("compact")
     );
     assert_eq!(
-        topic_config(&broker, &names.out(OutTopic::Intervals), "cleanup.policy").as_deref(),
+        topic_config(broker, &names.out(OutTopic::Intervals), "cleanup.policy").as_deref(),
         Some("compact")
     );
-    produce(&broker, &names, &events);
-    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    produce(broker, &names, &events);
+    let ends = end_offsets(broker, &names.topic("rta.agent-events"));
     wait_committed(
-        &broker,
+        broker,
         "spec",
         &names.topic("rta.agent-events"),
         &ends,
         WITHIN,
     );
     for t in OutTopic::ALL {
-        let got = read_all(&broker, &names.out(t));
+        let got = read_all(broker, &names.out(t));
         let expected = want.get(&t).cloned().unwrap_or_default();
         assert_same(&format!("{t:?}"), &by_key(&got), &by_key(&expected));
     }
     // the §8 numbers, read back from Kafka
-    let intervals = latest(&read_all(&broker, &names.out(OutTopic::Intervals)));
+    let intervals = latest(&read_all(broker, &names.out(OutTopic::Intervals)));
     let iv = value_json(&intervals["acme/p17/2026-11-23T08:00:00Z"]);
     assert_eq!(iv["inAdherenceSeconds"], 840.0);
     assert_eq!(iv["outOfAdherenceSeconds"]["notPresent"], 60.0);
@@ -82,20 +82,20 @@ fn spec_example_through_kafka_gives_the_records_of_rta_process() {
 fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() {
     let broker = Broker::shared();
     let names = Names::new("day.");
-    create_topics(&broker, &names, 3);
+    create_topics(broker, &names, 3);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let envs = generate(&SimOptions::new(200, date, 7));
     let want = offline(&envs);
     let (config, events) = split(envs);
     let half = events.len() / 2;
-    produce(&broker, &names, &config);
-    produce(&broker, &names, &events[..half]);
+    produce(broker, &names, &config);
+    produce(broker, &names, &events[..half]);
 
     // first instance: process the first half, then crash (SIGKILL, no final commit)
-    let mut first = Rta::start(&broker, &names, "day", &[]);
-    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    let mut first = Rta::start(broker, &names, "day", &[]);
+    let ends = end_offsets(broker, &names.topic("rta.agent-events"));
     wait_committed(
-        &broker,
+        broker,
         "day",
         &names.topic("rta.agent-events"),
         &ends,
@@ -104,11 +104,11 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
     first.kill();
 
     // the rest arrives while nothing runs; a new instance takes over
-    produce(&broker, &names, &events[half..]);
-    let mut second = Rta::start(&broker, &names, "day", &[]);
-    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    produce(broker, &names, &events[half..]);
+    let mut second = Rta::start(broker, &names, "day", &[]);
+    let ends = end_offsets(broker, &names.topic("rta.agent-events"));
     wait_committed(
-        &broker,
+        broker,
         "day",
         &names.topic("rta.agent-events"),
         &ends,
@@ -132,7 +132,7 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
     assert_eq!(second.terminate(), Some(0));
 
     // the takeover rebuilt the first half without publishing it again
-    let published = read_all(&broker, &names.out(OutTopic::AgentStates)).len();
+    let published = read_all(broker, &names.out(OutTopic::AgentStates)).len();
     let offline_count = want[&OutTopic::AgentStates].len();
     assert!(
         published <= offline_count + 250,
@@ -143,7 +143,7 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
         OutTopic::Intervals,
         OutTopic::Unmapped,
     ] {
-        let got = latest(&read_all(&broker, &names.out(t)));
+        let got = latest(&read_all(broker, &names.out(t)));
         let expected = latest(want.get(&t).map(Vec::as_slice).unwrap_or_default());
         assert_eq!(got.len(), expected.len(), "{t:?}: keys differ");
         for (k, v) in &expected {
@@ -164,7 +164,7 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
         s.dedup();
         s
     };
-    let got = alerts(&read_all(&broker, &names.out(OutTopic::AdherenceEvents)));
+    let got = alerts(&read_all(broker, &names.out(OutTopic::AdherenceEvents)));
     let expected = alerts(
         want.get(&OutTopic::AdherenceEvents)
             .map(Vec::as_slice)
@@ -182,7 +182,7 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
 fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
     let broker = Broker::shared();
     let names = Names::new("bad.");
-    create_topics(&broker, &names, 1);
+    create_topics(broker, &names, 1);
     let envs = read_envelopes(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/spec-example.ndjson"
@@ -194,9 +194,9 @@ fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
         "acme/activity/9",
         &serde_json::json!({"kind": "activity", "account": "acme", "id": "9"}),
     );
-    produce(&broker, &names, &config);
-    produce(&broker, &names, &[bad_config]);
-    let mut rta = Rta::start(&broker, &names, "bad", &[]);
+    produce(broker, &names, &config);
+    produce(broker, &names, &[bad_config]);
+    let mut rta = Rta::start(broker, &names, "bad", &[]);
     rta.wait_ready(WITHIN);
     let ev = |value: &[u8], header: Option<&str>| {
         let mut e = Envelope::json("rta.agent-events", "acme", &serde_json::Value::Null);
@@ -219,16 +219,16 @@ fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
         ),
     ];
     input.extend(events);
-    produce(&broker, &names, &input);
-    let ends = end_offsets(&broker, &names.topic("rta.agent-events"));
+    produce(broker, &names, &input);
+    let ends = end_offsets(broker, &names.topic("rta.agent-events"));
     wait_committed(
-        &broker,
+        broker,
         "bad",
         &names.topic("rta.agent-events"),
         &ends,
         WITHIN,
     );
-    let dlq = read_all(&broker, &names.out(OutTopic::Dlq));
+    let dlq = read_all(broker, &names.out(OutTopic::Dlq));
     let reasons: Vec<String> = dlq
         .iter()
         .map(|(_, v)| value_json(v)["reason"].as_str().unwrap_or("").to_string())
@@ -259,7 +259,7 @@ fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
     );
     assert_eq!(first["topic"], "bad.rta.agent-events");
     // the good events after the bad ones were processed
-    let states = latest(&read_all(&broker, &names.out(OutTopic::AgentStates)));
+    let states = latest(&read_all(broker, &names.out(OutTopic::AgentStates)));
     let p17 = value_json(&states["acme/p17"]);
     assert_eq!(
         p17["actual"]["online"], false,
@@ -295,7 +295,7 @@ fn invalid_settings_fail_at_start_with_one_line() {
 fn wall_clock_timers_fire_without_events() {
     let broker = Broker::shared();
     let names = Names::new("wall.");
-    create_topics(&broker, &names, 1);
+    create_topics(broker, &names, 1);
     let now = rta::service::wall_clock_ms();
     let start = (now / 1000 + 3) * 1000;
     let seg = |t| rta::time::format_rfc3339(t);
@@ -313,13 +313,13 @@ fn wall_clock_timers_fire_without_events() {
                 "segments":[{"activity":"1","start":seg(start),"end":seg(start + 600_000)}]}),
         ),
     ];
-    produce(&broker, &names, &config);
-    let mut rta = Rta::start_with_clock(&broker, &names, "wall", "wall", &[]);
+    produce(broker, &names, &config);
+    let mut rta = Rta::start_with_clock(broker, &names, "wall", "wall", &[]);
     rta.wait_ready(WITHIN);
     // no agent event at all: the schedule start and the buffer expiry come from the clock
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let alert = loop {
-        let events = read_all(&broker, &names.out(OutTopic::AdherenceEvents));
+        let events = read_all(broker, &names.out(OutTopic::AdherenceEvents));
         if let Some((_, v)) = events.first() {
             break value_json(v);
         }
@@ -332,7 +332,7 @@ fn wall_clock_timers_fire_without_events() {
     assert_eq!(alert["kind"], "outOfAdherence");
     assert_eq!(alert["oooType"], "notPresent");
     assert_eq!(alert["since"], seg(start).as_str());
-    let states = latest(&read_all(&broker, &names.out(OutTopic::AgentStates)));
+    let states = latest(&read_all(broker, &names.out(OutTopic::AgentStates)));
     let p1 = value_json(&states["w/p1"]);
     assert_eq!(p1["adherence"], "out");
     assert_eq!(p1["scheduled"]["start"], seg(start).as_str());

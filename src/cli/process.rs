@@ -55,28 +55,28 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         ..EngineOptions::default()
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let stats = match &args.input {
+    let mut out = WatchedWriter {
+        inner: std::io::BufWriter::with_capacity(1 << 16, stdout.lock()),
+        failed: false,
+    };
+    let (stats, what) = match &args.input {
         Some(path) => {
             let f = std::fs::File::open(path)
                 .with_context(|| format!("cannot read --input {}", path.display()))?;
-            process_max(
-                std::io::BufReader::with_capacity(1 << 16, f),
-                opts,
-                until,
-                args.max_line_bytes,
-                &mut out,
-            )
-            .with_context(|| format!("cannot read --input {}", path.display()))?
+            let r = std::io::BufReader::with_capacity(1 << 16, f);
+            let stats = process_max(r, opts, until, args.max_line_bytes, &mut out);
+            (stats, format!("cannot read --input {}", path.display()))
         }
-        None => process_max(
-            std::io::stdin().lock(),
-            opts,
-            until,
-            args.max_line_bytes,
-            &mut out,
-        )
-        .context("cannot read stdin")?,
+        None => {
+            let r = std::io::stdin().lock();
+            let stats = process_max(r, opts, until, args.max_line_bytes, &mut out);
+            (stats, "cannot read stdin".to_string())
+        }
+    };
+    // a failed write (a closed pipe, a full disk) is about stdout, not the input
+    let stats = match stats {
+        Err(e) if out.failed => return Err(e).context("cannot write to stdout"),
+        other => other.context(what)?,
     };
     out.flush().context("cannot write to stdout")?;
     tracing::info!(
@@ -89,6 +89,21 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         "processed"
     );
     Ok(())
+}
+
+/// A writer that remembers whether a write failed (to tell output errors from input errors).
+struct WatchedWriter<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for WatchedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| self.failed = true)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|_| self.failed = true)
+    }
 }
 
 /// The whole offline run over a reader; returns the engine's counters.

@@ -2,95 +2,44 @@
 //! embedded default (simulated agents through the same engine). Either way one HTTP port
 //! serves metrics, probes and the JSON views.
 
+use super::flags::KeyFlags;
 use crate::http::HttpServer;
 use crate::metrics::Metrics;
 use crate::service::LiveViews;
-use crate::settings::{split_kafka_env, ClockSetting, Guarantee, LogFormat, Overrides, Settings};
+use crate::settings::{LogFormat, Overrides, Settings};
 use anyhow::Result;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(clap::Args, Debug, Default)]
 pub struct RunArgs {
-    /// TOML settings file (see deploy/rta.example.toml).
+    /// TOML settings file (docs/configuration.md, deploy/rta.example.toml).
     #[arg(long, short, env = "RTA_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Kafka bootstrap servers; empty or absent runs the embedded default.
-    #[arg(long, env = "RTA_BROKERS")]
-    pub brokers: Option<String>,
-    /// Consumer group id.
-    #[arg(long, env = "RTA_GROUP_ID")]
-    pub group_id: Option<String>,
-    /// wall (live) or event-time (backfills, tests).
-    #[arg(long, value_enum, env = "RTA_CLOCK")]
-    pub clock: Option<ClockSetting>,
-    /// HTTP address for /metrics, /healthz, /readyz and /api (default 127.0.0.1:8080).
-    #[arg(long, env = "RTA_HTTP")]
-    pub http: Option<String>,
-    /// text or json.
-    #[arg(long, value_enum, env = "RTA_LOG_FORMAT")]
-    pub log_format: Option<LogFormat>,
-    /// How late events may arrive and still count (hours).
-    #[arg(long, env = "RTA_RETENTION_HOURS")]
-    pub retention_hours: Option<u32>,
-    /// Partitions of topics rta creates.
-    #[arg(long, env = "RTA_PARTITIONS")]
-    pub partitions: Option<i32>,
-    /// Replication factor of topics rta creates.
-    #[arg(long, env = "RTA_REPLICATION_FACTOR")]
-    pub replication_factor: Option<i32>,
-    /// Create missing topics at start (true/false).
-    #[arg(long, env = "RTA_CREATE_TOPICS")]
-    pub create_topics: Option<bool>,
-    /// Prefix of every topic name.
-    #[arg(long, env = "RTA_TOPIC_PREFIX")]
-    pub topic_prefix: Option<String>,
-    /// at-least-once or exactly-once (SPEC §11).
-    #[arg(long, value_enum, env = "RTA_PROCESSING_GUARANTEE")]
-    pub processing_guarantee: Option<Guarantee>,
-    /// This instance's name in its transactional id (default: the host name).
-    #[arg(long, env = "RTA_INSTANCE_ID")]
-    pub instance_id: Option<String>,
-    /// librdkafka property KEY=VALUE, passed through (repeatable; values may contain commas).
-    /// RTA_KAFKA holds pairs separated by newlines or commas.
-    #[arg(long = "kafka")]
-    pub kafka: Vec<String>,
-    /// Embedded default: number of simulated persons.
-    #[arg(long, env = "RTA_EMBEDDED_PERSONS")]
-    pub persons: Option<usize>,
-    /// Embedded default: simulated seconds per second (1 = real time).
-    #[arg(long, env = "RTA_EMBEDDED_SPEED")]
-    pub speed: Option<f64>,
+    /// One flag per settings key (docs/configuration.md).
+    #[command(flatten)]
+    pub flags: KeyFlags,
 }
 
 impl RunArgs {
+    /// The environment and flag layers.
+    pub fn overrides(&self) -> Result<Overrides> {
+        Ok(Overrides {
+            env: crate::settings::env_vars()?,
+            flags: self.flags.0.clone(),
+        })
+    }
+
+    /// File, environment and flags, merged and checked.
     pub fn settings(&self) -> Result<Settings> {
-        let over = Overrides {
-            brokers: self.brokers.clone(),
-            group_id: self.group_id.clone(),
-            clock: self.clock,
-            http_addr: self.http.clone(),
-            log_format: self.log_format,
-            retention_hours: self.retention_hours,
-            partitions: self.partitions,
-            replication_factor: self.replication_factor,
-            create_topics: self.create_topics,
-            topic_prefix: self.topic_prefix.clone(),
-            guarantee: self.processing_guarantee,
-            instance_id: self.instance_id.clone(),
-            // the environment first, so flags win
-            kafka: std::env::var("RTA_KAFKA")
-                .map(|v| split_kafka_env(&v))
-                .unwrap_or_default()
-                .into_iter()
-                .chain(self.kafka.iter().cloned())
-                .collect(),
-            embedded_persons: self.persons,
-            embedded_speed: self.speed,
-        };
-        Settings::load(self.config.as_deref(), &over)
+        Settings::load(self.config.as_deref(), &self.overrides()?)
     }
 }
+
+/// The warning `rta run` logs when it starts the embedded default.
+pub const EMBEDDED_WARNING: &str = "no brokers are set: running the embedded default \
+(simulated agents, no Kafka). To process real events, point rta at Kafka with \
+--brokers HOST:PORT, RTA_BROKERS=HOST:PORT or brokers = \"HOST:PORT\" in the config file";
 
 /// Run the service with validated settings until SIGTERM/SIGINT.
 pub fn run(s: &Settings) -> Result<()> {
@@ -112,6 +61,7 @@ pub fn run(s: &Settings) -> Result<()> {
             crate::kafka::run(s, brokers, views, metrics, &stop)
         }
         None => {
+            tracing::warn!("{EMBEDDED_WARNING}");
             crate::embedded::run(s, views, metrics, &stop);
             Ok(())
         }

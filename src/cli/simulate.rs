@@ -38,14 +38,17 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             let f = std::fs::File::create(p)
                 .with_context(|| format!("cannot write --output {}", p.display()))?;
             let mut w = std::io::BufWriter::new(f);
-            crate::simulate::write_ndjson(&opts, &mut w)?;
-            w.flush()?;
+            crate::simulate::write_ndjson(&opts, &mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("cannot write --output {}", p.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            crate::simulate::write_ndjson(&opts, &mut w)?;
-            w.flush()?;
+            // a closed pipe (`rta simulate | head -1`) ends quietly: see cli::exit_status
+            crate::simulate::write_ndjson(&opts, &mut w)
+                .and_then(|()| w.flush())
+                .context("cannot write to stdout")?;
         }
     }
     Ok(())

@@ -1,14 +1,21 @@
 //! Settings of the streaming service (`rta run`): a TOML file, `RTA_*` environment variables and
 //! command-line flags, merged in that order (flags win), then checked once at start so that a
-//! bad value fails with one clear line. `deploy/rta.example.toml` documents every key.
+//! bad value fails with one clear line naming its source. Every key is declared once, in
+//! `keys.rs`; the readers of each source, the flags and `docs/configuration.md` follow from it.
 
-mod file;
+mod keys;
+mod layers;
+mod reference;
+mod value;
 
-pub use file::FileSettings;
+pub use keys::{Key, KEYS, OTHER_VARS};
+pub use layers::{env_vars, unknown_env_warnings};
+pub use reference::reference_markdown;
+pub use value::{parse_bool, Kind};
 
 use crate::engine::OutTopic;
 use crate::time::Millis;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -153,6 +160,8 @@ pub struct Settings {
     pub http_max_connections: usize,
     /// Limits on hostile input (the `[limits]` table), installed for every engine at start.
     pub limits: crate::engine::Limits,
+    /// `topics.prefix`, already applied to `topics` by [`Settings::load`].
+    pub topic_prefix: String,
     pub log_format: LogFormat,
     /// librdkafka properties passed through unchanged (TLS, SASL, tuning).
     pub kafka: BTreeMap<String, String>,
@@ -184,6 +193,7 @@ impl Default for Settings {
             http_idle_timeout: 60_000,
             http_max_connections: 256,
             limits: crate::engine::Limits::builtin(),
+            topic_prefix: String::new(),
             log_format: LogFormat::Text,
             kafka: BTreeMap::new(),
             embedded: EmbeddedSettings {
@@ -196,160 +206,64 @@ impl Default for Settings {
     }
 }
 
-/// Values given on the command line or in `RTA_*` variables (clap merges those two); `None`
-/// leaves the file's value or the default.
+/// The environment and flag layers of [`Settings::load`] (the file is the third).
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    pub brokers: Option<String>,
-    pub group_id: Option<String>,
-    pub clock: Option<ClockSetting>,
-    pub http_addr: Option<String>,
-    pub log_format: Option<LogFormat>,
-    pub retention_hours: Option<u32>,
-    pub partitions: Option<i32>,
-    pub replication_factor: Option<i32>,
-    pub create_topics: Option<bool>,
-    pub topic_prefix: Option<String>,
-    pub guarantee: Option<Guarantee>,
-    pub instance_id: Option<String>,
-    /// `KEY=VALUE` pairs; a value may contain commas.
-    pub kafka: Vec<String>,
-    pub embedded_persons: Option<usize>,
-    pub embedded_speed: Option<f64>,
+    /// `RTA_*` variables as (name, value); names that are not keys are ignored here (see
+    /// [`unknown_env_warnings`]), empty values count as unset.
+    pub env: Vec<(String, String)>,
+    /// Flags of `rta run` as (name without `--`, value), in command-line order.
+    pub flags: Vec<(String, String)>,
+}
+
+impl Overrides {
+    /// Whether JSON logs were asked for (`log_format`: flag, then variable, then the file if it
+    /// parses), to report an error in the requested format when the settings cannot be loaded.
+    pub fn wants_json(&self, file: Option<&Path>) -> bool {
+        let flag = self.flags.iter().rev().find(|(f, _)| f == "log-format");
+        let env = self
+            .env
+            .iter()
+            .find(|(n, v)| n == "RTA_LOG_FORMAT" && !v.trim().is_empty());
+        let from_file = || {
+            let text = std::fs::read_to_string(file?).ok()?;
+            let table: toml::Table = toml::from_str(&text).ok()?;
+            table.get("log_format")?.as_str().map(str::to_string)
+        };
+        let format = match flag.or(env) {
+            Some((_, v)) => Some(v.clone()),
+            None => from_file(),
+        };
+        format.is_some_and(|v| v.trim().eq_ignore_ascii_case("json"))
+    }
 }
 
 impl Settings {
-    /// Defaults, then the file (if any), then overrides; then checks.
+    /// Defaults, then the file (if any), then environment variables, then flags; then checks.
+    /// Every error is one line naming its source (file with line and column, variable, flag).
     pub fn load(file: Option<&Path>, over: &Overrides) -> Result<Settings> {
         let mut s = Settings::default();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the config file {}", path.display()))?;
-            let f: FileSettings = toml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "the config file {} is not valid: {}",
-                    path.display(),
-                    e.message()
-                )
-            })?;
-            f.apply(&mut s)?;
+        let mut entries = match file {
+            Some(path) => layers::read_file(path)?,
+            None => Vec::new(),
+        };
+        entries.extend(layers::read_env(&over.env)?);
+        entries.extend(layers::read_flags(&over.flags)?);
+        for e in entries {
+            e.apply(&mut s)?;
         }
-        s.apply_overrides(over)?;
+        let prefix = s.topic_prefix.clone();
+        s.topics.prefix(&prefix);
         s.check()?;
         Ok(s)
     }
 
-    fn apply_overrides(&mut self, o: &Overrides) -> Result<()> {
-        if let Some(b) = &o.brokers {
-            self.brokers = Some(b.clone()).filter(|b| !b.trim().is_empty());
-        }
-        if let Some(g) = &o.group_id {
-            self.group_id = g.clone();
-        }
-        if let Some(c) = o.clock {
-            self.clock = c;
-        }
-        if let Some(a) = &o.http_addr {
-            self.http_addr = parse_addr(a, "--http")?;
-        }
-        if let Some(f) = o.log_format {
-            self.log_format = f;
-        }
-        if let Some(h) = o.retention_hours {
-            self.retention = h as Millis * 3_600_000;
-        }
-        if let Some(p) = o.partitions {
-            self.partitions = p;
-        }
-        if let Some(r) = o.replication_factor {
-            self.replication_factor = r;
-        }
-        if let Some(c) = o.create_topics {
-            self.create_topics = c;
-        }
-        if let Some(prefix) = &o.topic_prefix {
-            self.topics.prefix(prefix);
-        }
-        if let Some(g) = o.guarantee {
-            self.guarantee = g;
-        }
-        if let Some(i) = &o.instance_id {
-            self.instance_id = i.clone();
-        }
-        for kv in &o.kafka {
-            let Some((k, v)) = kv.split_once('=') else {
-                bail!("--kafka {kv:?} is not KEY=VALUE; use e.g. --kafka security.protocol=SSL");
-            };
-            self.kafka
-                .insert(k.trim().to_string(), v.trim().to_string());
-        }
-        if let Some(n) = o.embedded_persons {
-            self.embedded.persons = n;
-        }
-        if let Some(s) = o.embedded_speed {
-            self.embedded.speed = s;
-        }
-        Ok(())
-    }
-
-    /// Every check that can be made before connecting; one line per failure.
+    /// The checks that involve more than one key (each key is checked as it is read).
     pub fn check(&self) -> Result<()> {
-        if self.group_id.trim().is_empty() {
-            bail!("group id is empty; set --group-id, RTA_GROUP_ID or group_id in the file");
-        }
-        if self.retention < 3_600_000 {
-            bail!("retention must be at least 1 hour (retention_hours)");
-        }
-        if self.partitions < 1 {
-            bail!(
-                "partitions must be at least 1 (got {}); set --partitions",
-                self.partitions
-            );
-        }
-        if self.replication_factor < 1 && self.replication_factor != -1 {
-            bail!(
-                "replication factor must be at least 1, or -1 for the broker default (got {})",
-                self.replication_factor
-            );
-        }
-        if self.instance_id.trim().is_empty()
-            || !self
-                .instance_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        {
-            bail!(
-                "instance id {:?} must be letters, digits, '.', '_' or '-'; set --instance-id or RTA_INSTANCE_ID",
-                self.instance_id
-            );
-        }
-        if !(1..=60_000).contains(&self.transaction_max) || self.transaction_max_records == 0 {
-            bail!("transaction_max_ms must be 1..60000 and transaction_max_records at least 1");
-        }
-        if self.tick < 10 || self.commit_interval < 10 {
-            bail!("tick_ms and commit_interval_ms must be at least 10 ms");
-        }
-        if self.embedded.persons == 0 || self.embedded.persons > 1_000_000 {
-            bail!("embedded persons must be between 1 and 1000000");
-        }
-        if !(self.embedded.speed.is_finite() && self.embedded.speed > 0.0) {
-            bail!("embedded speed must be a positive number (1 = real time)");
-        }
-        if self.embedded.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            bail!(
-                "embedded time zone {:?} is not an IANA time zone; use e.g. Europe/Berlin",
-                self.embedded.time_zone
-            );
-        }
         let names = self.topics.all().map(|(n, _)| n);
         for n in names {
-            if n.is_empty()
-                || n.len() > 249
-                || !n
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            {
-                bail!("topic name {n:?} is not a valid Kafka topic name (letters, digits, '.', '_', '-')");
+            if !valid_name(n, 249) {
+                bail!("topic name {n:?} is not a valid Kafka topic name (letters, digits, '.', '_', '-'); check topics.prefix and the [topics] table");
             }
         }
         for (i, a) in names.iter().enumerate() {
@@ -357,29 +271,28 @@ impl Settings {
                 bail!("topic {a:?} is configured for two roles; every topic must be distinct");
             }
         }
-        if self.http_header_timeout < 100 || self.http_idle_timeout < 100 {
-            bail!("http_header_timeout_ms and http_idle_timeout_ms must be at least 100 ms");
-        }
-        if self.http_max_connections < 4 {
-            bail!("http_max_connections must be at least 4");
-        }
-        let l = &self.limits;
-        if l.min_time >= l.max_time {
+        if self.limits.min_time >= self.limits.max_time {
             bail!("limits: min_time must be before max_time");
-        }
-        if l.max_record_bytes < 1024 || l.max_field_bytes < 16 || l.max_elements < 1 {
-            bail!("limits: max_record_bytes must be at least 1024, max_field_bytes at least 16, max_elements at least 1");
-        }
-        if l.max_clock_jump < 3_600_000 {
-            bail!("limits: max_clock_jump_hours must be at least 1");
-        }
-        for k in self.kafka.keys() {
-            if MANAGED_PROPERTIES.contains(&k.as_str()) {
-                bail!("kafka property {k:?} is managed by rta; remove it from the [kafka] table");
-            }
         }
         Ok(())
     }
+}
+
+/// Letters, digits, `.`, `_` and `-`, 1 to `max` bytes (topic names, instance ids).
+pub(crate) fn valid_name(n: &str, max: usize) -> bool {
+    !n.is_empty()
+        && n.len() <= max
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Warnings for the process's `RTA_*` variables that name no setting (typos such as
+/// `RTA_BROKER`), each with the closest known name.
+pub fn env_warnings() -> Vec<String> {
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    unknown_env_warnings(names.iter().map(String::as_str))
 }
 
 /// librdkafka properties rta sets itself (its guarantees depend on them).
@@ -464,11 +377,13 @@ impl Topics {
     }
 }
 
-pub(crate) fn parse_addr(a: &str, what: &str) -> Result<SocketAddr> {
-    a.parse().map_err(|_| {
-        anyhow::anyhow!("{what} {a:?} is not an address:port; use e.g. 127.0.0.1:8080")
-    })
+pub(crate) fn parse_addr(a: &str) -> Result<SocketAddr, String> {
+    a.trim()
+        .parse()
+        .map_err(|_| format!("{a:?} is not an address:port; use e.g. 127.0.0.1:8080"))
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sources;

@@ -1,11 +1,11 @@
 use super::*;
 
-fn write(text: &str) -> tempfile_path::TempPath {
+pub(super) fn write(text: &str) -> tempfile_path::TempPath {
     tempfile_path::TempPath::new(text)
 }
 
 /// A throwaway file under the target dir (no extra crate).
-mod tempfile_path {
+pub(super) mod tempfile_path {
     pub struct TempPath(pub std::path::PathBuf);
     impl TempPath {
         pub fn new(text: &str) -> TempPath {
@@ -24,6 +24,17 @@ mod tempfile_path {
         fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.0);
         }
+    }
+}
+
+/// Overrides from flags only: (flag name, value).
+pub(super) fn flags(pairs: &[(&str, &str)]) -> Overrides {
+    Overrides {
+        env: Vec::new(),
+        flags: pairs
+            .iter()
+            .map(|(f, v)| (f.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
@@ -52,11 +63,7 @@ dlq = "dead"
 "queue.buffering.max.ms" = 5
 "#,
     );
-    let over = Overrides {
-        group_id: Some("from-flag".into()),
-        kafka: vec!["linger.ms=1".into()],
-        ..Overrides::default()
-    };
+    let over = flags(&[("group-id", "from-flag"), ("kafka", "linger.ms=1")]);
     let s = Settings::load(Some(&f.0), &over).unwrap();
     assert_eq!(s.brokers.as_deref(), Some("k1:9092"));
     assert_eq!(s.group_id, "from-flag");
@@ -81,48 +88,18 @@ fn unknown_key_fails_with_one_line() {
 #[test]
 fn bad_values_are_refused() {
     let cases: Vec<(&str, Overrides)> = vec![
-        (
-            "KEY=VALUE",
-            Overrides {
-                kafka: vec!["nonsense".into()],
-                ..Overrides::default()
-            },
-        ),
+        ("KEY=VALUE", flags(&[("kafka", "nonsense")])),
         (
             "managed by rta",
-            Overrides {
-                kafka: vec!["enable.auto.commit=true".into()],
-                ..Overrides::default()
-            },
+            flags(&[("kafka", "enable.auto.commit=true")]),
         ),
-        (
-            "address",
-            Overrides {
-                http_addr: Some("localhost".into()),
-                ..Overrides::default()
-            },
-        ),
-        (
-            "partitions",
-            Overrides {
-                partitions: Some(0),
-                ..Overrides::default()
-            },
-        ),
+        ("address", flags(&[("http", "localhost")])),
+        ("partitions", flags(&[("partitions", "0")])),
         (
             "not a valid Kafka topic name",
-            Overrides {
-                topic_prefix: Some("bad prefix/".into()),
-                ..Overrides::default()
-            },
+            flags(&[("topic-prefix", "bad prefix/")]),
         ),
-        (
-            "speed",
-            Overrides {
-                embedded_speed: Some(0.0),
-                ..Overrides::default()
-            },
-        ),
+        ("positive number", flags(&[("speed", "0")])),
     ];
     for (want, over) in cases {
         let e = Settings::load(None, &over).unwrap_err().to_string();
@@ -166,14 +143,11 @@ fn kafka_values_keep_their_commas() {
         split_kafka_env("sasl.password=p,q=r\nlinger.ms=1\n"),
         vec!["sasl.password=p,q=r", "linger.ms=1"]
     );
-    let s = Settings::load(
-        None,
-        &Overrides {
-            kafka: split_kafka_env("debug=broker,topic,msg"),
-            ..Overrides::default()
-        },
-    )
-    .unwrap();
+    let env = Overrides {
+        env: vec![("RTA_KAFKA".into(), "debug=broker,topic,msg".into())],
+        flags: Vec::new(),
+    };
+    let s = Settings::load(None, &env).unwrap();
     assert_eq!(s.kafka["debug"], "broker,topic,msg");
 }
 
@@ -193,19 +167,11 @@ fn exactly_once_is_a_setting_of_file_and_flag() {
     assert_eq!(s.instance_id, "a-1");
     let s = Settings::load(
         Some(&f),
-        &Overrides {
-            guarantee: Some(super::Guarantee::AtLeastOnce),
-            instance_id: Some("bad id".into()),
-            ..Overrides::default()
-        },
+        &flags(&[
+            ("processing-guarantee", "at-least-once"),
+            ("instance-id", "bad id"),
+        ]),
     );
     assert!(s.unwrap_err().to_string().contains("instance id"));
-    assert!(Settings::load(
-        None,
-        &Overrides {
-            kafka: vec!["transactional.id=x".into()],
-            ..Overrides::default()
-        }
-    )
-    .is_err());
+    assert!(Settings::load(None, &flags(&[("kafka", "transactional.id=x")])).is_err());
 }
