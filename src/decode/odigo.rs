@@ -75,7 +75,8 @@ pub fn decode_odigo_max<'a>(
                 out.push(from_notification(n, detailed_breaks));
                 return Ok(());
             }
-            let n: Notification = serde_json::from_slice(payload).map_err(invalid_json_or_shape)?;
+            let n: Notification = serde_json::from_slice(payload)
+                .map_err(|e| invalid_json_or_shape(e, payload))?;
             out.push(from_notification(n, detailed_breaks));
         }
         Some(b'[') => {
@@ -83,8 +84,14 @@ pub fn decode_odigo_max<'a>(
                 serde_json::from_slice(payload).map_err(invalid_json)?;
             too_many(items.len(), max_elements)?;
             for (i, raw) in items.into_iter().enumerate() {
+                if !raw.get().trim_start().starts_with('{') {
+                    // serde would read an array positionally as a notification: not ours
+                    let detail = "an Odigo notification must be a JSON object";
+                    out.push(Err(at_element(DecodeError::new("missing_field", detail), i)));
+                    continue;
+                }
                 let r = serde_json::from_str::<Notification>(raw.get())
-                    .map_err(invalid_json_or_shape)
+                    .map_err(|e| invalid_json_or_shape(e, raw.get().as_bytes()))
                     .and_then(|n| from_notification(n, detailed_breaks));
                 out.push(r.map_err(|e| at_element(e, i)));
             }
@@ -111,21 +118,31 @@ fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
         event_id: None,
     };
     let mut odd = false;
+    // a field given twice: serde refuses it ("duplicate field"), so the fast path declines
+    let mut seen = 0u8;
+    let mut once = |bit: u8| {
+        let again = seen & bit != 0;
+        seen |= bit;
+        again
+    };
     super::flat::read_flat(payload, |k, v| {
-        let slot = match k {
-            "login" => &mut n.login,
-            "state" => &mut n.state,
-            "pauseCode" => &mut n.pause_code,
+        let (bit, slot) = match k {
+            "login" => (1, &mut n.login),
+            "state" => (2, &mut n.state),
+            "pauseCode" => (4, &mut n.pause_code),
             "timestamp" => {
+                odd |= once(8);
                 n.timestamp = Some(v);
                 return;
             }
             "eventId" => {
+                odd |= once(16);
                 n.event_id = Some(v);
                 return;
             }
             _ => return,
         };
+        odd |= once(bit);
         match v {
             Flat::Str(s) => *slot = Some(Cow::Borrowed(s)),
             Flat::Null => *slot = None,
@@ -155,11 +172,15 @@ fn invalid_json(e: serde_json::Error) -> DecodeError {
     DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
 }
 
-fn invalid_json_or_shape(e: serde_json::Error) -> DecodeError {
-    if e.is_data() {
-        DecodeError::new("missing_field", format!("a field has the wrong type: {e}"))
-    } else {
-        invalid_json(e)
+/// A serde error of a notification: a wrong shape (`missing_field`) only when the text is valid
+/// JSON — serde stops at the first wrong type, before it could see a syntax error further on.
+fn invalid_json_or_shape(e: serde_json::Error, text: &[u8]) -> DecodeError {
+    if !e.is_data() {
+        return invalid_json(e);
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+        Ok(_) => DecodeError::new("missing_field", format!("a field has the wrong type: {e}")),
+        Err(syntax) => invalid_json(syntax),
     }
 }
 
@@ -401,6 +422,21 @@ mod tests {
             ),
             (
                 r#"{"timestamp":"2026-11-23T08:03:00Z","login":7,"state":"READY"}"#,
+                "missing_field",
+            ),
+            // the fast path and serde agree (found by fuzz/odigo)
+            (r#"{"login":7,"state":"READY""#, "invalid_json"),
+            (r#"[["a","READY",null,1,null]]"#, "missing_field"),
+            (
+                r#"{"timestamp":1,"login":"a","state":"READY","x":01}"#,
+                "invalid_json",
+            ),
+            (
+                r#"{"timestamp":1,"login":"a","state":"READY","x":1e999}"#,
+                "invalid_json",
+            ),
+            (
+                r#"{"timestamp":1,"login":"a","login":"b","state":"READY"}"#,
                 "missing_field",
             ),
         ];

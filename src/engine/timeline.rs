@@ -220,6 +220,17 @@ fn same_instant_duplicate(timeline: &[Entry], e: &Entry) -> bool {
             .any(|x| x.ident() == e.ident() && x.status == e.status && x.kind() == e.kind())
 }
 
+/// The instant from which inserting `e` would change the timeline, if it is not a duplicate:
+/// what [`insert`] reports as `ChangedFrom` (a moved item end: the earlier of its two times).
+pub fn change_from(timeline: &[Entry], index: &mut TimelineIndex, e: &Entry) -> Millis {
+    if e.kind() == EventKind::ItemEnd && e.event_id != 0 {
+        if let Some(i) = index.find(timeline, e.event_id, e.ident()) {
+            return timeline[i].t.min(e.t);
+        }
+    }
+    e.t
+}
+
 /// Insert an entry, suppressing duplicates: the same event id from the same identifier, or the
 /// same identifier, time and status. An injixo item end with a known item but a new time moves.
 /// Item starts and ends re-resolve the item ends of their identifier that they can change

@@ -153,7 +153,11 @@ proptest! {
         let (mut naive, mut naive_ix) = (Vec::new(), TimelineIndex::default());
         for op in &ops {
             for e in entries(&f, op) {
+                let predicted = change_from(&fast, &mut fast_ix, &e);
                 let a = insert(&mut fast, &mut fast_ix, &f.rules, e);
+                if let Inserted::ChangedFrom(from) = a {
+                    prop_assert_eq!(from, predicted, "change_from of {:?}", e);
+                }
                 let b = insert_naive(&mut naive, &mut naive_ix, &f.rules, e);
                 prop_assert_eq!(a, b, "reported change of {:?}", e);
                 prop_assert_eq!(&fast, &naive, "timeline after {:?}", e);
