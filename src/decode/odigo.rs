@@ -280,6 +280,7 @@ fn raw_event_id(raw: &str) -> Result<u64, DecodeError> {
         Ok(serde_json::Value::String(s)) => Ok(stable_hash(&[s.as_bytes()])),
         Ok(serde_json::Value::Number(n)) => Ok(stable_hash(&[n.to_string().as_bytes()])),
         Ok(serde_json::Value::Null) => Ok(0),
+        Err(e) => Err(DecodeError::new("invalid_json", e.to_string())),
         _ => Err(DecodeError::new(
             "missing_field",
             "field \"eventId\" must be a string or a number",
@@ -432,7 +433,7 @@ mod tests {
                 "invalid_json",
             ),
             (
-                r#"{"timestamp":1,"login":"a","state":"READY","x":1e999}"#,
+                r#"{"timestamp":1,"login":"a","state":"READY","eventId":1e999}"#,
                 "invalid_json",
             ),
             (
