@@ -343,7 +343,11 @@ fn a_person_timeline_is_capped() {
 /// starts where the previous one ended) or 5 s apart.
 fn injixo_items(n: usize, gap: bool) -> String {
     let mut s = config();
-    let (every, len) = if gap { (10_000, 5_000) } else { (10_000, 10_000) };
+    let (every, len) = if gap {
+        (10_000, 5_000)
+    } else {
+        (10_000, 10_000)
+    };
     for i in 0..n as i64 {
         let start = rta::time::format_rfc3339(DAY0 + i * every);
         let end = rta::time::format_rfc3339(DAY0 + i * every + len);
@@ -362,7 +366,13 @@ fn injixo_items(n: usize, gap: bool) -> String {
 #[test]
 fn injixo_item_ends_scale_with_a_day_of_items() {
     let small = run("injixo-4k", &injixo_items(4000, true), 512 * MIB, 10, &[]);
-    let big = run("injixo-16k", &injixo_items(16_000, true), 512 * MIB, 10, &[]);
+    let big = run(
+        "injixo-16k",
+        &injixo_items(16_000, true),
+        512 * MIB,
+        10,
+        &[],
+    );
     assert_eq!(big.dead_total(), 0);
     let states = big.topic("rta.agent-states");
     assert!(
@@ -377,8 +387,20 @@ fn injixo_item_ends_scale_with_a_day_of_items() {
 /// from the checkpoint — O(n) per item, the cost of every late event (README, Limits).
 #[test]
 fn back_to_back_injixo_items_stay_bounded() {
-    let small = run("injixo-b2b-1k", &injixo_items(1000, false), 512 * MIB, 10, &[]);
-    let big = run("injixo-b2b-4k", &injixo_items(4000, false), 512 * MIB, 20, &[]);
+    let small = run(
+        "injixo-b2b-1k",
+        &injixo_items(1000, false),
+        512 * MIB,
+        10,
+        &[],
+    );
+    let big = run(
+        "injixo-b2b-4k",
+        &injixo_items(4000, false),
+        512 * MIB,
+        20,
+        &[],
+    );
     assert_eq!(big.dead_total(), 0);
     let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.02);
     eprintln!("injixo back to back: 4× items → {ratio:.1}× time (a replay per item)");

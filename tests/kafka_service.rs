@@ -308,7 +308,13 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
 
     let input = names.topic("rta.agent-events");
     let mut first = Rta::start(&broker, &names, "poison", &[]);
-    wait_committed(&broker, "poison", &input, &end_offsets(&broker, &input), WITHIN);
+    wait_committed(
+        &broker,
+        "poison",
+        &input,
+        &end_offsets(&broker, &input),
+        WITHIN,
+    );
     let dead = || {
         read_all(&broker, &names.out(OutTopic::Dlq))
             .iter()
@@ -335,12 +341,29 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
         std::thread::sleep(Duration::from_millis(100));
     }
     produce(&broker, &names, &events[half..]);
-    wait_committed(&broker, "poison", &input, &end_offsets(&broker, &input), WITHIN);
+    wait_committed(
+        &broker,
+        "poison",
+        &input,
+        &end_offsets(&broker, &input),
+        WITHIN,
+    );
     let (code, _) = second.get("/readyz").expect("readyz");
-    assert_eq!(code, 200, "still ready after the replay and the later events");
+    assert_eq!(
+        code, 200,
+        "still ready after the replay and the later events"
+    );
     assert_eq!(dead(), 2, "the replay publishes no dead letter again");
-    assert_final_states_equal("after the poison replay", &published(&broker, &names), &want);
-    assert_eq!(second.terminate(), Some(0), "the restarted instance was up all along");
+    assert_final_states_equal(
+        "after the poison replay",
+        &published(&broker, &names),
+        &want,
+    );
+    assert_eq!(
+        second.terminate(),
+        Some(0),
+        "the restarted instance was up all along"
+    );
 }
 
 #[test]

@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
             let mut buf = Vec::new();
             env.write_line(&mut buf);
             let again = std::str::from_utf8(&buf).expect("envelopes are written as UTF-8");
-            assert_eq!(Envelope::parse_line(again.trim()), Ok(env), "round trip of {text:?}");
+            assert_eq!(
+                Envelope::parse_line(again.trim()),
+                Ok(env),
+                "round trip of {text:?}"
+            );
         }
     }
     let mut out = Vec::new();

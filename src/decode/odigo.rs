@@ -75,11 +75,13 @@ pub fn decode_odigo_max<'a>(
                 out.push(from_notification(n, detailed_breaks));
                 return Ok(());
             }
-            let n: Notification = serde_json::from_slice(payload)
-                .map_err(|e| invalid_json_or_shape(e, payload))?;
+            utf8(payload)?;
+            let n: Notification =
+                serde_json::from_slice(payload).map_err(|e| invalid_json_or_shape(e, payload))?;
             out.push(from_notification(n, detailed_breaks));
         }
         Some(b'[') => {
+            utf8(payload)?;
             let items: Vec<&serde_json::value::RawValue> =
                 serde_json::from_slice(payload).map_err(invalid_json)?;
             too_many(items.len(), max_elements)?;
@@ -87,7 +89,10 @@ pub fn decode_odigo_max<'a>(
                 if !raw.get().trim_start().starts_with('{') {
                     // serde would read an array positionally as a notification: not ours
                     let detail = "an Odigo notification must be a JSON object";
-                    out.push(Err(at_element(DecodeError::new("missing_field", detail), i)));
+                    out.push(Err(at_element(
+                        DecodeError::new("missing_field", detail),
+                        i,
+                    )));
                     continue;
                 }
                 let r = serde_json::from_str::<Notification>(raw.get())
@@ -150,6 +155,16 @@ fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
         }
     })?;
     (!odd).then_some(n)
+}
+
+/// JSON text is UTF-8 throughout: serde skips the strings of unknown fields without checking.
+fn utf8(payload: &[u8]) -> Result<(), DecodeError> {
+    std::str::from_utf8(payload).map(|_| ()).map_err(|e| {
+        DecodeError::new(
+            "invalid_json",
+            format!("payload is not valid JSON: not UTF-8 ({e})"),
+        )
+    })
 }
 
 /// An array longer than the limit is refused as a whole.
@@ -449,6 +464,18 @@ mod tests {
                 Ok(()) => out[0].as_ref().map(|_| "ok").unwrap_or_else(|e| e.reason),
             };
             assert_eq!(got, reason, "payload {p}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_anywhere_is_invalid_json() {
+        for p in [
+            &b"{\"x\":\"\xff\",\"timestamp\":1,\"login\":\"a\\\"\",\"state\":\"READY\"}"[..],
+            b"[{\"x\":\"\xff\",\"timestamp\":1,\"login\":\"a\",\"state\":\"READY\"}]",
+        ] {
+            let mut out = Decoded::new();
+            let e = decode_odigo(p, false, None, &mut out).unwrap_err();
+            assert_eq!(e.reason, "invalid_json");
         }
     }
 

@@ -2,10 +2,10 @@
 //! suppression and injixo item coverage. Entries are 24 bytes: a person's day of ~30 status
 //! changes costs well under a kilobyte.
 
+use super::items::Items;
 use crate::config::Rules;
 use crate::decode::EventKind;
 use crate::time::Millis;
-use super::items::Items;
 use std::cmp::Ordering;
 
 /// Status index meaning "offline, no external status" (an injixo item ended, nothing covers).

@@ -191,7 +191,10 @@ fn the_index_is_used_on_long_timelines_and_rebuilt_after_invalidation() {
     }
     assert!(ix.items(1).is_some(), "built once the timeline is long");
     // Each end at 2i+3 is covered by the item starting at 2i+2 (ends at 2i+5).
-    let ends: Vec<_> = tl.iter().filter(|x| x.kind() == EventKind::ItemEnd).collect();
+    let ends: Vec<_> = tl
+        .iter()
+        .filter(|x| x.kind() == EventKind::ItemEnd)
+        .collect();
     assert_eq!(ends[0].status, f.activities[1]);
     assert_eq!(ends[ends.len() - 1].status, NO_STATUS);
     ix.invalidate();
@@ -209,6 +212,13 @@ fn the_index_is_used_on_long_timelines_and_rebuilt_after_invalidation() {
         insert_naive(&mut naive, &mut naive_ix, &f.rules, e);
     }
     assert_eq!(tl, naive);
-    let last = tl.iter().rfind(|x| x.kind() == EventKind::ItemEnd).map(|x| x.status);
-    assert_eq!(last, Some(f.activities[2]), "the open item now covers the last end");
+    let last = tl
+        .iter()
+        .rfind(|x| x.kind() == EventKind::ItemEnd)
+        .map(|x| x.status);
+    assert_eq!(
+        last,
+        Some(f.activities[2]),
+        "the open item now covers the last end"
+    );
 }
