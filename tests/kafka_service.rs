@@ -281,7 +281,7 @@ fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
 fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     let broker = Broker::shared();
     let names = Names::new("poison.");
-    create_topics(&broker, &names, 1);
+    create_topics(broker, &names, 1);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let (config, events) = split(generate(&SimOptions::new(30, date, 11)));
     let half = events.len() / 2;
@@ -302,21 +302,21 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     all.extend(poison.iter().cloned());
     all.extend(events[half..].iter().cloned());
     let want = offline(&all);
-    produce(&broker, &names, &config);
-    produce(&broker, &names, &events[..half]);
-    produce(&broker, &names, &poison);
+    produce(broker, &names, &config);
+    produce(broker, &names, &events[..half]);
+    produce(broker, &names, &poison);
 
     let input = names.topic("rta.agent-events");
-    let mut first = Rta::start(&broker, &names, "poison", &[]);
+    let mut first = Rta::start(broker, &names, "poison", &[]);
     wait_committed(
-        &broker,
+        broker,
         "poison",
         &input,
-        &end_offsets(&broker, &input),
+        &end_offsets(broker, &input),
         WITHIN,
     );
     let dead = || {
-        read_all(&broker, &names.out(OutTopic::Dlq))
+        read_all(broker, &names.out(OutTopic::Dlq))
             .iter()
             .map(|(_, v)| value_json(v))
             .filter(|v| v["reason"] == "bad_timestamp")
@@ -326,7 +326,7 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     first.kill();
 
     // the restart rebuilds the partition from retained input, poison records included
-    let mut second = Rta::start(&broker, &names, "poison", &[]);
+    let mut second = Rta::start(broker, &names, "poison", &[]);
     second.wait_ready(WITHIN);
     let deadline = std::time::Instant::now() + WITHIN;
     loop {
@@ -340,12 +340,12 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    produce(&broker, &names, &events[half..]);
+    produce(broker, &names, &events[half..]);
     wait_committed(
-        &broker,
+        broker,
         "poison",
         &input,
-        &end_offsets(&broker, &input),
+        &end_offsets(broker, &input),
         WITHIN,
     );
     let (code, _) = second.get("/readyz").expect("readyz");
@@ -354,11 +354,7 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
         "still ready after the replay and the later events"
     );
     assert_eq!(dead(), 2, "the replay publishes no dead letter again");
-    assert_final_states_equal(
-        "after the poison replay",
-        &published(&broker, &names),
-        &want,
-    );
+    assert_final_states_equal("after the poison replay", &published(broker, &names), &want);
     assert_eq!(
         second.terminate(),
         Some(0),
