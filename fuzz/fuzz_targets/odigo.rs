@@ -1,12 +1,15 @@
 //! The Odigo decoder (its fast flat-object reader and its serde fallback) against a reference
 //! built here on serde_json's reading of the same bytes: every payload must decode to the same
-//! events, or fail with the same reason, with and without detailed breaks.
+//! events, or fail with the same reason, with and without detailed breaks. `invalid_json` means
+//! the bytes are not JSON (UTF-8, grammar); a field rta reads with a wrong type, given twice or
+//! unreadable (a number beyond f64) is a wrong shape (`missing_field`, `bad_timestamp`).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rta::decode::{decode_odigo, stable_hash, Decoded, EventKind};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// What one notification decodes to: (login, status, offline, time, event id), or a reason.
@@ -15,17 +18,24 @@ type Outcome = Result<(String, String, bool, i64, u64), &'static str>;
 /// The fields the decoder reads, as serde_json reads them (a field given twice is an error).
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
-struct Fields {
-    #[serde(default)]
-    login: Option<Value>,
-    #[serde(default)]
-    state: Option<Value>,
-    #[serde(default)]
-    pauseCode: Option<Value>,
-    #[serde(default)]
-    timestamp: Option<Value>,
-    #[serde(default)]
-    eventId: Option<Value>,
+struct Fields<'a> {
+    #[serde(default, borrow)]
+    login: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    state: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pauseCode: Option<&'a RawValue>,
+    /// Kept as text and read when used (after login and state), in the decoder's order of checks.
+    #[serde(default, borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    eventId: Option<&'a RawValue>,
+}
+
+/// A raw value as serde_json reads it; one it cannot read (a number beyond f64) is `unreadable`.
+fn read(raw: Option<&RawValue>, unreadable: &'static str) -> Result<Option<Value>, &'static str> {
+    raw.map(|r| serde_json::from_str(r.get()).map_err(|_| unreadable))
+        .transpose()
 }
 
 /// Epoch milliseconds as SPEC §4 allows them: integers (or integral floats) in 1970–9999.
@@ -45,21 +55,26 @@ fn notification(text: &str, detailed: bool) -> Outcome {
         Err(e) if e.is_data() => return Err("missing_field"),
         Err(_) => return Err("invalid_json"),
     };
-    let string = |v: &Option<Value>| match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+    // a string or null; any other type is a wrong shape, whatever its value
+    let string = |raw: Option<&RawValue>| match raw.map(|r| r.get().as_bytes()[0]) {
+        None => Ok(None),
+        Some(b'"') => match read(raw, "missing_field")? {
+            Some(Value::String(s)) => Ok(Some(s)),
+            _ => Err("missing_field"),
+        },
+        Some(b'n') => Ok(None),
         Some(_) => Err("missing_field"),
     };
-    let (login, state, pause) = (string(&f.login)?, string(&f.state)?, string(&f.pauseCode)?);
+    let (login, state, pause) = (string(f.login)?, string(f.state)?, string(f.pauseCode)?);
     let login = login.filter(|s| !s.is_empty()).ok_or("missing_field")?;
     let state = state.filter(|s| !s.is_empty()).ok_or("missing_field")?;
-    let time = match &f.timestamp {
+    let time = match &read(f.timestamp, "bad_timestamp")? {
         None | Some(Value::Null) => return Err("missing_field"),
         Some(Value::String(s)) => rta::time::parse_rfc3339(s).ok_or("bad_timestamp")?,
         Some(Value::Number(n)) => epoch(n)?,
         Some(_) => return Err("bad_timestamp"),
     };
-    let event_id = match &f.eventId {
+    let event_id = match &read(f.eventId, "missing_field")? {
         None | Some(Value::Null) => 0,
         Some(Value::String(s)) => stable_hash(&[s.as_bytes()]),
         Some(Value::Number(n)) => stable_hash(&[n.to_string().as_bytes()]),

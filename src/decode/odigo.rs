@@ -187,12 +187,11 @@ fn invalid_json(e: serde_json::Error) -> DecodeError {
     DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
 }
 
-/// A serde error of a notification: a wrong shape (`missing_field`) only when the text is valid
-/// JSON — serde stops at the first wrong type, before it could see a syntax error further on.
+/// A serde error of a notification: a wrong shape (`missing_field`: a wrong type, a field given
+/// twice, a value serde cannot read such as a number beyond f64) when the text is valid JSON,
+/// else `invalid_json` — serde stops at the first bad field, before it could see a syntax
+/// error further on.
 fn invalid_json_or_shape(e: serde_json::Error, text: &[u8]) -> DecodeError {
-    if !e.is_data() {
-        return invalid_json(e);
-    }
     match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
         Ok(_) => DecodeError::new("missing_field", format!("a field has the wrong type: {e}")),
         Err(syntax) => invalid_json(syntax),
@@ -280,8 +279,8 @@ fn raw_timestamp(raw: &str) -> Result<crate::time::Millis, DecodeError> {
             DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
         });
     }
-    let v: serde_json::Value =
-        serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| DecodeError::new("bad_timestamp", format!("timestamp unreadable: {e}")))?;
     timestamp_from_json(&v)
 }
 
@@ -295,7 +294,6 @@ fn raw_event_id(raw: &str) -> Result<u64, DecodeError> {
         Ok(serde_json::Value::String(s)) => Ok(stable_hash(&[s.as_bytes()])),
         Ok(serde_json::Value::Number(n)) => Ok(stable_hash(&[n.to_string().as_bytes()])),
         Ok(serde_json::Value::Null) => Ok(0),
-        Err(e) => Err(DecodeError::new("invalid_json", e.to_string())),
         _ => Err(DecodeError::new(
             "missing_field",
             "field \"eventId\" must be a string or a number",
@@ -449,7 +447,12 @@ mod tests {
             ),
             (
                 r#"{"timestamp":1,"login":"a","state":"READY","eventId":1e999}"#,
-                "invalid_json",
+                "missing_field",
+            ),
+            (r#"{"pauseCode":1e999,"login":1}"#, "missing_field"),
+            (
+                r#"{"timestamp":1e999,"login":"a","state":"READY"}"#,
+                "bad_timestamp",
             ),
             (
                 r#"{"timestamp":1,"login":"a","login":"b","state":"READY"}"#,
