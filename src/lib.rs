@@ -18,6 +18,7 @@ pub mod engine;
 pub mod envelope;
 pub mod http;
 pub mod json;
+#[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod metrics;
 pub mod service;

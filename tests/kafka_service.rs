@@ -1,5 +1,6 @@
 //! `rta run` against Apache Kafka (one broker for this binary, on free loopback ports): the
-//! same records as `rta process`, at-least-once across a crash, bad records to the DLQ.
+//! same records as `rta process`, at-least-once across a crash, bad records to the DLQ, a
+//! retained poison record replayed by a restart without a crash loop.
 
 mod common;
 
@@ -271,6 +272,94 @@ fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
         "{metrics}"
     );
     assert_eq!(rta.terminate(), Some(0));
+}
+
+/// A retained poison record (issue 10): events dated 9999-12-31 and 0001-01-01 are dead
+/// letters live, and after a crash the partition rebuild replays them again — the restarted
+/// instance stays up, becomes ready, processes later events, and ends where `rta process` does.
+#[test]
+fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
+    let broker = Broker::shared();
+    let names = Names::new("poison.");
+    create_topics(broker, &names, 1);
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let (config, events) = split(generate(&SimOptions::new(30, date, 11)));
+    let half = events.len() / 2;
+    let login = events
+        .iter()
+        .find(|e| e.header("rta-integration") == Some("8431"))
+        .and_then(|e| value_json(&e.value)["login"].as_str().map(String::from))
+        .expect("an Odigo event");
+    let poison: Vec<Envelope> = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]
+        .iter()
+        .map(|ts| {
+            let v = serde_json::json!({"timestamp": ts, "login": login, "state": "READY"});
+            Envelope::json("rta.agent-events", "acme", &v).with_header("rta-integration", "8431")
+        })
+        .collect();
+    let mut all = config.clone();
+    all.extend(events[..half].iter().cloned());
+    all.extend(poison.iter().cloned());
+    all.extend(events[half..].iter().cloned());
+    let want = offline(&all);
+    produce(broker, &names, &config);
+    produce(broker, &names, &events[..half]);
+    produce(broker, &names, &poison);
+
+    let input = names.topic("rta.agent-events");
+    let mut first = Rta::start(broker, &names, "poison", &[]);
+    wait_committed(
+        broker,
+        "poison",
+        &input,
+        &end_offsets(broker, &input),
+        WITHIN,
+    );
+    let dead = || {
+        read_all(broker, &names.out(OutTopic::Dlq))
+            .iter()
+            .map(|(_, v)| value_json(v))
+            .filter(|v| v["reason"] == "bad_timestamp")
+            .count()
+    };
+    assert_eq!(dead(), 2, "both poison records dead-lettered live");
+    first.kill();
+
+    // the restart rebuilds the partition from retained input, poison records included
+    let mut second = Rta::start(broker, &names, "poison", &[]);
+    second.wait_ready(WITHIN);
+    let deadline = std::time::Instant::now() + WITHIN;
+    loop {
+        let (_, m) = second.get("/metrics").expect("metrics");
+        if m.contains("rta_dead_letters_total{reason=\"bad_timestamp\"} 2") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rebuild did not replay the poison records: {m}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    produce(broker, &names, &events[half..]);
+    wait_committed(
+        broker,
+        "poison",
+        &input,
+        &end_offsets(broker, &input),
+        WITHIN,
+    );
+    let (code, _) = second.get("/readyz").expect("readyz");
+    assert_eq!(
+        code, 200,
+        "still ready after the replay and the later events"
+    );
+    assert_eq!(dead(), 2, "the replay publishes no dead letter again");
+    assert_final_states_equal("after the poison replay", &published(broker, &names), &want);
+    assert_eq!(
+        second.terminate(),
+        Some(0),
+        "the restarted instance was up all along"
+    );
 }
 
 #[test]

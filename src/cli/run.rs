@@ -58,7 +58,7 @@ pub fn run(s: &Settings) -> Result<()> {
     let result = match &s.brokers {
         Some(brokers) => {
             tracing::info!(brokers = %brokers, clock = ?s.clock, "rta run: Kafka service");
-            crate::kafka::run(s, brokers, views, metrics, &stop)
+            kafka_run(s, brokers, views, metrics, &stop)
         }
         None => {
             tracing::warn!("{EMBEDDED_WARNING}");
@@ -68,6 +68,20 @@ pub fn run(s: &Settings) -> Result<()> {
     };
     http.stop();
     result
+}
+
+#[cfg(feature = "kafka")]
+use crate::kafka::run as kafka_run;
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_run(
+    _: &Settings,
+    _: &str,
+    _: Arc<LiveViews>,
+    _: Arc<Metrics>,
+    _: &std::sync::atomic::AtomicBool,
+) -> Result<()> {
+    anyhow::bail!("this rta was built without the `kafka` feature; rebuild with default features to use brokers")
 }
 
 pub fn log_json(s: &Settings, flag: bool) -> bool {

@@ -39,15 +39,10 @@ pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) 
                 (Flat::Str(s), n)
             }
             b'-' | b'0'..=b'9' => {
-                let start = i;
-                let mut j = i + 1;
-                while j < input.len()
-                    && matches!(input[j], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-                {
-                    j += 1;
-                }
-                let number = text.get(start..j)?;
-                number.parse::<f64>().ok()?;
+                let j = number_end(input, i)?;
+                let number = text.get(i..j)?;
+                // serde_json refuses numbers beyond f64 ("number out of range"): so does this
+                number.parse::<f64>().ok().filter(|f| f.is_finite())?;
                 (Flat::Num(number), j)
             }
             b'n' if input[i..].starts_with(b"null") => (Flat::Null, i + 4),
@@ -63,6 +58,37 @@ pub fn read_flat<'a>(input: &'a [u8], mut field: impl FnMut(&'a str, Flat<'a>)) 
             _ => return None,
         }
     }
+}
+
+/// End of the JSON number starting at `i`, exactly as RFC 8259 spells one:
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. `None` when it is not one.
+fn number_end(input: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |mut j: usize| {
+        let from = j;
+        while input.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        (j > from).then_some(j)
+    };
+    if input.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    i = match input.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(i)?,
+        _ => return None,
+    };
+    if input.get(i) == Some(&b'.') {
+        i = digits(i + 1)?;
+    }
+    if matches!(input.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(input.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        i = digits(i)?;
+    }
+    Some(i)
 }
 
 #[inline]
@@ -108,6 +134,9 @@ mod tests {
         assert_eq!(v[2].1, Flat::Null);
         assert_eq!(v[3].1, Flat::Bool);
         assert_eq!(collect("{}").unwrap().len(), 0);
+        let v = collect(r#"{"a":0,"b":-0.5E+2,"c":10e-3}"#).unwrap();
+        assert_eq!(v[1].1, Flat::Num("-0.5E+2"));
+        assert_eq!(v[2].1, Flat::Num("10e-3"));
     }
 
     #[test]
@@ -120,6 +149,11 @@ mod tests {
             r#"{"a":1,}"#,
             r#"{"a":1} x"#,
             r#"{"a":--}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":-.5}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":1e400}"#,
             "[]",
             "",
         ] {

@@ -75,16 +75,28 @@ pub fn decode_odigo_max<'a>(
                 out.push(from_notification(n, detailed_breaks));
                 return Ok(());
             }
-            let n: Notification = serde_json::from_slice(payload).map_err(invalid_json_or_shape)?;
+            utf8(payload)?;
+            let n: Notification =
+                serde_json::from_slice(payload).map_err(|e| invalid_json_or_shape(e, payload))?;
             out.push(from_notification(n, detailed_breaks));
         }
         Some(b'[') => {
+            utf8(payload)?;
             let items: Vec<&serde_json::value::RawValue> =
                 serde_json::from_slice(payload).map_err(invalid_json)?;
             too_many(items.len(), max_elements)?;
             for (i, raw) in items.into_iter().enumerate() {
+                if !raw.get().trim_start().starts_with('{') {
+                    // serde would read an array positionally as a notification: not ours
+                    let detail = "an Odigo notification must be a JSON object";
+                    out.push(Err(at_element(
+                        DecodeError::new("missing_field", detail),
+                        i,
+                    )));
+                    continue;
+                }
                 let r = serde_json::from_str::<Notification>(raw.get())
-                    .map_err(invalid_json_or_shape)
+                    .map_err(|e| invalid_json_or_shape(e, raw.get().as_bytes()))
                     .and_then(|n| from_notification(n, detailed_breaks));
                 out.push(r.map_err(|e| at_element(e, i)));
             }
@@ -111,21 +123,31 @@ fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
         event_id: None,
     };
     let mut odd = false;
+    // a field given twice: serde refuses it ("duplicate field"), so the fast path declines
+    let mut seen = 0u8;
+    let mut once = |bit: u8| {
+        let again = seen & bit != 0;
+        seen |= bit;
+        again
+    };
     super::flat::read_flat(payload, |k, v| {
-        let slot = match k {
-            "login" => &mut n.login,
-            "state" => &mut n.state,
-            "pauseCode" => &mut n.pause_code,
+        let (bit, slot) = match k {
+            "login" => (1, &mut n.login),
+            "state" => (2, &mut n.state),
+            "pauseCode" => (4, &mut n.pause_code),
             "timestamp" => {
+                odd |= once(8);
                 n.timestamp = Some(v);
                 return;
             }
             "eventId" => {
+                odd |= once(16);
                 n.event_id = Some(v);
                 return;
             }
             _ => return,
         };
+        odd |= once(bit);
         match v {
             Flat::Str(s) => *slot = Some(Cow::Borrowed(s)),
             Flat::Null => *slot = None,
@@ -133,6 +155,16 @@ fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
         }
     })?;
     (!odd).then_some(n)
+}
+
+/// JSON text is UTF-8 throughout: serde skips the strings of unknown fields without checking.
+fn utf8(payload: &[u8]) -> Result<(), DecodeError> {
+    std::str::from_utf8(payload).map(|_| ()).map_err(|e| {
+        DecodeError::new(
+            "invalid_json",
+            format!("payload is not valid JSON: not UTF-8 ({e})"),
+        )
+    })
 }
 
 /// An array longer than the limit is refused as a whole.
@@ -155,11 +187,14 @@ fn invalid_json(e: serde_json::Error) -> DecodeError {
     DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
 }
 
-fn invalid_json_or_shape(e: serde_json::Error) -> DecodeError {
-    if e.is_data() {
-        DecodeError::new("missing_field", format!("a field has the wrong type: {e}"))
-    } else {
-        invalid_json(e)
+/// A serde error of a notification: a wrong shape (`missing_field`: a wrong type, a field given
+/// twice, a value serde cannot read such as a number beyond f64) when the text is valid JSON,
+/// else `invalid_json` — serde stops at the first bad field, before it could see a syntax
+/// error further on.
+fn invalid_json_or_shape(e: serde_json::Error, text: &[u8]) -> DecodeError {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+        Ok(_) => DecodeError::new("missing_field", format!("a field has the wrong type: {e}")),
+        Err(syntax) => invalid_json(syntax),
     }
 }
 
@@ -244,8 +279,8 @@ fn raw_timestamp(raw: &str) -> Result<crate::time::Millis, DecodeError> {
             DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
         });
     }
-    let v: serde_json::Value =
-        serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| DecodeError::new("bad_timestamp", format!("timestamp unreadable: {e}")))?;
     timestamp_from_json(&v)
 }
 
@@ -329,117 +364,5 @@ fn from_value<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn one(p: &str, detailed: bool) -> Result<DecodedEvent<'_>, DecodeError> {
-        let mut out = Decoded::new();
-        decode_odigo(p.as_bytes(), detailed, None, &mut out)?;
-        assert_eq!(out.len(), 1);
-        out.pop().unwrap()
-    }
-
-    #[test]
-    fn decodes_reference_shape() {
-        let e = one(r#"{"eventId":"e-1","timestamp":"2026-11-23T08:03:00Z","login":"bob.smith","state":"PAUSE","pauseCode":"LUNCH"}"#, true).unwrap();
-        assert_eq!(e.external_id, "bob.smith");
-        assert_eq!(e.status, "PAUSE:LUNCH");
-        assert_eq!(e.time, parse_rfc3339("2026-11-23T08:03:00Z").unwrap());
-        assert_ne!(e.event_id, 0);
-        assert!(!e.offline);
-        let e = one(
-            r#"{"timestamp":1795507380000,"login":"bob","state":"PAUSE","pauseCode":"LUNCH"}"#,
-            false,
-        )
-        .unwrap();
-        assert_eq!(e.status, "PAUSE");
-        assert_eq!(e.time, 1_795_507_380_000);
-        assert_eq!(e.event_id, 0);
-        assert!(
-            one(r#"{"timestamp":1,"login":"bob","state":"LOGOUT"}"#, false)
-                .unwrap()
-                .offline
-        );
-    }
-
-    #[test]
-    fn arrays_decode_per_element() {
-        let mut out = Decoded::new();
-        let p = br#"[{"timestamp":"2026-11-23T08:03:00Z","login":"a","state":"READY"},{"login":"b","state":"READY"}]"#;
-        decode_odigo(p, false, None, &mut out).unwrap();
-        assert!(out[0].is_ok());
-        let e = out[1].as_ref().unwrap_err();
-        assert_eq!(e.reason, "missing_field");
-        assert!(e.detail.starts_with("element 1"));
-    }
-
-    #[test]
-    fn malformed_inputs_have_reasons() {
-        let cases = [
-            ("{not json", "invalid_json"),
-            ("42", "invalid_json"),
-            (
-                r#"{"timestamp":"2026-11-23T08:03:00Z","state":"READY"}"#,
-                "missing_field",
-            ),
-            (
-                r#"{"timestamp":"2026-11-23T08:03:00Z","login":"a"}"#,
-                "missing_field",
-            ),
-            (r#"{"login":"a","state":"READY"}"#, "missing_field"),
-            (
-                r#"{"timestamp":"yesterday","login":"a","state":"READY"}"#,
-                "bad_timestamp",
-            ),
-            (
-                r#"{"timestamp":-5,"login":"a","state":"READY"}"#,
-                "bad_timestamp",
-            ),
-            (
-                r#"{"timestamp":true,"login":"a","state":"READY"}"#,
-                "bad_timestamp",
-            ),
-            (
-                r#"{"timestamp":"2026-11-23T08:03:00Z","login":7,"state":"READY"}"#,
-                "missing_field",
-            ),
-        ];
-        for (p, reason) in cases {
-            let mut out = Decoded::new();
-            let r = decode_odigo(p.as_bytes(), false, None, &mut out);
-            let got = match r {
-                Err(e) => e.reason,
-                Ok(()) => out[0].as_ref().map(|_| "ok").unwrap_or_else(|e| e.reason),
-            };
-            assert_eq!(got, reason, "payload {p}");
-        }
-    }
-
-    #[test]
-    fn field_overrides_use_json_pointers() {
-        let f = OdigoFields {
-            login: "/agent/id".into(),
-            state: "/status/code".into(),
-            pause_code: "/status/reason".into(),
-            timestamp: "/ts".into(),
-            event_id: "/id".into(),
-        };
-        let p = br#"{"agent":{"id":"x@y.com"},"status":{"code":"PAUSE","reason":"BREAK"},"ts":"2026-11-23T08:00:00.250+01:00","id":9}"#;
-        let mut out = Decoded::new();
-        decode_odigo(p, true, Some(&f), &mut out).unwrap();
-        let e = out.pop().unwrap().unwrap();
-        assert_eq!(e.external_id, "x@y.com");
-        assert_eq!(e.status, "PAUSE:BREAK");
-        assert_eq!(e.time, parse_rfc3339("2026-11-23T07:00:00.250Z").unwrap());
-        assert_ne!(e.event_id, 0);
-        let mut out = Decoded::new();
-        decode_odigo(
-            br#"{"agent":{},"status":{"code":"READY"},"ts":1}"#,
-            true,
-            Some(&f),
-            &mut out,
-        )
-        .unwrap();
-        assert_eq!(out[0].as_ref().unwrap_err().reason, "missing_field");
-    }
-}
+#[path = "odigo_tests.rs"]
+mod tests;

@@ -7,7 +7,7 @@ use super::idents::Idents;
 use super::output::{self, Origin, UnmappedKind};
 use super::person::Person;
 use super::schedule::Segment;
-use super::timeline::{insert, Entry, Inserted, NO_STATUS};
+use super::timeline::{change_from, insert, Entry, Inserted, NO_STATUS};
 use super::{ClockMode, Ctx};
 use crate::config::{PersonRec, Rules};
 use crate::decode::{DecodedEvent, EventKind};
@@ -260,13 +260,16 @@ impl Account {
     fn apply_entries(&mut self, p: u32, entries: &[Entry], ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let live_t = person.live.as_ref().map(|c| c.t);
-        // Item ends re-resolve other entries, so their old timeline is kept up front; for point
-        // events it is rebuilt below, and only when a recomputation is needed.
+        // Item starts and ends re-resolve other entries, so their old timeline is kept up front
+        // when a recomputation may follow (not for one entry that changes nothing before the
+        // live cursor: no O(n) copy per item); for point events it is rebuilt below, and only
+        // when a recomputation is needed.
         let all_points = entries.iter().all(|e| e.kind() == EventKind::Point);
-        let mut before = if live_t.is_none() || all_points {
-            None
-        } else {
-            Some(person.timeline.clone())
+        let mut before = match (live_t, entries) {
+            (None, _) => None,
+            _ if all_points => None,
+            (Some(lt), [e]) if change_from(&person.timeline, &mut person.ids, e) > lt => None,
+            _ => Some(person.timeline.clone()),
         };
         let mut changed: Option<Millis> = None;
         let mut last_t = Millis::MIN;

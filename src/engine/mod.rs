@@ -5,6 +5,7 @@
 mod account;
 mod cursor;
 mod idents;
+mod items;
 pub mod limits;
 pub mod output;
 mod person;

@@ -3,7 +3,7 @@
 
 use super::cursor::{Cursor, Inputs, IntervalAcc, Ooo, Sink, SweepEvent};
 use super::schedule::Segment;
-use super::timeline::{Entry, IdIndex};
+use super::timeline::{Entry, TimelineIndex};
 use crate::config::Rules;
 use crate::time::Millis;
 
@@ -25,9 +25,9 @@ pub struct Person {
     pub revisions: Vec<(Millis, u32)>,
     /// Due time of this person's pending timer (`Millis::MAX` = none).
     pub timer: Millis,
-    /// Event ids of the timeline (rebuilt on demand; not part of the state).
+    /// Indexes of the timeline: event ids, injixo items (rebuilt on demand; not state).
     #[serde(skip)]
-    pub ids: IdIndex,
+    pub ids: TimelineIndex,
 }
 
 impl Person {
@@ -43,7 +43,7 @@ impl Person {
             announced: None,
             revisions: Vec::new(),
             timer: Millis::MAX,
-            ids: IdIndex::default(),
+            ids: TimelineIndex::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! suppression and injixo item coverage. Entries are 24 bytes: a person's day of ~30 status
 //! changes costs well under a kilobyte.
 
+use super::items::Items;
 use crate::config::Rules;
 use crate::decode::EventKind;
 use crate::time::Millis;
@@ -103,31 +104,42 @@ pub enum Inserted {
 }
 
 /// Timelines shorter than this are scanned for event ids (a few cache lines); longer ones use
-/// the person's [`IdIndex`].
+/// the person's [`TimelineIndex`].
 const INDEX_FROM: usize = 64;
 
-/// Index of a person's event ids: `(event id, identifier) → time`, a hash map built lazily
-/// once the timeline is long, so duplicate detection costs O(1) plus a binary search instead
-/// of a scan of the whole timeline. Kept in step by [`insert`]; any other change to the
-/// timeline (pruning, identifier moves) calls [`IdIndex::invalidate`] and the next lookup
-/// rebuilds it (O(n), amortized over the inserts since).
+/// A person's timeline indexes, rebuilt on demand and never part of the state:
+///
+/// - event ids: `(event id, identifier) → time`, a hash map built lazily once the timeline is
+///   long, so duplicate detection costs O(1) plus a binary search instead of a scan of the
+///   whole timeline;
+/// - injixo items: per identifier an interval index ([`Items`]: a treap by item start,
+///   augmented with the latest end per subtree), so re-resolving an item end is O(log n)
+///   instead of a sweep over every item of the identifier.
+///
+/// Kept in step by [`insert`]; any other change to the timeline (pruning, identifier moves)
+/// calls [`TimelineIndex::invalidate`] and the next use rebuilds them (O(n) and O(n log n),
+/// amortized over the inserts since).
 #[derive(Clone, Debug, Default)]
-pub struct IdIndex(Option<Box<ahash::AHashMap<(u64, u32), Millis>>>);
+pub struct TimelineIndex {
+    ids: Option<Box<ahash::AHashMap<(u64, u32), Millis>>>,
+    items: Option<Box<ahash::AHashMap<u32, Items>>>,
+}
 
-impl IdIndex {
+impl TimelineIndex {
     pub fn invalidate(&mut self) {
-        self.0 = None;
+        self.ids = None;
+        self.items = None;
     }
 
     /// Position of the entry with this event id and identifier.
     fn find(&mut self, timeline: &[Entry], id: u64, ident: u32) -> Option<usize> {
         if timeline.len() < INDEX_FROM {
-            self.0 = None;
+            self.ids = None;
             return timeline
                 .iter()
                 .position(|x| x.event_id == id && x.ident() == ident);
         }
-        let map = self.0.get_or_insert_with(|| {
+        let map = self.ids.get_or_insert_with(|| {
             Box::new(
                 timeline
                     .iter()
@@ -146,15 +158,37 @@ impl IdIndex {
     }
 
     fn set(&mut self, e: &Entry) {
-        if let (Some(m), true) = (self.0.as_mut(), e.event_id != 0) {
+        if let (Some(m), true) = (self.ids.as_mut(), e.event_id != 0) {
             m.insert((e.event_id, e.ident()), e.t);
         }
+    }
+
+    /// Whether an item start or end is resolved through the item index: on long timelines,
+    /// with the index of its identifier built from the timeline *before* the change. Short
+    /// timelines drop the index and use the sweep ([`resolve_item_ends`]).
+    fn prepare_items(&mut self, timeline: &[Entry], rules: &Rules, e: &Entry) -> bool {
+        if e.kind() == EventKind::Point {
+            return false;
+        }
+        if timeline.len() < INDEX_FROM {
+            self.items = None;
+            return false;
+        }
+        self.items
+            .get_or_insert_with(Default::default)
+            .entry(e.ident())
+            .or_insert_with(|| Items::build(timeline, rules, e.ident()));
+        true
+    }
+
+    fn items(&mut self, ident: u32) -> Option<&mut Items> {
+        self.items.as_mut()?.get_mut(&ident)
     }
 }
 
 /// Whether inserting `e` would be a duplicate (the same test as [`insert`], without changing
 /// anything). An injixo item end with a known item but a new time is not a duplicate: it moves.
-pub fn is_duplicate(timeline: &[Entry], index: &mut IdIndex, e: &Entry) -> bool {
+pub fn is_duplicate(timeline: &[Entry], index: &mut TimelineIndex, e: &Entry) -> bool {
     if e.event_id != 0 {
         if let Some(i) = index.find(timeline, e.event_id, e.ident()) {
             return !(e.kind() == EventKind::ItemEnd && timeline[i].t != e.t);
@@ -186,19 +220,37 @@ fn same_instant_duplicate(timeline: &[Entry], e: &Entry) -> bool {
             .any(|x| x.ident() == e.ident() && x.status == e.status && x.kind() == e.kind())
 }
 
+/// The instant from which inserting `e` would change the timeline, if it is not a duplicate:
+/// what [`insert`] reports as `ChangedFrom` (a moved item end: the earlier of its two times).
+pub fn change_from(timeline: &[Entry], index: &mut TimelineIndex, e: &Entry) -> Millis {
+    if e.kind() == EventKind::ItemEnd && e.event_id != 0 {
+        if let Some(i) = index.find(timeline, e.event_id, e.ident()) {
+            return timeline[i].t.min(e.t);
+        }
+    }
+    e.t
+}
+
 /// Insert an entry, suppressing duplicates: the same event id from the same identifier, or the
 /// same identifier, time and status. An injixo item end with a known item but a new time moves.
-pub fn insert(timeline: &mut Vec<Entry>, index: &mut IdIndex, rules: &Rules, e: Entry) -> Inserted {
+/// Item starts and ends re-resolve the item ends of their identifier that they can change
+/// (see [`resolve_changed`]); the result is the same as re-resolving every later end.
+pub fn insert(
+    timeline: &mut Vec<Entry>,
+    index: &mut TimelineIndex,
+    rules: &Rules,
+    e: Entry,
+) -> Inserted {
     if e.event_id != 0 {
         if let Some(i) = index.find(timeline, e.event_id, e.ident()) {
             if e.kind() == EventKind::ItemEnd && timeline[i].t != e.t {
+                let indexed = index.prepare_items(timeline, rules, &e);
                 let old = timeline.remove(i);
                 let at = place(timeline, rules, &e);
                 timeline.insert(at, e);
                 index.set(&e);
-                let from = resolve_item_ends(timeline, rules, e.ident(), old.t.min(e.t))
-                    .map_or(old.t.min(e.t), |c| c.min(old.t).min(e.t));
-                return Inserted::ChangedFrom(from);
+                resolve_changed(timeline, index, rules, &e, Some(old.t), indexed);
+                return Inserted::ChangedFrom(old.t.min(e.t));
             }
             return Inserted::Duplicate;
         }
@@ -206,6 +258,7 @@ pub fn insert(timeline: &mut Vec<Entry>, index: &mut IdIndex, rules: &Rules, e: 
     if same_instant_duplicate(timeline, &e) {
         return Inserted::Duplicate;
     }
+    let indexed = index.prepare_items(timeline, rules, &e);
     if timeline.len() == timeline.capacity() {
         // Grow by a quarter, not double: timelines are many and small.
         timeline.reserve_exact((timeline.len() / 4).max(4));
@@ -220,13 +273,53 @@ pub fn insert(timeline: &mut Vec<Entry>, index: &mut IdIndex, rules: &Rules, e: 
     };
     timeline.insert(at, e);
     index.set(&e);
-    let mut from = e.t;
     if e.kind() != EventKind::Point {
-        if let Some(c) = resolve_item_ends(timeline, rules, e.ident(), e.t) {
-            from = from.min(c);
+        resolve_changed(timeline, index, rules, &e, None, indexed);
+    }
+    Inserted::ChangedFrom(e.t)
+}
+
+/// After item start or end `e` was inserted (or an end moved from `moved_from`), re-resolve
+/// the item ends it can change. Short timelines sweep every end of the identifier from the
+/// earliest changed instant ([`resolve_item_ends`]). Long ones update the item index and
+/// re-resolve only the ends inside the span whose coverage changed — a new item's
+/// `[start, end)`, the stretch an end cut off or moved over, and the end itself — each with
+/// one O(log n) query: O((1 + k) log n) for k ends in that span, instead of O(n log n) per
+/// insert. Any end outside the span has the same covering items as before.
+fn resolve_changed(
+    timeline: &mut [Entry],
+    index: &mut TimelineIndex,
+    rules: &Rules,
+    e: &Entry,
+    moved_from: Option<Millis>,
+    indexed: bool,
+) {
+    let items = match index.items(e.ident()) {
+        Some(items) if indexed => items,
+        _ => {
+            index.items = None;
+            let from = moved_from.map_or(e.t, |o| o.min(e.t));
+            resolve_item_ends(timeline, rules, e.ident(), from);
+            return;
+        }
+    };
+    let (lo, hi) = match e.kind() {
+        EventKind::ItemStart => (e.t, items.add_item(rules, e.t, e.status, e.event_id)),
+        _ => match items.set_end(rules, e.event_id, e.t) {
+            // The item covered [start, old end); now [start, e.t).
+            Some(old) => (old.min(e.t), old.max(e.t.saturating_add(1))),
+            None => (e.t, e.t.saturating_add(1)),
+        },
+    };
+    let first = timeline.partition_point(|x| x.t < lo);
+    for slot in timeline[first..].iter_mut() {
+        if slot.t >= hi {
+            break;
+        }
+        if slot.ident() == e.ident() && slot.kind() == EventKind::ItemEnd {
+            slot.status = items.best(slot.t, slot.event_id).unwrap_or(NO_STATUS);
         }
     }
-    Inserted::ChangedFrom(from)
 }
 
 fn place(timeline: &[Entry], rules: &Rules, e: &Entry) -> usize {
@@ -317,3 +410,7 @@ pub fn resolve_item_ends(
     }
     changed
 }
+
+#[cfg(test)]
+#[path = "timeline_tests.rs"]
+mod tests;
