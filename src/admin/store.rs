@@ -102,7 +102,7 @@ impl Target {
                 let mut ends = BTreeMap::new();
                 for p in 0..n {
                     tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
-                    let (low, high) = c.fetch_watermarks(&topic, p, TIMEOUT)?;
+                    let (low, high) = crate::relay::table::watermarks(&c, &topic, p)?;
                     if high > low {
                         ends.insert(p, high);
                     }

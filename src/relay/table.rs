@@ -18,6 +18,28 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A partition's (low, high) watermarks, retried for a while: a topic created a moment ago
+/// has no leader yet.
+pub fn watermarks<C: rdkafka::consumer::ConsumerContext>(
+    c: &BaseConsumer<C>,
+    topic: &str,
+    p: i32,
+) -> Result<(i64, i64)> {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        match c.fetch_watermarks(topic, p, Duration::from_secs(5)) {
+            Ok(w) => return Ok(w),
+            Err(e) if std::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, topic, "end offsets not available yet; retrying");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read the end offsets of {topic}"))
+            }
+        }
+    }
+}
+
 /// Apply one config record to the credential table; `true` when it concerned an integration.
 pub fn apply(creds: &RwLock<Credentials>, key: Option<&[u8]>, value: Option<&[u8]>) -> bool {
     let Some(key) = key.and_then(|k| std::str::from_utf8(k).ok()) else {
@@ -86,9 +108,7 @@ pub fn spawn(
     let mut ends = BTreeMap::new();
     for p in 0..n {
         tpl.add_partition_offset(&topic, p, Offset::Beginning)?;
-        let (low, high) = c
-            .fetch_watermarks(&topic, p, TIMEOUT)
-            .with_context(|| format!("cannot read the end offsets of {topic}"))?;
+        let (low, high) = watermarks(&c, &topic, p)?;
         if high > low {
             ends.insert(p, high);
         }
