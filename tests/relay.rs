@@ -508,11 +508,17 @@ fn every_accepted_request_is_a_record_in_kafka() {
 }
 
 #[test]
-fn broker_down_gives_503_with_retry_after_then_202_again() {
+fn broker_down_gives_503_with_retry_after_and_the_in_flight_limit_holds() {
     let mut broker = Broker::start();
     let names = Names::new("relay-down.");
     setup(&broker, &names);
-    let relay = RelayProc::start(&broker, &names, &["--ack-timeout-ms", "2000"]);
+    let conf = std::env::temp_dir().join(format!("rta-relay-down-{}.toml", std::process::id()));
+    std::fs::write(
+        &conf,
+        "ack_timeout_ms = 3000\nmax_in_flight_requests = 1\nretry_after_seconds = 2\n",
+    )
+    .unwrap();
+    let relay = RelayProc::start(&broker, &names, &["--config", conf.to_str().unwrap()]);
     let token = secret_of(&admin_ok(
         &broker,
         &names,
@@ -534,16 +540,39 @@ fn broker_down_gives_503_with_retry_after_then_202_again() {
         relay.post(&path, &[JSON], body).status == 202
     });
     broker.stop();
-    let a = relay.post(&path, &[JSON], body);
-    assert_eq!(
-        (a.status, a.code().as_str()),
-        (503, "unavailable"),
-        "{}",
-        a.body
-    );
-    assert_eq!(a.header("retry-after"), Some("1"));
+    std::thread::scope(|s| {
+        // one request waits for an acknowledgement that cannot come…
+        let waiting = s.spawn(|| relay.post(&path, &[JSON], body));
+        eventually("one request in flight", WITHIN, || {
+            relay
+                .get("/metrics")
+                .is_some_and(|m| m.body.contains("rta_relay_in_flight_requests 1"))
+        });
+        // …so a second one is beyond the in-flight limit
+        let b = relay.post(&path, &[JSON], body);
+        assert_eq!(
+            (b.status, b.code().as_str()),
+            (503, "unavailable"),
+            "{}",
+            b.body
+        );
+        assert!(b.body.contains("in-flight limit"), "{}", b.body);
+        let a = waiting.join().unwrap();
+        assert_eq!(
+            (a.status, a.code().as_str()),
+            (503, "unavailable"),
+            "{}",
+            a.body
+        );
+        assert_eq!(a.header("retry-after"), Some("2"));
+        assert!(a.body.contains("did not acknowledge"), "{}", a.body);
+    });
+    eventually("readyz says 503 while the broker is down", WITHIN, || {
+        relay.get("/readyz").is_some_and(|r| r.status == 503)
+    });
     broker.restart();
     eventually("202 once the broker is back", WITHIN, || {
         relay.post(&path, &[JSON], body).status == 202
     });
+    let _ = std::fs::remove_file(&conf);
 }
