@@ -315,4 +315,21 @@ mod tests {
         let none = RelaySettings::load(None, &RelayOverrides::default()).unwrap_err();
         assert!(none.to_string().contains("--brokers"), "{none}");
     }
+
+    #[test]
+    fn the_example_file_loads_as_the_defaults() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/relay.example.toml");
+        let over = RelayOverrides {
+            brokers: Some("k:9092".into()),
+            ..RelayOverrides::default()
+        };
+        let s = RelaySettings::load(Some(&p), &over).unwrap();
+        let d = RelaySettings {
+            brokers: "k:9092".into(),
+            http_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            kafka: [("linger.ms".to_string(), "1".to_string())].into(),
+            ..RelaySettings::default()
+        };
+        assert_eq!(s, d);
+    }
 }
