@@ -227,6 +227,9 @@ fn clock(s: &str) -> Option<u32> {
         .then_some(h * 3600 + m * 60 + sec)
 }
 
+/// A schedule row: start, end, activity, line.
+type Segment = (i64, i64, String, usize);
+
 /// Schedule rows grouped by (person, date) into one record each (it replaces that day).
 fn schedules(
     account: &str,
@@ -248,7 +251,7 @@ fn schedules(
         return;
     };
     // (person, date) → [(start, end, activity, line)]
-    let mut days: BTreeMap<(String, String), Vec<(i64, i64, String, usize)>> = BTreeMap::new();
+    let mut days: BTreeMap<(String, String), Vec<Segment>> = BTreeMap::new();
     let mut first_line: BTreeMap<(String, String), usize> = BTreeMap::new();
     for r in rows {
         let (person, date) = (r.get("person"), r.get("date"));

@@ -111,7 +111,13 @@ pub struct IntegrationRec {
     pub detailed_breaks: bool,
     /// `None` when the default field names apply.
     pub fields: Option<OdigoFields>,
-    /// SHA-256 (lowercase hex) of the odigo URL token and of the injixo-api API key (SPEC §9).
+    /// The hashes of its secrets (SPEC §9), if any.
+    pub secrets: Option<Box<SecretHashes>>,
+}
+
+/// SHA-256 (lowercase hex) of an odigo URL token and of an injixo-api API key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecretHashes {
     pub token_sha256: Option<String>,
     pub api_key_sha256: Option<String>,
 }
@@ -481,8 +487,13 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
                 paused: opt_bool(obj, "paused")?,
                 detailed_breaks: opt_bool(obj, "detailedBreaks")?,
                 fields,
-                token_sha256: opt_sha256(obj, "tokenSha256")?,
-                api_key_sha256: opt_sha256(obj, "apiKeySha256")?,
+                secrets: {
+                    let h = SecretHashes {
+                        token_sha256: opt_sha256(obj, "tokenSha256")?,
+                        api_key_sha256: opt_sha256(obj, "apiKeySha256")?,
+                    };
+                    (h != SecretHashes::default()).then(|| Box::new(h))
+                },
             })
         }
         ConfigKey::Activity(id) => {

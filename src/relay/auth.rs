@@ -97,9 +97,16 @@ impl Credentials {
     /// Install an integration record's secrets (replacing what it had).
     pub fn upsert(&mut self, account: &str, rec: &IntegrationRec) {
         self.remove(account, &rec.id);
+        let h = rec.secrets.as_deref();
         let (hash, kind) = match rec.vendor {
-            Vendor::Odigo => (rec.token_sha256.as_deref(), SecretKind::OdigoToken),
-            Vendor::InjixoApi => (rec.api_key_sha256.as_deref(), SecretKind::ApiKey),
+            Vendor::Odigo => (
+                h.and_then(|h| h.token_sha256.as_deref()),
+                SecretKind::OdigoToken,
+            ),
+            Vendor::InjixoApi => (
+                h.and_then(|h| h.api_key_sha256.as_deref()),
+                SecretKind::ApiKey,
+            ),
         };
         let Some(hash) = hash.and_then(unhex) else {
             return;
@@ -175,12 +182,14 @@ mod tests {
             paused: false,
             detailed_breaks: false,
             fields: None,
-            token_sha256: if vendor == Vendor::Odigo {
-                h.clone()
-            } else {
-                None
-            },
-            api_key_sha256: if vendor == Vendor::InjixoApi { h } else { None },
+            secrets: Some(Box::new(crate::config::SecretHashes {
+                token_sha256: if vendor == Vendor::Odigo {
+                    h.clone()
+                } else {
+                    None
+                },
+                api_key_sha256: if vendor == Vendor::InjixoApi { h } else { None },
+            })),
         }
     }
 

@@ -211,7 +211,7 @@ async fn ingest(
     }
     let (topic, items) = match check(r, route, &principal, &bytes) {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let sent = produce(
         &r.producer,
@@ -247,22 +247,24 @@ fn check<'a>(
     route: Route,
     principal: &Principal,
     body: &[u8],
-) -> Result<(&'a str, usize), Response> {
-    let invalid = |e: Invalid| match e {
-        Invalid::Json(d) => reject(
-            r,
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "invalid_json",
-            &d,
-        ),
-        Invalid::Item(d) => reject(
-            r,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_item",
-            "invalid_item",
-            &d,
-        ),
+) -> Result<(&'a str, usize), Box<Response>> {
+    let invalid = |e: Invalid| -> Box<Response> {
+        Box::new(match e {
+            Invalid::Json(d) => reject(
+                r,
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "invalid_json",
+                &d,
+            ),
+            Invalid::Item(d) => reject(
+                r,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_item",
+                "invalid_item",
+                &d,
+            ),
+        })
     };
     let kind = match route {
         Route::Odigo => {
@@ -275,13 +277,13 @@ fn check<'a>(
     let parsed = injixo(body, kind).map_err(invalid)?;
     let named = parsed.integration.map_err(invalid)?;
     if named != principal.integration {
-        return Err(reject(
+        return Err(Box::new(reject(
             r,
             StatusCode::FORBIDDEN,
             "forbidden",
             "forbidden",
             "the API key does not belong to the integration named by meta.integrationConfigurationId",
-        ));
+        )));
     }
     let n = parsed.items.map_err(invalid)?;
     let topic = match route {
