@@ -188,3 +188,59 @@ pub fn list(t: &Target, account: &str) -> Result<String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_in_a_file_never_shows_the_secret_again() {
+        let path =
+            std::env::temp_dir().join(format!("rta-integration-{}.ndjson", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let t = Target::File(path.clone());
+        let add = |name: &'static str| AddArgs {
+            account: "acme",
+            vendor: VendorArg::Odigo,
+            name,
+            id: None,
+            detailed_breaks: true,
+            relay_url: Some("https://relay.example.com/"),
+        };
+        let out = add_one(&t, &add("Paris"));
+        let token = out
+            .split_whitespace()
+            .find(|w| w.starts_with("rta_"))
+            .unwrap()
+            .to_string();
+        assert!(out.contains(&format!("https://relay.example.com/v1/odigo/{token}")));
+        assert!(add_one(&t, &add("Lyon")).starts_with("integration 2 "));
+        let state = ConfigState::load(&t).unwrap();
+        let rec = &state.records["acme/integration/1"];
+        assert_eq!(rec["tokenSha256"], hex(&sha256(token.as_bytes())));
+        assert_eq!(rec["detailedBreaks"], true);
+        let file = std::fs::read_to_string(&path).unwrap();
+        assert!(!file.contains(&token), "the secret was written");
+
+        assert!(set_paused(&t, "acme", "1", true)
+            .unwrap()
+            .contains("paused"));
+        let listed = list(&t, "acme").unwrap();
+        assert!(
+            listed.contains("1\todigo\tParis\ttrue\ttrue\tset"),
+            "{listed}"
+        );
+        assert!(!listed.contains(&token));
+        let rotated = rotate(&t, "acme", "1", None).unwrap();
+        assert!(!rotated.contains(&token));
+        delete(&t, "acme", "1").unwrap();
+        let e = set_paused(&t, "acme", "1", false).unwrap_err().to_string();
+        assert!(e.contains("does not exist"), "{e}");
+        assert!(!list(&t, "acme").unwrap().contains("Paris"));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    fn add_one(t: &Target, a: &AddArgs) -> String {
+        add(t, a).unwrap()
+    }
+}

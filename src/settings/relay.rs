@@ -51,7 +51,7 @@ impl Default for RelaySettings {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             http_header_timeout: Duration::from_secs(5),
             http_idle_timeout: Duration::from_secs(60),
-            http_max_connections: 1024,
+            http_max_connections: 512,
             body_limit: 1 << 20,
             ack_timeout: Duration::from_secs(10),
             max_in_flight_requests: 4096,
