@@ -508,7 +508,7 @@ fn every_accepted_request_is_a_record_in_kafka() {
 }
 
 #[test]
-fn broker_down_gives_503_with_retry_after_and_the_in_flight_limit_holds() {
+fn broker_down_gives_503_with_retry_after_in_flight_limit_and_graceful_drain() {
     let mut broker = Broker::start();
     let names = Names::new("relay-down.");
     setup(&broker, &names);
@@ -519,6 +519,8 @@ fn broker_down_gives_503_with_retry_after_and_the_in_flight_limit_holds() {
     )
     .unwrap();
     let relay = RelayProc::start(&broker, &names, &["--config", conf.to_str().unwrap()]);
+    // a second relay, to be stopped while a request waits
+    let mut second = RelayProc::start(&broker, &names, &["--config", conf.to_str().unwrap()]);
     let token = secret_of(&admin_ok(
         &broker,
         &names,
@@ -539,7 +541,37 @@ fn broker_down_gives_503_with_retry_after_and_the_in_flight_limit_holds() {
     eventually("the relay knows the token", WITHIN, || {
         relay.post(&path, &[JSON], body).status == 202
     });
+    second.wait_ready(WITHIN);
+    eventually("the second relay knows the token", WITHIN, || {
+        second.post(&path, &[JSON], body).status == 202
+    });
     broker.stop();
+    // graceful shutdown: a request in flight at SIGTERM is answered (here 503, the broker is
+    // gone) before the relay exits 0
+    let pid = second.child.as_ref().unwrap().id().to_string();
+    let port = second.port;
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| request(port, "POST", &path, &[JSON], body));
+        eventually("a request in flight at the second relay", WITHIN, || {
+            request(port, "GET", "/metrics", &[], b"")
+                .is_some_and(|m| m.body.contains("rta_relay_in_flight_requests 1"))
+        });
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let a = waiting
+            .join()
+            .unwrap()
+            .expect("the request in flight was answered");
+        assert_eq!(
+            (a.status, a.code().as_str()),
+            (503, "unavailable"),
+            "{}",
+            a.body
+        );
+        assert_eq!(a.header("retry-after"), Some("2"));
+    });
+    assert_eq!(second.terminate(), Some(0), "graceful shutdown exits 0");
     std::thread::scope(|s| {
         // one request waits for an acknowledgement that cannot come…
         let waiting = s.spawn(|| relay.post(&path, &[JSON], body));
