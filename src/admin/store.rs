@@ -15,7 +15,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The target of an admin command.
 #[derive(Clone, Debug)]
@@ -86,18 +85,7 @@ impl Target {
                     crate::kafka::client::config_consumer(&self.settings(), brokers)
                         .create()
                         .context("cannot create a Kafka consumer; check the --kafka properties")?;
-                let md = c
-                    .fetch_metadata(Some(&topic), TIMEOUT)
-                    .with_context(|| format!("cannot reach Kafka at {brokers}"))?;
-                let n = md
-                    .topics()
-                    .iter()
-                    .find(|t| t.name() == topic)
-                    .map(|t| t.partitions().len() as i32)
-                    .unwrap_or(0);
-                if n == 0 {
-                    bail!("topic {topic} does not exist; start rta run once (it creates the topics) or check --topic-prefix");
-                }
+                let n = crate::relay::table::partitions(&c, &topic)?;
                 let mut tpl = TopicPartitionList::new();
                 let mut ends = BTreeMap::new();
                 for p in 0..n {

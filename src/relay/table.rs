@@ -18,6 +18,36 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The partition count of an existing topic, retried for a while (a topic created a moment
+/// ago may not show in the metadata yet); a missing topic is one clear error.
+pub fn partitions<C: rdkafka::consumer::ConsumerContext>(
+    c: &BaseConsumer<C>,
+    topic: &str,
+) -> Result<i32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = c
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .map(|md| {
+                md.topics()
+                    .iter()
+                    .find(|t| t.name() == topic && t.error().is_none())
+                    .map(|t| t.partitions().len() as i32)
+                    .unwrap_or(0)
+            });
+        match found {
+            Ok(n) if n > 0 => return Ok(n),
+            _ if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(250))
+            }
+            Ok(_) => anyhow::bail!(
+                "topic {topic} does not exist; start rta run once (it creates the topics) or check the topic prefix"
+            ),
+            Err(e) => return Err(e).context("cannot read the Kafka metadata; check the brokers"),
+        }
+    }
+}
+
 /// A partition's (low, high) watermarks, retried for a while: a topic created a moment ago
 /// has no leader yet.
 pub fn watermarks<C: rdkafka::consumer::ConsumerContext>(
@@ -92,18 +122,7 @@ pub fn spawn(
     let c: BaseConsumer = crate::kafka::client::config_consumer(&ks, &brokers)
         .create()
         .context("cannot create the config consumer; check the [kafka] properties")?;
-    let md = c
-        .fetch_metadata(Some(&topic), TIMEOUT)
-        .with_context(|| format!("cannot read the metadata of {topic}"))?;
-    let n = md
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
-        .map(|t| t.partitions().len() as i32)
-        .unwrap_or(0);
-    if n == 0 {
-        anyhow::bail!("topic {topic} does not exist; create it, or start rta run once (it creates the topics)");
-    }
+    let n = partitions(&c, &topic)?;
     let mut tpl = TopicPartitionList::new();
     let mut ends = BTreeMap::new();
     for p in 0..n {

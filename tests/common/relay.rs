@@ -1,7 +1,7 @@
 //! Harness of the relay and admin tests: `rta relay` as a child process, a small HTTP/1.1
 //! client, and the admin commands run as the binary.
 
-use super::{free_port, Broker, Names};
+use super::{create, create_topics, end_offsets, free_port, Broker, Names};
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -239,4 +239,15 @@ pub fn eventually(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "{what}: not within {within:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Records on a topic (sum of end offsets).
+pub fn count(broker: &Broker, topic: &str) -> i64 {
+    end_offsets(broker, topic).values().sum()
+}
+
+/// Topics of one test, created as an operator would (the relay creates none).
+pub fn setup(broker: &Broker, names: &Names) {
+    create_topics(broker, names, 3);
+    create(broker, &[(names.topic("rta.contact-events"), 3, false)]);
 }
