@@ -15,7 +15,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-
 /// The target of an admin command.
 #[derive(Clone, Debug)]
 pub enum Target {
