@@ -8,8 +8,10 @@
 //!   account ownership, live views), `settings` (TOML / env / flags), `metrics` (Prometheus
 //!   catalogue);
 //! - edges: `kafka` (consumer group, producer, commits), `embedded` (simulated agents, no
-//!   broker), `http` (metrics, probes, JSON views), `cli` (commands).
+//!   broker), `http` (metrics, probes, JSON views), `relay` (the webhook ingest of SPEC §9),
+//!   `admin` (integration lifecycle, CSV imports, unmapped reports), `cli` (commands).
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod decode;
@@ -21,6 +23,7 @@ pub mod json;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod metrics;
+pub mod relay;
 pub mod service;
 pub mod settings;
 pub mod simulate;

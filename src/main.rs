@@ -39,6 +39,18 @@ fn main() {
                 (json, Err(e))
             }
         },
+        Command::Relay(args) => match args.settings() {
+            Ok(s) => {
+                let json = cli.log_json || s.log_format == rta::settings::LogFormat::Json;
+                init_tracing(json);
+                warn(&warnings);
+                (json, rta::relay::run(&s))
+            }
+            Err(e) => {
+                init_tracing(cli.log_json);
+                (cli.log_json, Err(e))
+            }
+        },
         command => {
             init_tracing(cli.log_json);
             warn(&warnings);
@@ -46,7 +58,10 @@ fn main() {
                 Command::Process(a) => rta::cli::process::run(a),
                 Command::Simulate(a) => rta::cli::simulate::run(a),
                 Command::Config(a) => rta::cli::config::run(a),
-                Command::Run(_) => Ok(()),
+                Command::Integration(a) => rta::cli::admin::integration(a),
+                Command::Import(a) => rta::cli::admin::import(a),
+                Command::Unmapped(a) => rta::cli::admin::unmapped(a),
+                Command::Run(_) | Command::Relay(_) => Ok(()),
             };
             (cli.log_json, result)
         }

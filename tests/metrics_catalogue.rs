@@ -105,3 +105,64 @@ fn alerting_rules_use_the_catalogue_and_pass_promtool() {
         assert!(catalogue.contains(base), "alert uses unknown metric {name}");
     }
 }
+
+/// The relay's catalogue (`rta relay`'s /metrics), every labelled series populated.
+fn relay_populated() -> String {
+    let m = rta::relay::metrics::RelayMetrics::new();
+    m.requests.with_label_values(&["odigo", "202"]).inc();
+    m.requests.with_label_values(&["other", "404"]).inc();
+    m.received_bytes.with_label_values(&["odigo"]).inc_by(900);
+    m.rejections.with_label_values(&["unauthorized"]).inc();
+    m.produce_latency.observe(0.003);
+    m.in_flight_requests.set(2);
+    m.in_flight_bytes.set(1800);
+    m.integrations.set(3);
+    m.config_caught_up.set(1);
+    m.broker_reachable.set(1);
+    m.render()
+}
+
+#[test]
+fn relay_catalogue_passes_promtool_and_has_no_secret_or_account_label() {
+    let text = relay_populated();
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool must be on PATH: .ci/run installs it");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "promtool failed: {report}");
+    assert_eq!(report.trim(), "", "promtool reported problems");
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        for banned in ["token=", "account=", "integration=", "person=", "key="] {
+            assert!(!line.contains(banned), "forbidden label in {line}");
+        }
+    }
+    for name in [
+        "rta_relay_requests_total{route=\"odigo\",status=\"202\"} 1",
+        "rta_relay_received_bytes_total{route=\"odigo\"} 900",
+        "rta_relay_rejections_total{reason=\"unauthorized\"} 1",
+        "rta_relay_produce_latency_seconds_bucket",
+        "rta_relay_in_flight_requests 2",
+        "rta_relay_in_flight_bytes 1800",
+        "rta_relay_integrations 3",
+        "rta_relay_config_caught_up 1",
+        "rta_relay_broker_reachable 1",
+        "rta_build_info{",
+    ] {
+        assert!(text.contains(name), "relay catalogue lacks {name}: {text}");
+    }
+}

@@ -1,9 +1,11 @@
 //! Command-line entry points: argument parsing, the file/stdio edge of each command, and how
 //! a command ends (fatal errors as one line, or one JSON log line; a closed stdout quietly).
 
+pub mod admin;
 pub mod config;
 pub mod flags;
 pub mod process;
+pub mod relay;
 pub mod run;
 pub mod simulate;
 
@@ -39,6 +41,14 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Settings tools: print the configuration reference.
     Config(config::ConfigArgs),
+    /// The webhook ingest (SPEC §9): authenticate requests, produce their bodies to Kafka.
+    Relay(relay::RelayArgs),
+    /// Add, rotate, pause, resume, delete or list integrations (config records).
+    Integration(admin::IntegrationArgs),
+    /// Import identifiers, statuses, activities, people or schedules from CSV.
+    Import(admin::ImportArgs),
+    /// An account's unmapped identifiers and statuses (`--csv`: ready to fill in and import).
+    Unmapped(admin::UnmappedArgs),
 }
 
 /// Set up tracing on stderr (stdout carries records).

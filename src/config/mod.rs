@@ -10,7 +10,7 @@ pub use record::{
 };
 pub use record::{
     ActivityRec, IdentifierRec, IntegrationRec, MatchRec, OdigoFields, PersonRec, ScheduleRec,
-    SegmentRec, SettingsRec, StatusRec, Vendor,
+    SecretHashes, SegmentRec, SettingsRec, StatusRec, Vendor,
 };
 pub use rules::{
     normalize, ActivitySlot, ActivityType, IntegrationSlot, MatchRule, Rules, StatusInfo, PRESENT,

@@ -111,6 +111,15 @@ pub struct IntegrationRec {
     pub detailed_breaks: bool,
     /// `None` when the default field names apply.
     pub fields: Option<OdigoFields>,
+    /// The hashes of its secrets (SPEC §9), if any.
+    pub secrets: Option<Box<SecretHashes>>,
+}
+
+/// SHA-256 (lowercase hex) of an odigo URL token and of an injixo-api API key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecretHashes {
+    pub token_sha256: Option<String>,
+    pub api_key_sha256: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -353,6 +362,21 @@ fn opt_bool(obj: &Map<String, Value>, name: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// An optional lowercase-hex SHA-256 (64 characters).
+fn opt_sha256(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, ConfigError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(h))
+            if h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
+            Ok(Some(h.clone()))
+        }
+        Some(_) => Err(invalid(format!(
+            "field {name:?} must be a lowercase hex SHA-256 (64 characters)"
+        ))),
+    }
+}
+
 fn expect_eq(what: &str, in_key: &str, in_value: &str) -> Result<(), ConfigError> {
     if in_key != in_value {
         return Err(invalid(format!(
@@ -463,6 +487,13 @@ fn parse_value(key: &ConfigKey, obj: &Map<String, Value>) -> Result<ConfigRecord
                 paused: opt_bool(obj, "paused")?,
                 detailed_breaks: opt_bool(obj, "detailedBreaks")?,
                 fields,
+                secrets: {
+                    let h = SecretHashes {
+                        token_sha256: opt_sha256(obj, "tokenSha256")?,
+                        api_key_sha256: opt_sha256(obj, "apiKeySha256")?,
+                    };
+                    (h != SecretHashes::default()).then(|| Box::new(h))
+                },
             })
         }
         ConfigKey::Activity(id) => {

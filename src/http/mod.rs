@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 mod serve;
-pub use serve::HttpLimits;
+pub use serve::{serve, HttpLimits};
 
 /// The worker is considered stuck after this long without a loop turn.
 const STUCK_MS: u64 = 30_000;
@@ -119,7 +119,8 @@ impl Drop for HttpServer {
     }
 }
 
-async fn wait_for_signal() {
+/// SIGTERM or SIGINT.
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -14,7 +14,7 @@ const LATENCY_BUCKETS: [f64; 16] = [
 ];
 
 /// `{arch}-{os}` of the build, a label of `rta_build_info`.
-const BUILD_TARGET: &str = {
+pub const BUILD_TARGET: &str = {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
         "x86_64-linux"

@@ -95,6 +95,22 @@ pub const OTHER_VARS: &[(&str, &str)] = &[
         "RTA_ARGS",
         "Benchmarks: extra `rta run` arguments of the Kafka end-to-end benchmark.",
     ),
+    (
+        "RTA_RELAY_CONFIG",
+        "`rta relay`: its TOML settings file (same as `--config`; `deploy/relay.example.toml`).",
+    ),
+    (
+        "RTA_BODY_LIMIT_BYTES",
+        "`rta relay`: the largest request body (same as `--body-limit-bytes`).",
+    ),
+    (
+        "RTA_ACK_TIMEOUT_MS",
+        "`rta relay`: the longest wait for the broker's acknowledgement (same as `--ack-timeout-ms`).",
+    ),
+    (
+        "RTA_RELAY_URL",
+        "`rta integration add|secret`: the relay's public URL, to print the Odigo notification URL.",
+    ),
     ("RTA_BIN", "`.ci/ops-checks`: the `rta` binary to check."),
     ("RTA_PID", "`.ci/ops-checks`: internal."),
     ("RTA_PORT", "`.ci/ops-checks`: internal."),

@@ -6,11 +6,13 @@
 mod keys;
 mod layers;
 mod reference;
+mod relay;
 mod value;
 
 pub use keys::{Key, KEYS, OTHER_VARS};
 pub use layers::{env_vars, unknown_env_warnings};
 pub use reference::reference_markdown;
+pub use relay::{RelayOverrides, RelaySettings};
 pub use value::{parse_bool, Kind};
 
 use crate::engine::OutTopic;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod relay;
 pub use broker::*;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
