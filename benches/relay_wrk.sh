@@ -37,6 +37,9 @@ for i in $(seq 1 8); do
   [ "$i" -lt 8 ] && BODY+=","
 done
 BODY+="]"
+# rta run's engine would share the two cores with wrk and the relay (8 notifications per request):
+# stop it during the load unless RTA_BESIDE=1; a fresh group counts the records afterwards
+if [ "${RTA_BESIDE:-0}" != 1 ]; then kill -TERM "$RUN"; wait "$RUN" || true; fi
 LUA=$(mktemp --suffix=.lua)
 cat > "$LUA" <<LUA
 wrk.method = "POST"
@@ -47,13 +50,24 @@ echo "body: ${#BODY} bytes; $CONNECTIONS connections, $THREADS threads, $DURATIO
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "http://127.0.0.1:$RELAY_PORT/v1/odigo/$TOKEN"
 rm -f "$LUA"
 
-# every 202 is a record: rta run's consumed count catches up with the relay's 202 count
+# every 202 is a record: rta run's consumed count catches up with the relay's 202 count. It may
+# end above it by at most the requests wrk abandoned in flight when it stopped (their records
+# were produced, their answers never written), never below it: no acknowledged request is lost.
 ACCEPTED=$(metric "$RELAY_PORT" 'rta_relay_requests_total{route="odigo",status="202"}')
+if [ "${RTA_BESIDE:-0}" != 1 ]; then
+  $RTA run --brokers "$BROKERS" --topic-prefix "$PREFIX" --group-id "count-$PREFIX" \
+    --http "127.0.0.1:$RUN_PORT" > /tmp/rta-bench-count.log 2>&1 &
+  RUN=$!
+  wait_ready "$RUN_PORT"
+fi
 CONSUMED=0
 for _ in $(seq 1 120); do
   CONSUMED=$(metric "$RUN_PORT" "rta_records_consumed_total{topic=\"${PREFIX}rta.agent-events\"}")
-  [ "${CONSUMED:-0}" = "$ACCEPTED" ] && break
+  [ "${CONSUMED:-0}" -ge "$ACCEPTED" ] && break
   sleep 1
 done
-echo "202 answers: $ACCEPTED; records consumed by rta run: ${CONSUMED:-0}"
-[ "${CONSUMED:-0}" = "$ACCEPTED" ] || { echo "MISMATCH" >&2; exit 1; }
+sleep 2
+CONSUMED=$(metric "$RUN_PORT" "rta_records_consumed_total{topic=\"${PREFIX}rta.agent-events\"}")
+echo "202 answers: $ACCEPTED; records consumed by rta run: ${CONSUMED:-0} (abandoned by wrk in flight: $(( ${CONSUMED:-0} - ACCEPTED )), at most $CONNECTIONS)"
+[ "${CONSUMED:-0}" -ge "$ACCEPTED" ] || { echo "LOST: fewer records than 202 answers" >&2; exit 1; }
+[ $(( ${CONSUMED:-0} - ACCEPTED )) -le "$CONNECTIONS" ] || { echo "MORE records than 202 answers plus requests in flight" >&2; exit 1; }
