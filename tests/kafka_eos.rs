@@ -112,3 +112,51 @@ fn seed() -> u64 {
                 .unwrap_or(1)
         })
 }
+
+/// A second instance joins before any agent event: the states materialized from config are
+/// published once, by the first owner of each partition (which commits the partition's start
+/// offset in the same transaction), not again by the owner after the rebalance.
+#[test]
+fn a_rebalance_before_any_event_publishes_the_config_states_once() {
+    let broker = Broker::shared();
+    let names = Names::new("eos-cfg.");
+    create_topics(broker, &names, 3);
+    let (config, _) = split(accounts_day(3, 40, 5));
+    let want = offline(&config);
+    assert!(
+        !want.is_empty(),
+        "the config alone publishes agent states offline"
+    );
+    produce(broker, &names, &config);
+    let start = |i: &str| {
+        Rta::start(
+            broker,
+            &names,
+            "eos-cfg",
+            &["--processing-guarantee", "exactly-once", "--instance-id", i],
+        )
+    };
+    let mut a = start("a");
+    a.wait_ready(WITHIN);
+    // a's first transaction (the states and the start offsets) commits within 100 ms
+    std::thread::sleep(Duration::from_secs(2));
+    let mut b = start("b");
+    b.wait_ready(WITHIN);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(a.terminate(), Some(0));
+    assert_eq!(b.terminate(), Some(0));
+    let got = published(broker, &names);
+    let (missing, extra) = multiset_diff(&multiset_of(&got), &multiset_of(&want));
+    assert!(
+        missing.is_empty(),
+        "lost {} records, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert!(
+        extra.is_empty(),
+        "{} records published twice after the rebalance, e.g. {:?}",
+        extra.len(),
+        extra.first()
+    );
+}

@@ -157,6 +157,12 @@ fn odigo_end_to_end_errors_and_graceful_shutdown() {
         assert_eq!(a.json()["errors"][0]["status"], status.to_string());
         assert!(!a.body.contains(&token), "an error body shows the secret");
     }
+    let allow = errors.iter().find(|(status, _, _)| *status == 405);
+    assert_eq!(
+        allow.and_then(|(_, _, a)| a.header("allow")),
+        Some("POST"),
+        "a 405 names the allowed method"
+    );
     assert_eq!(
         count(broker, &events_topic),
         before,

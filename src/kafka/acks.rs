@@ -309,6 +309,15 @@ impl Tracker {
         };
     }
 
+    /// A partition the group never committed starts at `offset`: commit that offset with the
+    /// open batch, whose outputs are the partition's accounts materialized from config. Once
+    /// it is committed, the next owner knows those outputs were published and does not
+    /// publish them again.
+    pub fn start_at(&mut self, partition: i32, offset: i64) {
+        let next = self.open_consumed.next.entry(partition).or_insert(offset);
+        *next = (*next).max(offset);
+    }
+
     /// Forget partitions no longer assigned.
     pub fn forget(&mut self, partitions: &[i32]) {
         for p in partitions {

@@ -30,6 +30,9 @@ pub struct Assigned {
     /// Records before this offset were processed before (their outputs are dropped).
     /// `None`: the start is a logical offset (end of partition): nothing to replay.
     pub replay_until: Option<i64>,
+    /// The group had committed an offset: the outputs of materializing the partition's
+    /// accounts from config were published by an earlier owner.
+    pub committed: bool,
 }
 
 #[derive(Debug)]
@@ -201,6 +204,20 @@ impl GroupContext {
             self.fail("cannot read the group's committed offsets after 5 attempts; restart when the group coordinator is reachable");
             return Vec::new();
         };
+        // High watermarks before the window query: a partition with no record in the window
+        // starts at its end, and records produced after this read must not be skipped
+        // (read after the query, the end could already lie past them).
+        let highs: Vec<(String, i32, Option<i64>)> = tpl
+            .elements()
+            .iter()
+            .map(|e| {
+                let high = consumer
+                    .fetch_watermarks(e.topic(), e.partition(), TIMEOUT)
+                    .map(|(_, h)| h)
+                    .ok();
+                (e.topic().to_string(), e.partition(), high)
+            })
+            .collect();
         let since = crate::service::wall_clock_ms() - self.retention;
         let mut query = TopicPartitionList::new();
         for e in tpl.elements() {
@@ -209,12 +226,7 @@ impl GroupContext {
         // by explicit list: offsets_for_timestamp would use the current (old) assignment
         let by_time = consumer.offsets_for_times(query, TIMEOUT).ok();
         let mut out = Vec::new();
-        let elems: Vec<(String, i32)> = tpl
-            .elements()
-            .iter()
-            .map(|e| (e.topic().to_string(), e.partition()))
-            .collect();
-        for (topic, p) in elems {
+        for (topic, p, high) in highs {
             let committed_at = committed.find_partition(&topic, p).and_then(|e| {
                 if e.error().is_err() {
                     self.fail("a committed offset could not be read; restart to retry");
@@ -224,10 +236,6 @@ impl GroupContext {
                     _ => None,
                 }
             });
-            let high = consumer
-                .fetch_watermarks(&topic, p, TIMEOUT)
-                .map(|(_, h)| h)
-                .ok();
             let window = by_time
                 .as_ref()
                 .and_then(|c| c.find_partition(&topic, p))
@@ -251,6 +259,9 @@ impl GroupContext {
             let replay_until = committed_at.map(|c| high.map_or(c, |h| c.min(h)));
             if let Ok(mut t) = self.tracker.lock() {
                 t.assign(p, committed_at);
+                if let (None, Offset::Offset(s)) = (committed_at, start) {
+                    t.start_at(p, s);
+                }
             }
             out.push(Assigned {
                 partition: p,
@@ -259,6 +270,7 @@ impl GroupContext {
                     Offset::End => None,
                     _ => Some(replay_until.unwrap_or(start_n)),
                 },
+                committed: committed_at.is_some(),
             });
             tracing::info!(
                 partition = p,

@@ -83,7 +83,9 @@ impl Worker<'_> {
         let mut last_housekeeping = Instant::now() - HOUSEKEEPING;
         while !self.stop.load(Ordering::Acquire) {
             let polled = consumer.poll(Duration::from_millis(50));
-            self.after_poll()?;
+            // after a rewind the partitions start again from their committed offsets: a
+            // record polled before it would be applied ahead of the records it follows
+            let polled = if self.after_poll()? { None } else { polled };
             // one clock read per turn: the receive time and every periodic duty
             let now = Instant::now();
             match polled {
@@ -143,7 +145,8 @@ impl Worker<'_> {
     }
 
     /// What a poll may have done: rebalances, a fatal condition, an aborted transaction.
-    fn after_poll(&mut self) -> Result<()> {
+    /// `true`: the partitions were rewound, so a record the poll returned is stale.
+    fn after_poll(&mut self) -> Result<bool> {
         for e in self.consumer.context().take_events() {
             self.on_group_event(e);
         }
@@ -152,8 +155,9 @@ impl Worker<'_> {
         }
         if self.txn.as_ref().is_some_and(|t| t.take_aborted()) {
             self.rewind();
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     fn on_event<M: Message>(&mut self, m: &M, topic: &str, received: Instant) {
@@ -220,8 +224,21 @@ impl Worker<'_> {
                             .insert(a.partition, Rebuild { replay_until: u });
                     }
                 }
-                let live_ids: Vec<i32> = live.iter().map(|a| a.partition).collect();
-                self.proc.assign(self.partition_count, &live_ids, false);
+                // Accounts of a partition the group has committed were published from config
+                // by an earlier owner: materialized silently. Those of a partition never
+                // committed publish their states, and the tracker commits the partition's
+                // start offset with them (`Tracker::start_at`).
+                let ids = |committed: bool| -> Vec<i32> {
+                    live.iter()
+                        .filter(|a| a.committed == committed)
+                        .map(|a| a.partition)
+                        .collect()
+                };
+                let (known, fresh) = (ids(true), ids(false));
+                self.send_outputs();
+                self.proc.assign(self.partition_count, &known, false);
+                self.proc.outputs.clear();
+                self.proc.assign(self.partition_count, &fresh, false);
                 self.proc.assign(self.partition_count, &rebuild_ids, true);
                 // accounts materialized from config get their timers fired at once
                 if self.s.clock == ClockSetting::Wall {

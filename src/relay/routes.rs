@@ -337,13 +337,20 @@ async fn not_found(State(r): State<Arc<Relay>>) -> Response {
     count(&r, "other", resp)
 }
 
-async fn method_not_allowed(State(r): State<Arc<Relay>>) -> Response {
-    let resp = reject(
+async fn method_not_allowed(State(r): State<Arc<Relay>>, uri: axum::http::Uri) -> Response {
+    let mut resp = reject(
         &r,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "method_not_allowed",
         "this endpoint takes another method (ingest endpoints take POST)",
     );
+    // RFC 9110 §15.5.6: a 405 names the methods the resource supports
+    let allow = match uri.path() {
+        "/healthz" | "/readyz" | "/metrics" => "GET, HEAD",
+        _ => "POST",
+    };
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     count(&r, "other", resp)
 }

@@ -51,6 +51,9 @@ pub fn producer(
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &broker.addr)
         .set("partitioner", "murmur2_random")
+        // a retried batch must not land behind later ones: the expected outputs are computed
+        // from the input in produce order
+        .set("enable.idempotence", "true")
         .set("linger.ms", "5");
     for (k, v) in extra {
         c.set(*k, *v);
