@@ -38,8 +38,8 @@ for i in $(seq 1 8); do
 done
 BODY+="]"
 # rta run's engine would share the two cores with wrk and the relay (8 notifications per request):
-# stop it during the load unless WITH_RTA_RUN=1; a fresh group counts the records afterwards
-if [ "${WITH_RTA_RUN:-0}" != 1 ]; then kill -TERM "$RUN"; wait "$RUN" || true; fi
+# stop it during the load unless CONSUMER_BESIDE=1; a fresh group counts the records afterwards
+if [ "${CONSUMER_BESIDE:-0}" != 1 ]; then kill -TERM "$RUN"; wait "$RUN" || true; fi
 LUA=$(mktemp --suffix=.lua)
 cat > "$LUA" <<LUA
 wrk.method = "POST"
@@ -54,7 +54,7 @@ rm -f "$LUA"
 # end above it by at most the requests wrk abandoned in flight when it stopped (their records
 # were produced, their answers never written), never below it: no acknowledged request is lost.
 ACCEPTED=$(metric "$RELAY_PORT" 'rta_relay_requests_total{route="odigo",status="202"}')
-if [ "${WITH_RTA_RUN:-0}" != 1 ]; then
+if [ "${CONSUMER_BESIDE:-0}" != 1 ]; then
   $RTA run --brokers "$BROKERS" --topic-prefix "$PREFIX" --group-id "count-$PREFIX" \
     --http "127.0.0.1:$RUN_PORT" > /tmp/rta-bench-count.log 2>&1 &
   RUN=$!
