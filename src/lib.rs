@@ -11,6 +11,7 @@
 //!   broker), `http` (metrics, probes, JSON views), `relay` (the webhook ingest of SPEC §9),
 //!   `admin` (integration lifecycle, CSV imports, unmapped reports), `cli` (commands).
 
+#[cfg(feature = "kafka")]
 pub mod admin;
 pub mod cli;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod json;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod metrics;
+#[cfg(feature = "kafka")]
 pub mod relay;
 pub mod service;
 pub mod settings;

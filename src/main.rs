@@ -39,6 +39,7 @@ fn main() {
                 (json, Err(e))
             }
         },
+        #[cfg(feature = "kafka")]
         Command::Relay(args) => match args.settings() {
             Ok(s) => {
                 let json = cli.log_json || s.log_format == rta::settings::LogFormat::Json;
@@ -58,10 +59,15 @@ fn main() {
                 Command::Process(a) => rta::cli::process::run(a),
                 Command::Simulate(a) => rta::cli::simulate::run(a),
                 Command::Config(a) => rta::cli::config::run(a),
+                #[cfg(feature = "kafka")]
                 Command::Integration(a) => rta::cli::admin::integration(a),
+                #[cfg(feature = "kafka")]
                 Command::Import(a) => rta::cli::admin::import(a),
+                #[cfg(feature = "kafka")]
                 Command::Unmapped(a) => rta::cli::admin::unmapped(a),
-                Command::Run(_) | Command::Relay(_) => Ok(()),
+                Command::Run(_) => Ok(()),
+                #[cfg(feature = "kafka")]
+                Command::Relay(_) => Ok(()),
             };
             (cli.log_json, result)
         }

@@ -1,10 +1,12 @@
 //! Command-line entry points: argument parsing, the file/stdio edge of each command, and how
 //! a command ends (fatal errors as one line, or one JSON log line; a closed stdout quietly).
 
+#[cfg(feature = "kafka")]
 pub mod admin;
 pub mod config;
 pub mod flags;
 pub mod process;
+#[cfg(feature = "kafka")]
 pub mod relay;
 pub mod run;
 pub mod simulate;
@@ -42,12 +44,16 @@ pub enum Command {
     /// Settings tools: print the configuration reference.
     Config(config::ConfigArgs),
     /// The webhook ingest (SPEC §9): authenticate requests, produce their bodies to Kafka.
+    #[cfg(feature = "kafka")]
     Relay(relay::RelayArgs),
     /// Add, rotate, pause, resume, delete or list integrations (config records).
+    #[cfg(feature = "kafka")]
     Integration(admin::IntegrationArgs),
     /// Import identifiers, statuses, activities, people or schedules from CSV.
+    #[cfg(feature = "kafka")]
     Import(admin::ImportArgs),
     /// An account's unmapped identifiers and statuses (`--csv`: ready to fill in and import).
+    #[cfg(feature = "kafka")]
     Unmapped(admin::UnmappedArgs),
 }
 
