@@ -147,6 +147,24 @@ pub fn create(broker: &Broker, topics: &[(String, i32, bool)]) {
     }
 }
 
+/// SIGTERM a child process and wait (at most 60 s) for its exit code.
+pub fn terminate_child(mut child: Child, what: &str) -> Option<i32> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            return st.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// `rta run` against the broker, on event time, killed on drop unless stopped.
 pub struct Rta {
     pub child: Option<Child>,
@@ -210,21 +228,7 @@ impl Rta {
 
     /// SIGTERM, and the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
-        let mut child = self.child.take()?;
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(st)) = child.try_wait() {
-                return st.code();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("rta did not stop within 60 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        terminate_child(self.child.take()?, "rta")
     }
 
     /// SIGKILL: a crash.
