@@ -187,4 +187,16 @@ mod tests {
             "invalid_json"
         );
     }
+
+    #[test]
+    fn an_item_with_a_number_beyond_f64_is_dead_lettered_alone() {
+        // Found by the fuzzer: the payload is valid JSON to a raw reader but not as a `Value`.
+        let p = br#"{"data":[{"agentIdentifier":"a","activityIdentifier":"Lunch","startTime":17955e7380001},{"agentIdentifier":"a","activityIdentifier":"Calls","startTime":"2026-11-23T09:00:00Z"}],"meta":{}}"#;
+        let mut out = Decoded::new();
+        decode_injixo(p, &mut out).unwrap();
+        let results: Vec<_> = out.into_iter().collect();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].as_ref().unwrap_err().reason, "invalid_json");
+        assert_eq!(results[1].as_ref().unwrap().status, "Calls");
+    }
 }
