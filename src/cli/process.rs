@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// Default input topic names (SPEC §2).
 pub const EVENTS_TOPIC: &str = "rta.agent-events";
 pub const CONFIG_TOPIC: &str = "rta.config";
+pub const CONTACTS_TOPIC: &str = "rta.contact-events";
 /// Header naming the integration of an agent event.
 pub const INTEGRATION_HEADER: &str = "rta-integration";
 
@@ -80,8 +81,9 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
     };
     out.flush().context("cannot write to stdout")?;
     tracing::info!(
-        records = stats.config_records + stats.event_records,
+        records = stats.config_records + stats.event_records + stats.contact_records,
         events_applied = stats.events_applied,
+        contacts_applied = stats.contacts_applied,
         dead_letters = stats.dead_letter_total(),
         duplicates = stats.duplicates,
         recomputations = stats.recomputations,
@@ -214,9 +216,11 @@ pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: 
     match env.topic.as_str() {
         EVENTS_TOPIC => engine.on_event(&origin, env.header(INTEGRATION_HEADER), outputs),
         CONFIG_TOPIC => engine.on_config(&origin, outputs),
+        CONTACTS_TOPIC => engine.on_contacts(&origin, env.header(INTEGRATION_HEADER), outputs),
         other => {
-            let detail =
-                format!("topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC})");
+            let detail = format!(
+                "topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC}, {CONTACTS_TOPIC})"
+            );
             engine.dead_letter(&origin, "unknown_topic", &detail, outputs);
         }
     }

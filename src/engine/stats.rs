@@ -23,6 +23,13 @@ pub struct Stats {
     /// Recomputations after late data or config changes, and how many intervals they revised.
     pub recomputations: u64,
     pub interval_revisions: u64,
+    /// `rta.contact-events` records, contacts counted, resubmitted bodies counted once, bodies
+    /// counted without being remembered (cap), and dead letters of contact events by reason.
+    pub contact_records: u64,
+    pub contacts_applied: u64,
+    pub contact_resubmissions: u64,
+    pub contact_bodies_unchecked: u64,
+    pub contact_dead_letters: BTreeMap<&'static str, u64>,
 }
 
 impl Stats {

@@ -361,6 +361,7 @@ pub fn topic_role(t: crate::engine::OutTopic) -> &'static str {
         Intervals => "intervals",
         Unmapped => "unmapped",
         Dlq => "dlq",
+        QueueIntervals => "queue_intervals",
     }
 }
 
