@@ -189,6 +189,30 @@ impl Processor {
         self.discard.clear();
     }
 
+    /// One `rta.contact-events` record (SPEC §10); `replay` and `rebuilding` as for
+    /// [`Processor::on_event`]. Contact events share their account's partition number.
+    pub fn on_contacts(
+        &mut self,
+        origin: &Origin,
+        integration: Option<&str>,
+        replay: bool,
+        rebuilding: bool,
+    ) {
+        if let Some(Ok(account)) = origin.key.map(std::str::from_utf8) {
+            if !account.is_empty() && !self.engine.has_account(account) {
+                let account = account.to_string();
+                self.materialize(&account, origin.partition, rebuilding);
+            }
+        }
+        let out = if replay {
+            &mut self.discard
+        } else {
+            &mut self.outputs
+        };
+        self.engine.on_contacts(origin, integration, out);
+        self.discard.clear();
+    }
+
     /// Bring an account to life here: a fresh engine account, its config replayed from the
     /// table. Outputs are published, except while rebuilding (the previous owner published
     /// them).
