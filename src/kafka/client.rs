@@ -50,6 +50,17 @@ pub fn config_consumer(s: &Settings, brokers: &str) -> ClientConfig {
     c
 }
 
+/// A table reader (`rta dashboard`): topics assigned from the beginning, nothing committed.
+pub fn table_consumer(s: &Settings, brokers: &str) -> ClientConfig {
+    let mut c = base(s, brokers);
+    c.set("group.id", format!("{}-dashboard", s.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed")
+        .set_default("auto.offset.reset", "earliest");
+    c
+}
+
 /// The output producer: idempotent, pipelined, acknowledged by all in-sync replicas; for
 /// exactly-once also transactional, with a `transactional.id` stable across restarts of this
 /// instance (so a restart aborts what a crash left open).

@@ -15,6 +15,7 @@ pub mod group;
 pub mod health;
 pub mod preflight;
 pub mod sources;
+pub mod tables;
 pub mod topics;
 pub mod txn;
 pub mod worker;
