@@ -8,12 +8,11 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-/// Default input topic names (SPEC §2).
-pub const EVENTS_TOPIC: &str = "rta.agent-events";
-pub const CONFIG_TOPIC: &str = "rta.config";
-pub const CONTACTS_TOPIC: &str = "rta.contact-events";
-/// Header naming the integration of an agent event.
-pub const INTEGRATION_HEADER: &str = "rta-integration";
+/// Default input topic names (SPEC §2) and the integration header (see [`crate::wire`]).
+pub use crate::wire::{
+    AGENT_EVENTS_TOPIC as EVENTS_TOPIC, CONFIG_TOPIC, CONTACT_EVENTS_TOPIC as CONTACTS_TOPIC,
+    INTEGRATION_HEADER,
+};
 
 #[derive(clap::Args, Debug)]
 pub struct ProcessArgs {

@@ -175,7 +175,7 @@ impl Worker<'_> {
         let replay = rebuild.is_some_and(|r| o < r.replay_until);
         let integration = m.headers().and_then(|h| {
             h.iter()
-                .find(|h| h.key == crate::cli::process::INTEGRATION_HEADER)
+                .find(|h| h.key == crate::wire::INTEGRATION_HEADER)
                 .and_then(|h| h.value)
                 .and_then(|v| std::str::from_utf8(v).ok())
         });

@@ -221,7 +221,7 @@ impl Processor {
         self.partition_of.insert(account.into(), partition);
         for (key, value) in self.table.records(account) {
             let origin = Origin {
-                topic: "rta.config",
+                topic: crate::wire::CONFIG_TOPIC,
                 partition: -1,
                 offset: -1,
                 key: Some(key.as_bytes()),

@@ -80,14 +80,14 @@ pub struct Topics {
 impl Default for Topics {
     fn default() -> Self {
         Topics {
-            agent_events: "rta.agent-events".into(),
-            config: "rta.config".into(),
+            agent_events: crate::wire::AGENT_EVENTS_TOPIC.into(),
+            config: crate::wire::CONFIG_TOPIC.into(),
             agent_states: OutTopic::AgentStates.default_name().into(),
             adherence_events: OutTopic::AdherenceEvents.default_name().into(),
             intervals: OutTopic::Intervals.default_name().into(),
             unmapped: OutTopic::Unmapped.default_name().into(),
             dlq: OutTopic::Dlq.default_name().into(),
-            contact_events: "rta.contact-events".into(),
+            contact_events: crate::wire::CONTACT_EVENTS_TOPIC.into(),
             queue_intervals: OutTopic::QueueIntervals.default_name().into(),
         }
     }
