@@ -1,8 +1,8 @@
-//! The embedded default: `rta run` without brokers. Simulated agents (the generator of
-//! [`crate::simulate`]) deliver their events on the wall clock (or faster, with `speed`) into
-//! the same processing core as the Kafka service; results are served by the HTTP endpoints and
-//! summarized in the logs. Day after day is planned ahead, so it runs indefinitely; memory
-//! stays flat because the engine prunes what leaves the retention window.
+//! The embedded default: `rta run` without brokers. Simulated agents and queues (the generator
+//! of [`crate::simulate`]) deliver their agent and contact events on the wall clock (or faster,
+//! with `speed`) into the same processing core as the Kafka service; results are served by the
+//! HTTP endpoints and summarized in the logs. Day after day is planned ahead, so it runs
+//! indefinitely; memory stays flat because the engine prunes what leaves the retention window.
 
 use crate::engine::{ClockMode, EngineOptions};
 use crate::envelope::Envelope;
@@ -105,22 +105,31 @@ impl Feed {
     }
 }
 
-/// Feed one envelope to the processor by its topic, counting it in
-/// `rta_records_consumed_total{topic}` as the Kafka edge does. Returns the agent event's own
-/// time (the engine's `last_event_time`) for `rta_event_age_seconds`; None for config.
+/// Feed one envelope to the processor by its topic (config, contact events, agent events),
+/// counting it in `rta_records_consumed_total{topic}` as the Kafka edge does. Returns the agent
+/// event's own time (the engine's `last_event_time`) for `rta_event_age_seconds`; None for
+/// config and contact events.
 fn feed_record(p: &mut Processor, env: &Envelope, offset: i64) -> Option<Millis> {
+    use crate::cli::process::{CONFIG_TOPIC, CONTACTS_TOPIC, INTEGRATION_HEADER};
     p.metrics
         .records_consumed
         .with_label_values(&[env.topic.as_str()])
         .inc();
     let origin = env.origin(offset);
-    if env.topic == crate::cli::process::CONFIG_TOPIC {
-        p.on_config(&origin);
-        None
-    } else {
-        let integ = env.header(crate::cli::process::INTEGRATION_HEADER);
-        p.on_event(&origin, integ, false, false);
-        p.engine.last_event_time
+    let integ = env.header(INTEGRATION_HEADER);
+    match env.topic.as_str() {
+        CONFIG_TOPIC => {
+            p.on_config(&origin);
+            None
+        }
+        CONTACTS_TOPIC => {
+            p.on_contacts(&origin, integ, false, false);
+            None
+        }
+        _ => {
+            p.on_event(&origin, integ, false, false);
+            p.engine.last_event_time
+        }
     }
 }
 
