@@ -75,7 +75,12 @@ fn contacts(c: &mut Criterion) {
     let contacts: Vec<(usize, usize, i64, bool)> = (0..100_000)
         .map(|i| {
             let t = 1_795_420_800_000 + i as i64 * 500 - rng.range(0, 120) * 1000;
-            (rng.below(24) as usize, rng.below(3) as usize, t, rng.below(100) < 88)
+            (
+                rng.below(24) as usize,
+                rng.below(3) as usize,
+                t,
+                rng.below(100) < 88,
+            )
         })
         .collect();
     const CHANNELS: [&str; 3] = ["calls", "chat", "email"];

@@ -54,9 +54,7 @@ fn contact_day(bodies: &[Vec<u8>], remember_bodies: bool) -> (isize, usize) {
     support::run_contacts(&mut engine, bodies, &mut out);
     drop(out);
     let live = LIVE.load(Ordering::Relaxed) - baseline;
-    let slots = engine
-        .account("acme")
-        .map_or(0, |a| a.queues.slot_count());
+    let slots = engine.account("acme").map_or(0, |a| a.queues.slot_count());
     (live, slots)
 }
 

@@ -358,10 +358,8 @@ impl Metrics {
             .inc_by(d(s.contacts_applied, old.contacts_applied));
         self.contact_resubmissions
             .inc_by(d(s.contact_resubmissions, old.contact_resubmissions));
-        self.contact_bodies_unchecked.inc_by(d(
-            s.contact_bodies_unchecked,
-            old.contact_bodies_unchecked,
-        ));
+        self.contact_bodies_unchecked
+            .inc_by(d(s.contact_bodies_unchecked, old.contact_bodies_unchecked));
         for (reason, n) in &s.contact_dead_letters {
             let before = old.contact_dead_letters.get(reason).copied().unwrap_or(0);
             self.contact_dead_letters

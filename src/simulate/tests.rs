@@ -286,7 +286,8 @@ fn injixo_bodies_report_finished_and_ongoing_items() {
     assert!(mapped.len() >= 8, "{}", mapped.len());
     let mut bodies = 0;
     for r in plan.events.iter().filter(|r| {
-        r.envelope.topic == "rta.agent-events" && r.envelope.header("rta-integration") == Some("9100")
+        r.envelope.topic == "rta.agent-events"
+            && r.envelope.header("rta-integration") == Some("9100")
     }) {
         bodies += 1;
         let v = value(&r.envelope);
@@ -540,13 +541,20 @@ fn contact_bodies_are_batched_and_some_resubmitted() {
         .map(|r| r.envelope.value.as_deref().unwrap())
         .collect();
     let resubmitted = records.len() - distinct.len();
-    assert!(resubmitted > 0 && resubmitted < records.len() / 8, "{resubmitted}");
+    assert!(
+        resubmitted > 0 && resubmitted < records.len() / 8,
+        "{resubmitted}"
+    );
     // posted every few minutes: far fewer posting instants than bodies, bodies many items
     let items: usize = records
         .iter()
         .map(|r| value(&r.envelope)["data"].as_array().unwrap().len())
         .sum();
-    assert!(items as f64 / records.len() as f64 > 3.0, "{items} in {}", records.len());
+    assert!(
+        items as f64 / records.len() as f64 > 3.0,
+        "{items} in {}",
+        records.len()
+    );
     let mut gaps: Vec<i64> = records
         .windows(2)
         .map(|w| w[1].deliver_at - w[0].deliver_at)
