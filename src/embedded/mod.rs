@@ -295,4 +295,55 @@ mod tests {
             .zip(f.queue.iter().skip(1))
             .all(|(a, b)| a.deliver_at <= b.deliver_at));
     }
+
+    #[test]
+    fn contact_events_reach_the_queues_view() {
+        let s = Settings {
+            embedded: crate::settings::EmbeddedSettings {
+                persons: 20,
+                ..Settings::default().embedded
+            },
+            ..Settings::default()
+        };
+        let now = crate::time::parse_rfc3339("2026-11-23T10:00:00Z").unwrap();
+        let mut f = Feed::new(&s, now);
+        let views = Arc::new(LiveViews::default());
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let opts = EngineOptions {
+            clock: ClockMode::External,
+            ..EngineOptions::default()
+        };
+        let mut p = Processor::new(opts, Ownership::All, views.clone(), metrics.clone());
+        for (i, env) in f.plan(f.planned).iter().enumerate() {
+            feed_record(&mut p, env, i as i64);
+        }
+        // 23:30 in Berlin: every contact of the day delivered
+        let day_end = crate::time::parse_rfc3339("2026-11-23T22:30:00Z").unwrap();
+        let mut offset = 10_000;
+        while let Some(r) = f.queue.pop_front().filter(|r| r.deliver_at < day_end) {
+            p.advance_clock(r.deliver_at);
+            offset += 1;
+            feed_record(&mut p, &r.envelope, offset);
+        }
+        p.advance_clock(day_end);
+        p.refresh_summaries();
+        let consumed = metrics
+            .records_consumed
+            .with_label_values(&["rta.contact-events"])
+            .get();
+        assert!(consumed > 20, "{consumed} contact records");
+        assert!(metrics.contacts_applied.get() > 400);
+        let late = metrics
+            .contact_dead_letters
+            .with_label_values(&["too_late"]);
+        assert_eq!(late.get(), 0);
+        let v: serde_json::Value = serde_json::from_slice(&views.queues("acme").unwrap()).unwrap();
+        assert_eq!(v["date"], "2026-11-23");
+        assert_eq!(v["queues"].as_array().map(Vec::len), Some(4), "{v}");
+        let queued = p
+            .engine
+            .stats
+            .outputs_of(crate::engine::OutTopic::QueueIntervals);
+        assert!(queued > 50, "{queued} queue intervals published");
+    }
 }
