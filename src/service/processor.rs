@@ -361,11 +361,13 @@ impl Processor {
         }
     }
 
-    /// Refresh summaries and gauges: one pass over the live persons.
+    /// Refresh summaries, gauges and queue views: one pass over the live persons, and over
+    /// today's queue slots of each account.
     pub fn refresh_summaries(&self) {
         let m = &self.metrics;
         m.sync_engine(&self.engine.stats);
         let mut summaries = BTreeMap::new();
+        let mut queues = BTreeMap::new();
         let mut gauges: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
         let (mut persons, mut unmapped_ids, mut unmapped_statuses) = (0, 0, 0);
         for acct in self.engine.accounts() {
@@ -407,6 +409,7 @@ impl Processor {
             for (state, n) in &s.adherence {
                 gauges.insert((s.account.clone(), *state), *n as i64);
             }
+            queues.insert(s.account.clone(), super::queue_view::queues_json(acct));
             summaries.insert(s.account.clone(), s);
         }
         m.persons_tracked.set(persons as i64);
@@ -418,6 +421,7 @@ impl Processor {
             .set(unmapped_statuses as i64);
         m.set_adherence(&gauges);
         self.views.set_summaries(summaries);
+        self.views.set_queues(queues);
     }
 
     pub fn config_records(&self) -> usize {
