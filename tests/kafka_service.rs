@@ -192,7 +192,11 @@ fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() 
     let names = Names::new("day.");
     create_topics(broker, &names, 3);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let envs = generate(&SimOptions::new(200, date, 7));
+    // agent events only (see common::accounts_day)
+    let envs = generate(&SimOptions {
+        contacts_per_day: 0,
+        ..SimOptions::new(200, date, 7)
+    });
     let want = offline(&envs);
     let (config, events) = split(envs);
     let half = events.len() / 2;
@@ -390,7 +394,10 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     let names = Names::new("poison.");
     create_topics(broker, &names, 1);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let (config, events) = split(generate(&SimOptions::new(30, date, 11)));
+    let (config, events) = split(generate(&SimOptions {
+        contacts_per_day: 0,
+        ..SimOptions::new(30, date, 11)
+    }));
     let half = events.len() / 2;
     let login = events
         .iter()
