@@ -71,14 +71,20 @@ impl Person {
     }
 
     /// Where a fresh (pristine) base should start: the interval holding the first data, not
-    /// before `floor` (the retention horizon).
-    pub fn fresh_base_time(&self, rules: &Rules, floor: Option<Millis>) -> Option<Millis> {
+    /// before `floor` (the retention horizon) and not after `now` (the clock: data that lies
+    /// ahead, such as tomorrow's schedule, is met by the sweep when its time comes).
+    pub fn fresh_base_time(
+        &self,
+        rules: &Rules,
+        floor: Option<Millis>,
+        now: Millis,
+    ) -> Option<Millis> {
         let first = self.first_data()?;
         let t = match floor {
             Some(f) => first.max(f),
             None => first,
         };
-        Some(rules.grid.interval_at(t).0)
+        Some(rules.grid.interval_at(t.min(now)).0)
     }
 
     pub fn revision(&self, start: Millis) -> Option<u32> {
