@@ -34,6 +34,7 @@ pub fn router(views: Arc<LiveViews>, metrics: Arc<Metrics>) -> Router {
         .route("/api/accounts", get(accounts))
         .route("/api/accounts/{account}", get(account))
         .route("/api/accounts/{account}/states", get(states))
+        .route("/api/accounts/{account}/queues", get(queues))
         .route("/api/accounts/{account}/persons/{person}", get(person))
         .with_state(AppState { views, metrics })
 }
@@ -148,7 +149,7 @@ async fn index() -> Json<serde_json::Value> {
         "endpoints": [
             "/metrics", "/healthz", "/readyz", "/api/accounts",
             "/api/accounts/{account}", "/api/accounts/{account}/states?adherence=out",
-            "/api/accounts/{account}/persons/{person}"
+            "/api/accounts/{account}/persons/{person}", "/api/accounts/{account}/queues"
         ]
     }))
 }
@@ -257,6 +258,14 @@ async fn person(
     match s.views.state(&account, &person) {
         Some(v) => json_bytes(v),
         None => not_found("this person"),
+    }
+}
+
+/// Today's queue intervals of an account (SPEC §10), per queue with totals and AHT.
+async fn queues(State(s): State<AppState>, Path(account): Path<String>) -> Response {
+    match s.views.queues(&account) {
+        Some(body) => json_bytes(body),
+        None => not_found("this account"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the HTTP endpoints read while the worker runs: the latest agent state of every person
-//! (a materialized view of `rta.agent-states`), per-account summaries and readiness. Written
+//! (a materialized view of `rta.agent-states`), per-account summaries, today's queue intervals
+//! per account and readiness. Written
 //! only by the worker thread; read concurrently by HTTP handlers.
 
 use ahash::AHashMap;
@@ -36,6 +37,8 @@ pub struct LiveViews {
     /// account → person → agent-state JSON.
     states: DashMap<Box<str>, AHashMap<Box<str>, Vec<u8>>>,
     summaries: RwLock<BTreeMap<String, AccountSummary>>,
+    /// account → today's queue intervals as JSON (`/api/accounts/{account}/queues`).
+    queues: RwLock<BTreeMap<String, Vec<u8>>>,
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
     pub partitions_ready: AtomicBool,
@@ -73,6 +76,9 @@ impl LiveViews {
         self.states.remove(account);
         if let Ok(mut s) = self.summaries.write() {
             s.remove(account);
+        }
+        if let Ok(mut q) = self.queues.write() {
+            q.remove(account);
         }
     }
 
@@ -114,6 +120,18 @@ impl LiveViews {
 
     pub fn summary(&self, account: &str) -> Option<AccountSummary> {
         self.summaries.read().ok()?.get(account).cloned()
+    }
+
+    /// Replace every account's queue view.
+    pub fn set_queues(&self, q: BTreeMap<String, Vec<u8>>) {
+        if let Ok(mut w) = self.queues.write() {
+            *w = q;
+        }
+    }
+
+    /// An account's queue view (JSON); None for an account not known here.
+    pub fn queues(&self, account: &str) -> Option<Vec<u8>> {
+        self.queues.read().ok()?.get(account).cloned()
     }
 
     pub fn beat(&self) {

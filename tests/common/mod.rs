@@ -104,6 +104,7 @@ pub fn produce_with(broker: &Broker, names: &Names, envs: &[Envelope], extra: &[
 pub fn create_topics(broker: &Broker, names: &Names, partitions: i32) {
     let mut topics = vec![
         (names.topic("rta.agent-events"), partitions, false),
+        (names.topic("rta.contact-events"), partitions, false),
         (names.topic("rta.config"), 1, true),
     ];
     for t in OutTopic::ALL {
