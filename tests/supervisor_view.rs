@@ -221,9 +221,11 @@ fn a_schedule_for_tomorrow_is_evaluated_when_its_time_comes() {
 
 #[test]
 fn config_before_any_event_publishes_nothing_until_time_is_known() {
-    // Event time (offline, rebuilds): the schedule arrives before any event. Nothing is
-    // published for p2 until an event starts the clock; then p2 is offline at that time, and
-    // notPresent only once the clock reaches the shift.
+    // Event time (offline, rebuilds): the schedules arrive before any event, so no time is
+    // known. A person is first published when their data begins and the clock has got there
+    // (independent of which record started the clock): p3 (09:00 today) at 09:00 once the
+    // first event (10:00) starts the clock; p2 (tomorrow) not at all today, notPresent when
+    // tomorrow's shift starts.
     let mut r = Rig::new(ClockMode::EventTime, "UTC");
     r.shift(
         "p2",
@@ -231,10 +233,36 @@ fn config_before_any_event_publishes_nothing_until_time_is_known() {
         "2026-11-24T09:00:00Z",
         "2026-11-24T17:00:00Z",
     );
-    assert!(r.states("p2").is_empty());
+    r.shift(
+        "p3",
+        "2026-11-23",
+        "2026-11-23T09:00:00Z",
+        "2026-11-23T17:00:00Z",
+    );
+    assert!(r.states("p2").is_empty() && r.states("p3").is_empty());
     r.odigo("2026-11-23T10:00:00Z", "READY");
-    assert_eq!(r.state("p2")["adherence"], "none");
-    assert!(at(r.state("p2")["at"].as_str().unwrap()) <= at("2026-11-23T10:00:00Z"));
+    let p3: Vec<(&str, &str)> = r
+        .states("p3")
+        .iter()
+        .map(|s| {
+            (
+                s["at"].as_str().unwrap(),
+                s["oooType"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        p3,
+        [
+            ("2026-11-23T09:00:00Z", "notPresent"),
+            ("2026-11-23T09:02:00Z", "notPresent")
+        ],
+        "p3's shift from its start, live, as the clock passed it"
+    );
+    assert!(
+        r.states("p2").is_empty(),
+        "tomorrow's shift is not evaluated today"
+    );
     r.odigo("2026-11-24T09:05:00Z", "PAUSE:LUNCH");
     let np: Vec<&Value> = r
         .states("p2")
@@ -243,12 +271,17 @@ fn config_before_any_event_publishes_nothing_until_time_is_known() {
         .collect();
     assert_eq!(np[0]["at"], "2026-11-24T09:00:00Z");
     assert_eq!(
+        r.states("p2")[0]["at"],
+        "2026-11-24T09:00:00Z",
+        "p2's first record"
+    );
+    assert_eq!(
         r.alerts()
             .iter()
             .filter(|(k, _)| k == "outOfAdherence")
             .count(),
-        2,
-        "p1 (no schedule, online since the day before) and p2: {:?}",
+        3,
+        "p3, p1 (no schedule, online since the day before) and p2: {:?}",
         r.alerts()
     );
 }

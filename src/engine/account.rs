@@ -323,12 +323,7 @@ impl Account {
         if self.clock.is_some_and(|c| c >= now) {
             return;
         }
-        let first = self.clock.is_none();
         self.clock = Some(now);
-        if first {
-            // Until now nothing had a time to be evaluated at.
-            self.start_waiting(ctx);
-        }
         self.flush_timers(now - ctx.opts.lateness, ctx);
     }
 

@@ -87,6 +87,20 @@ impl Person {
         Some(rules.grid.interval_at(t.min(now)).0)
     }
 
+    /// Without a clock: wait at the interval before the first data with nothing shown yet
+    /// (the state there counts as published), so the first data is the first visible change
+    /// and the person's first state is published when the clock reaches it.
+    pub fn wait(&mut self, rules: &Rules) {
+        let Some(first) = self.first_data() else {
+            return;
+        };
+        let t0 = rules.grid.interval_at(first.saturating_sub(1)).0;
+        let c = Cursor::new(t0, rules, &self.schedule);
+        self.last_visible = c.visible_fingerprint(&self.inputs(rules));
+        self.base = Some(c.clone());
+        self.live = Some(c);
+    }
+
     pub fn revision(&self, start: Millis) -> Option<u32> {
         self.revisions
             .iter()

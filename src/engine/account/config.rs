@@ -131,7 +131,8 @@ impl Account {
     /// A person's name or team changed: a person already published shows the new names at
     /// once (their state record carries them).
     fn names_changed(&mut self, p: u32, ctx: &mut Ctx) {
-        if self.persons[p as usize].live.is_some() {
+        let live_t = self.persons[p as usize].live.as_ref().map(|c| c.t);
+        if live_t.is_some_and(|t| self.clock.is_some_and(|c| t <= c)) {
             ctx.emit(|e| self.state_record(e, p));
         }
     }

@@ -9,17 +9,6 @@ use crate::engine::Ctx;
 use crate::time::Millis;
 
 impl Account {
-    /// The clock started: bring every person with data but no live state up to it (their
-    /// config arrived before any time was known).
-    pub(super) fn start_waiting(&mut self, ctx: &mut Ctx) {
-        for p in 0..self.persons.len() as u32 {
-            let person = &self.persons[p as usize];
-            if person.live.is_none() && person.has_data() {
-                self.revise(p, Before::default(), Millis::MIN, ctx);
-            }
-        }
-    }
-
     /// Recompute a person after a change that reaches back before their live cursor (late
     /// event, config change): replay the old and the new inputs from the checkpoint, publish
     /// revised intervals, reconcile alerts and publish the current state.
@@ -70,9 +59,14 @@ impl Account {
             self.rules.set_status_activity(i, a);
         }
         let person = &mut self.persons[p as usize];
-        // 2. The checkpoint under the new inputs. Without a clock nothing has a time to be
-        // evaluated at yet: the person starts when the clock does (`start_waiting`).
-        let Some(now) = clock else { return };
+        // 2. The checkpoint under the new inputs. Without a clock (event time before the first
+        // event) nothing has a time to be evaluated at: the person waits just before their
+        // first data, and a timer there publishes their first state once the clock gets there.
+        let Some(now) = clock else {
+            person.wait(&self.rules);
+            self.after_change(p, ctx);
+            return;
+        };
         if !person.has_data() && person.base.is_none() {
             return;
         }

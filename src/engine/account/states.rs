@@ -28,11 +28,11 @@ impl Account {
     pub fn current_view(&self, p: u32) -> StateView {
         let person = &self.persons[p as usize];
         let inputs = person.inputs(&self.rules);
+        let clock = self.clock.unwrap_or(0);
         match person.live.as_ref() {
-            Some(c) => c.view(&inputs),
-            None => {
-                Cursor::new(self.clock.unwrap_or(0), &self.rules, &person.schedule).view(&inputs)
-            }
+            // (a live cursor ahead of the clock is waiting for its first data)
+            Some(c) if c.t <= clock => c.view(&inputs),
+            _ => Cursor::new(clock, &self.rules, &person.schedule).view(&inputs),
         }
     }
 
