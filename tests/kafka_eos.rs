@@ -115,27 +115,47 @@ fn seed() -> u64 {
 
 /// A second instance joins before any agent event: the states materialized from config are
 /// published once, by the first owner of each partition (which commits the partition's start
-/// offset in the same transaction), not again by the owner after the rebalance.
+/// offset in the same transaction), not again by the owner after the rebalance. On the wall
+/// clock (config alone has no time on the event-time clock, so it publishes nothing there),
+/// with schedules ten days ahead: each scheduled person is published once, offline and
+/// unscheduled at the clock, and no timer fires during the test.
 #[test]
 fn a_rebalance_before_any_event_publishes_the_config_states_once() {
+    use rta::engine::OutTopic;
+    use rta::simulate::{generate, SimOptions};
+    use std::collections::BTreeMap;
     let broker = Broker::shared();
     let names = Names::new("eos-cfg.");
     create_topics(broker, &names, 3);
-    let (config, _) = split(accounts_day(3, 40, 5));
-    let want = offline(&config);
-    assert!(
-        !want.is_empty(),
-        "the config alone publishes agent states offline"
-    );
+    let date = chrono::Utc::now().date_naive() + chrono::Days::new(10);
+    let config: Vec<Envelope> = (0..3u64)
+        .flat_map(|a| {
+            let mut o = SimOptions::new(40, date, 5 + a);
+            o.account = format!("acct{a}");
+            generate(&o)
+        })
+        .filter(|e| e.topic == "rta.config")
+        .collect();
+    // acctN/schedule/pX/date → acctN/pX
+    let want: BTreeMap<String, usize> = config
+        .iter()
+        .filter_map(|e| {
+            let parts: Vec<&str> = e.key.as_deref()?.split('/').collect();
+            (parts.get(1) == Some(&"schedule")).then(|| (format!("{}/{}", parts[0], parts[2]), 1))
+        })
+        .collect();
+    assert!(want.len() > 100, "the config schedules people");
     produce(broker, &names, &config);
     let start = |i: &str| {
-        Rta::start(
+        Rta::start_with_clock(
             broker,
             &names,
             "eos-cfg",
+            "wall",
             &["--processing-guarantee", "exactly-once", "--instance-id", i],
         )
     };
+    let started = rta::service::wall_clock_ms();
     let mut a = start("a");
     a.wait_ready(WITHIN);
     // a's first transaction (the states and the start offsets) commits within 100 ms
@@ -146,17 +166,34 @@ fn a_rebalance_before_any_event_publishes_the_config_states_once() {
     assert_eq!(a.terminate(), Some(0));
     assert_eq!(b.terminate(), Some(0));
     let got = published(broker, &names);
-    let (missing, extra) = multiset_diff(&multiset_of(&got), &multiset_of(&want));
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (k, v) in &got[&OutTopic::AgentStates] {
+        *counts.entry(k.clone().unwrap_or_default()).or_default() += 1;
+        let v: serde_json::Value = serde_json::from_slice(v.as_deref().unwrap_or(b"null")).unwrap();
+        assert_eq!(v["adherence"], "none", "{v}");
+        assert_eq!(v["scheduled"], serde_json::Value::Null, "{v}");
+        let at = rta::time::parse_rfc3339(v["at"].as_str().unwrap_or_default()).unwrap_or(0);
+        assert!(
+            at >= started - 60_000 && at <= rta::service::wall_clock_ms(),
+            "{v}"
+        );
+    }
+    let twice: Vec<&String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| k)
+        .collect();
     assert!(
-        missing.is_empty(),
-        "lost {} records, e.g. {:?}",
-        missing.len(),
-        missing.first()
+        twice.is_empty(),
+        "{} states published twice after the rebalance, e.g. {:?}",
+        twice.len(),
+        twice.first()
     );
-    assert!(
-        extra.is_empty(),
-        "{} records published twice after the rebalance, e.g. {:?}",
-        extra.len(),
-        extra.first()
-    );
+    assert_eq!(counts, want, "every scheduled person once, nobody else");
+    for t in [OutTopic::AdherenceEvents, OutTopic::Intervals] {
+        assert!(
+            got[&t].is_empty(),
+            "{t:?}: nothing is due before the schedules"
+        );
+    }
 }

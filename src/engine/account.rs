@@ -2,7 +2,7 @@
 //! and unmapped reports. Accounts share nothing, so they can be split across workers and
 //! instances. Every entry point takes the time it acts at; nothing here reads a clock.
 
-use super::cursor::{Cursor, Inputs, Sink, SweepEvent};
+use super::cursor::{Inputs, Sink, SweepEvent};
 use super::idents::Idents;
 use super::output::{self, Origin, UnmappedKind};
 use super::person::Person;
@@ -23,6 +23,7 @@ mod contacts;
 mod diff;
 mod intake;
 mod revise;
+mod states;
 
 use diff::diff_intervals;
 
@@ -293,6 +294,7 @@ impl Account {
         // earlier entries of the same identifier, which makes `from` earlier).
         let fast = live_t.is_some_and(|lt| from > lt);
         if fast {
+            // (an entry ahead of the external clock waits for its timer: see advance_person)
             self.advance_person(p, last_t, ctx);
             self.after_change(p, ctx);
         } else {
@@ -325,8 +327,10 @@ impl Account {
         self.flush_timers(now - ctx.opts.lateness, ctx);
     }
 
-    /// Fire every timer due at or before `watermark`.
+    /// Fire every timer due at or before `watermark` (never past the clock).
     pub fn flush_timers(&mut self, watermark: Millis, ctx: &mut Ctx) {
+        let Some(clock) = self.clock else { return };
+        let watermark = watermark.min(clock);
         while let Some(&Reverse((due, p))) = self.timers.peek() {
             if due > watermark {
                 break;
@@ -351,12 +355,14 @@ impl Account {
         }
     }
 
-    /// Live-advance a person to `until`, publishing what happens on the way.
+    /// Live-advance a person to `until`, publishing what happens on the way. Never past the
+    /// clock: what lies ahead of it is evaluated when its time comes (a timer).
     fn advance_person(&mut self, p: u32, until: Millis, ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
-        let Some(live) = person.live.as_mut() else {
+        let (Some(live), Some(clock)) = (person.live.as_mut(), self.clock) else {
             return;
         };
+        let until = until.min(clock);
         if until < live.t {
             return;
         }
@@ -382,9 +388,12 @@ impl Account {
         let person = &mut self.persons[p as usize];
         let mut events = std::mem::take(ctx.scratch);
         let (name, rules, idents) = (&*self.name, &self.rules, &self.idents);
+        let info = self.person_info.get(&person.id);
         for ev in events.drain(..) {
             ctx.emit(|e| match ev {
-                SweepEvent::State(v) => output::agent_state(e, name, &person.id, &v, rules, idents),
+                SweepEvent::State(v) => {
+                    output::agent_state(e, name, &person.id, info, &v, rules, idents)
+                }
                 SweepEvent::IntervalClosed(iv) => {
                     let rev = match person.revision(iv.start) {
                         Some(r) => {
@@ -433,52 +442,7 @@ impl Account {
         }
     }
 
-    // ---- reading ----------------------------------------------------------------------------
-
-    /// Bring every person to the clock and publish each one's current state once more.
-    pub fn publish_all_states(&mut self, ctx: &mut Ctx) {
-        let clock = self.clock;
-        for p in 0..self.persons.len() as u32 {
-            if let (Some(c), Some(live)) = (clock, self.persons[p as usize].live.as_ref()) {
-                if c > live.t {
-                    self.advance_person(p, c, ctx);
-                    self.after_change(p, ctx);
-                }
-            }
-            let view = self.current_view(p);
-            let person = &self.persons[p as usize];
-            ctx.emit(|e| {
-                output::agent_state(e, &self.name, &person.id, &view, &self.rules, &self.idents)
-            });
-        }
-    }
-
-    /// The current state of a person as an agent-state view.
-    pub fn current_view(&self, p: u32) -> super::cursor::StateView {
-        let person = &self.persons[p as usize];
-        let inputs = person.inputs(&self.rules);
-        match person.live.as_ref() {
-            Some(c) => c.view(&inputs),
-            None => {
-                Cursor::new(self.clock.unwrap_or(0), &self.rules, &person.schedule).view(&inputs)
-            }
-        }
-    }
-
-    /// Write every person's current agent-state record into `out`.
-    pub fn write_states(&self, out: &mut output::Outputs) {
-        for (p, person) in self.persons.iter().enumerate() {
-            let view = self.current_view(p as u32);
-            output::agent_state(
-                out,
-                &self.name,
-                &person.id,
-                &view,
-                &self.rules,
-                &self.idents,
-            );
-        }
-    }
+    // ---- reading (and account/states.rs) ---------------------------------------------------
 
     /// Distinct unmapped identifiers and statuses currently reported.
     pub fn unmapped_counts(&self) -> (usize, usize) {

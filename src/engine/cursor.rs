@@ -7,7 +7,9 @@ use super::schedule::Segment;
 use super::timeline::{is_offline, Entry, NO_STATUS};
 use crate::config::{Rules, PRESENT};
 use crate::time::Millis;
-use smallvec::SmallVec;
+
+mod acc;
+pub use acc::{DayAcc, IntervalAcc};
 
 /// Status index of an agent never seen.
 pub const NEVER: u32 = u32::MAX - 1;
@@ -48,68 +50,6 @@ pub struct Episode {
     pub since: Millis,
     /// The buffer has been exceeded (an outOfAdherence event is due or was sent).
     pub alerted: bool,
-}
-
-/// Scores of the local day containing the cursor, up to the cursor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DayAcc {
-    pub date: i32,
-    pub start: Millis,
-    pub end: Millis,
-    /// Milliseconds (a day is at most 25 h, so they fit 32 bits).
-    pub scheduled: u32,
-    pub in_adherence: u32,
-    pub actual: u32,
-}
-
-/// Totals of the interval containing the cursor.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct IntervalAcc {
-    pub start: Millis,
-    pub end: Millis,
-    /// Milliseconds (an interval is at most an hour, so they fit 32 bits).
-    pub scheduled: u32,
-    pub in_adherence: u32,
-    /// Beyond-buffer time per [`Ooo`].
-    pub ooo: [u32; 3],
-    pub not_scheduled: u32,
-    pub actual: u32,
-    /// The person was scheduled (any segment) or online during the interval.
-    pub present: bool,
-    /// Online time per activity index.
-    pub activities: SmallVec<[(u32, u32); 3]>,
-}
-
-impl IntervalAcc {
-    fn new((start, end): (Millis, Millis)) -> IntervalAcc {
-        IntervalAcc {
-            start,
-            end,
-            scheduled: 0,
-            in_adherence: 0,
-            ooo: [0; 3],
-            not_scheduled: 0,
-            actual: 0,
-            present: false,
-            activities: SmallVec::new(),
-        }
-    }
-
-    /// Same totals (ignoring the order activities were met in).
-    pub fn same_totals(&self, o: &IntervalAcc) -> bool {
-        let mut a = self.activities.clone();
-        let mut b = o.activities.clone();
-        a.sort_unstable();
-        b.sort_unstable();
-        self.start == o.start
-            && self.end == o.end
-            && self.scheduled == o.scheduled
-            && self.in_adherence == o.in_adherence
-            && self.ooo == o.ooo
-            && self.not_scheduled == o.not_scheduled
-            && self.actual == o.actual
-            && a == b
-    }
 }
 
 /// What the sweep reports as it goes.
@@ -173,7 +113,6 @@ pub struct Cursor {
 impl Cursor {
     /// A fresh cursor at `t` (which should be an interval boundary): nothing seen yet.
     pub fn new(t: Millis, rules: &Rules, schedule: &[Segment]) -> Cursor {
-        let (date, ds, de) = rules.grid.day_at(t);
         Cursor {
             t,
             pos: 0,
@@ -188,15 +127,8 @@ impl Cursor {
                 since: t,
                 alerted: false,
             },
-            day: DayAcc {
-                date,
-                start: ds,
-                end: de,
-                scheduled: 0,
-                in_adherence: 0,
-                actual: 0,
-            },
-            interval: IntervalAcc::new(rules.grid.interval_at(t)),
+            day: DayAcc::at(rules, t),
+            interval: IntervalAcc::at(rules, t),
         }
     }
 
@@ -286,10 +218,11 @@ impl Cursor {
         h
     }
 
-    fn emit_state_if_changed(&self, inp: &Inputs, sink: &mut Sink, at: Millis) {
+    /// Report the state at `at` when its visible part changed (or `force`: the day rolled).
+    fn emit_state_if_changed(&self, inp: &Inputs, sink: &mut Sink, at: Millis, force: bool) {
         if let Some(last) = sink.live.as_deref_mut() {
             let key = self.visible_key(inp);
-            if key != *last {
+            if key != *last || force {
                 *last = key;
                 let mut v = self.view(inp);
                 v.at = at;
@@ -308,8 +241,9 @@ impl Cursor {
         }
     }
 
-    /// Re-evaluate adherence at the cursor after something changed.
-    fn reevaluate(&mut self, inp: &Inputs, sink: &mut Sink) {
+    /// Re-evaluate adherence at the cursor after something changed (`rolled`: a new local day
+    /// began here, which is reported even when nothing else changed).
+    fn reevaluate(&mut self, inp: &Inputs, sink: &mut Sink, rolled: bool) {
         let ooo = self.evaluate(inp);
         if ooo != self.episode.ooo {
             if let (Some(old), true) = (self.episode.ooo, self.episode.alerted) {
@@ -327,13 +261,23 @@ impl Cursor {
                 alerted: false,
             };
         }
-        self.emit_state_if_changed(inp, sink, self.t);
+        self.emit_state_if_changed(inp, sink, self.t, rolled);
+    }
+
+    /// Start the local day at `t` (a day boundary). Returns whether the day that ended had
+    /// anything in it (its end is then a visible change).
+    fn next_day(&mut self, rules: &Rules, t: Millis) -> bool {
+        let had = self.day.present;
+        self.day = DayAcc::at(rules, t);
+        had
     }
 
     /// Move forward to `until`, applying timeline entries up to it.
     pub fn advance(&mut self, until: Millis, inp: &Inputs, sink: &mut Sink) {
         let tl = inp.timeline;
         let segs = inp.schedule;
+        // A new local day began at the cursor and the last one had something in it.
+        let mut rolled = false;
         loop {
             while let Some(e) = tl.get(self.pos as usize) {
                 if e.t > self.t {
@@ -345,7 +289,7 @@ impl Cursor {
             while segs.get(self.seg as usize).is_some_and(|s| s.end <= self.t) {
                 self.seg += 1;
             }
-            self.reevaluate(inp, sink);
+            self.reevaluate(inp, sink, std::mem::take(&mut rolled));
             if self.t >= until {
                 return;
             }
@@ -361,7 +305,7 @@ impl Cursor {
                             at: expiry,
                         });
                     }
-                    self.emit_state_if_changed(inp, sink, expiry);
+                    self.emit_state_if_changed(inp, sink, expiry, false);
                 }
             }
             let next_entry = tl.get(self.pos as usize).map_or(Millis::MAX, |e| e.t);
@@ -372,7 +316,11 @@ impl Cursor {
                     s.end
                 }
             });
-            let target = until.min(next_entry).min(next_seg);
+            let mut target = until.min(next_entry).min(next_seg);
+            if self.day.present {
+                // The end of a day with something in it is a stop of its own.
+                target = target.min(self.day.end);
+            }
             let online = self.online(inp.rules);
             let in_segment = next_seg != Millis::MAX && segs[self.seg as usize].start <= self.t;
             if !online
@@ -383,17 +331,9 @@ impl Cursor {
             {
                 // Idle: nothing accrues until the next entry or segment; jump there.
                 self.t = target;
-                self.interval = IntervalAcc::new(inp.rules.grid.interval_at(target));
+                self.interval = IntervalAcc::at(inp.rules, target);
                 if target >= self.day.end {
-                    let (date, ds, de) = inp.rules.grid.day_at(target);
-                    self.day = DayAcc {
-                        date,
-                        start: ds,
-                        end: de,
-                        scheduled: 0,
-                        in_adherence: 0,
-                        actual: 0,
-                    };
+                    rolled = self.next_day(inp.rules, target);
                 }
                 continue;
             }
@@ -404,22 +344,14 @@ impl Cursor {
             self.integrate(next, inp);
             self.t = next;
             if next >= self.interval.end {
-                let fresh = IntervalAcc::new(inp.rules.grid.interval_at(next));
+                let fresh = IntervalAcc::at(inp.rules, next);
                 let done = std::mem::replace(&mut self.interval, fresh);
                 if done.present {
                     sink.events.push(SweepEvent::IntervalClosed(done));
                 }
             }
             if next >= self.day.end {
-                let (date, ds, de) = inp.rules.grid.day_at(next);
-                self.day = DayAcc {
-                    date,
-                    start: ds,
-                    end: de,
-                    scheduled: 0,
-                    in_adherence: 0,
-                    actual: 0,
-                };
+                rolled = self.next_day(inp.rules, next);
             }
         }
     }
@@ -466,11 +398,14 @@ impl Cursor {
                 None => iv.activities.push((a, len)),
             }
         }
-        iv.present |= seg.is_some() || activity.is_some();
+        let present = seg.is_some() || activity.is_some();
+        iv.present |= present;
+        self.day.present |= present;
     }
 
     /// When this person next needs the clock: a schedule boundary, just past a buffer expiry,
-    /// or the end of an interval that has something to report.
+    /// the end of an interval or local day that has something to report, or the next entry
+    /// not applied yet.
     pub fn next_wake(&self, inp: &Inputs) -> Option<Millis> {
         let mut w = Millis::MAX;
         let segs = inp.schedule;
@@ -490,6 +425,13 @@ impl Cursor {
         if self.interval.present || in_segment || self.online(inp.rules) {
             w = w.min(self.interval.end);
         }
+        if self.day.present {
+            w = w.min(self.day.end);
+        }
+        // An entry ahead of the cursor (the external clock had not reached it yet).
+        if let Some(e) = inp.timeline.get(self.pos as usize) {
+            w = w.min(e.t.max(self.t));
+        }
         (w != Millis::MAX).then_some(w)
     }
 }
@@ -508,16 +450,8 @@ impl Cursor {
     /// Re-align interval and day to a changed local grid, keeping the evaluation state. The
     /// interval and day straddling the cursor restart from zero.
     pub fn realign(&mut self, rules: &Rules, schedule: &[Segment]) {
-        let (date, ds, de) = rules.grid.day_at(self.t);
-        self.day = DayAcc {
-            date,
-            start: ds,
-            end: de,
-            scheduled: 0,
-            in_adherence: 0,
-            actual: 0,
-        };
-        self.interval = IntervalAcc::new(rules.grid.interval_at(self.t));
+        self.day = DayAcc::at(rules, self.t);
+        self.interval = IntervalAcc::at(rules, self.t);
         self.seg = schedule.partition_point(|s| s.end <= self.t) as u32;
     }
 }

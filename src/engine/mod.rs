@@ -391,7 +391,12 @@ impl Engine {
     /// ignoring the allowed lateness (end of input, shutdown).
     pub fn flush_clock(&mut self, now: Millis, out: &mut Outputs) {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        self.each_account(out, |a, ctx| a.flush_timers(now, ctx));
+        self.each_account(out, |a, ctx| {
+            if !a.event_clock {
+                a.advance_clock(now, ctx);
+            }
+            a.flush_timers(now, ctx);
+        });
     }
 
     /// Offline end of input: advance every account's clock to `until` (if given), then publish

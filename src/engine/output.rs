@@ -1,11 +1,13 @@
 //! Output records (SPEC §6) and their JSON encoding. Hand-written encoders: the agent-state
 //! record is written for almost every input event, so it is built without serde's generic path.
 
-use super::cursor::{status_offline, IntervalAcc, Ooo, StateView, NEVER};
-use super::timeline::NO_STATUS;
+use super::cursor::{IntervalAcc, Ooo, StateView};
 use crate::config::Rules;
 use crate::json::{k, ObjectWriter};
 use crate::time::{format_rfc3339, Millis};
+
+mod agent_state;
+pub use agent_state::agent_state;
 
 /// The output topics, by role (names are configured at the edge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -202,98 +204,6 @@ pub fn adherence_label(v: &StateView) -> &'static str {
         None if v.scheduled_working => "in",
         None => "none",
     }
-}
-
-/// SPEC §6.1 agent state.
-#[allow(clippy::too_many_arguments)]
-pub fn agent_state(
-    e: &mut Outputs,
-    account: &str,
-    person: &str,
-    v: &StateView,
-    rules: &Rules,
-    idents: &dyn IdentIntegration,
-) -> OutTopic {
-    person_key(e.begin(OutTopic::AgentStates), account, person);
-    let mut o = ObjectWriter::new(e.value());
-    o.str(k!("account"), account)
-        .str(k!("person"), person)
-        .time(k!("at"), v.at);
-    {
-        let status = v.actual.status;
-        let offline = status_offline(rules, status);
-        let mut a = o.object(k!("actual"));
-        let activity = if offline {
-            None
-        } else {
-            Some(
-                rules
-                    .status(status)
-                    .activity
-                    .unwrap_or(crate::config::PRESENT),
-            )
-        };
-        match activity {
-            Some(i) => {
-                let act = rules.activity(i);
-                a.str(k!("activity"), &act.id)
-                    .label(k!("activityType"), act.activity_type.as_str());
-            }
-            None => {
-                a.null(k!("activity")).null(k!("activityType"));
-            }
-        }
-        let (ext, integ) = match status {
-            NEVER => (None, None),
-            NO_STATUS => (None, idents.ident_integration(v.actual.ident)),
-            s => {
-                let st = rules.status(s);
-                (Some(&*st.external), Some(st.integration))
-            }
-        };
-        a.opt_str(k!("externalStatus"), ext);
-        a.opt_str(k!("integration"), integ.map(|i| &*rules.integration(i).id));
-        a.opt_time(k!("since"), (status != NEVER).then_some(v.actual.since));
-        a.bool(k!("online"), !offline);
-        a.end();
-    }
-    match &v.segment {
-        Some(seg) => {
-            let act = rules.activity(seg.activity);
-            let mut s = o.object(k!("scheduled"));
-            s.str(k!("activity"), &act.id)
-                .label(k!("activityType"), act.activity_type.as_str())
-                .time(k!("start"), seg.start)
-                .time(k!("end"), seg.end);
-            s.end();
-        }
-        None => {
-            o.null(k!("scheduled"));
-        }
-    }
-    o.label(k!("adherence"), adherence_label(v));
-    match v.episode.ooo {
-        Some(x) => o.label(k!("oooType"), x.as_str()),
-        None => o.null(k!("oooType")),
-    };
-    o.opt_time(k!("oooSince"), v.episode.ooo.map(|_| v.episode.since));
-    o.bool(
-        k!("inBuffer"),
-        v.episode.ooo.is_some() && !v.episode.alerted,
-    );
-    {
-        let d = &v.day;
-        let mut t = o.object(k!("today"));
-        t.date(k!("date"), d.date)
-            .secs(k!("scheduledSeconds"), d.scheduled as Millis)
-            .secs(k!("inAdherenceSeconds"), d.in_adherence as Millis)
-            .secs(k!("actualSeconds"), d.actual as Millis)
-            .percent(k!("adherencePercent"), percent(d.in_adherence, d.scheduled))
-            .percent(k!("conformancePercent"), percent(d.actual, d.scheduled));
-        t.end();
-    }
-    o.end();
-    e.finish(true, true)
 }
 
 /// SPEC §6.2 adherence event. `revised` marks events that correct earlier ones after late data.

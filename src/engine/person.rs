@@ -71,14 +71,34 @@ impl Person {
     }
 
     /// Where a fresh (pristine) base should start: the interval holding the first data, not
-    /// before `floor` (the retention horizon).
-    pub fn fresh_base_time(&self, rules: &Rules, floor: Option<Millis>) -> Option<Millis> {
+    /// before `floor` (the retention horizon) and not after `now` (the clock: data that lies
+    /// ahead, such as tomorrow's schedule, is met by the sweep when its time comes).
+    pub fn fresh_base_time(
+        &self,
+        rules: &Rules,
+        floor: Option<Millis>,
+        now: Millis,
+    ) -> Option<Millis> {
         let first = self.first_data()?;
         let t = match floor {
             Some(f) => first.max(f),
             None => first,
         };
-        Some(rules.grid.interval_at(t).0)
+        Some(rules.grid.interval_at(t.min(now)).0)
+    }
+
+    /// Without a clock: wait at the interval before the first data with nothing shown yet
+    /// (the state there counts as published), so the first data is the first visible change
+    /// and the person's first state is published when the clock reaches it.
+    pub fn wait(&mut self, rules: &Rules) {
+        let Some(first) = self.first_data() else {
+            return;
+        };
+        let t0 = rules.grid.interval_at(first.saturating_sub(1)).0;
+        let c = Cursor::new(t0, rules, &self.schedule);
+        self.last_visible = c.visible_fingerprint(&self.inputs(rules));
+        self.base = Some(c.clone());
+        self.live = Some(c);
     }
 
     pub fn revision(&self, start: Millis) -> Option<u32> {

@@ -111,12 +111,29 @@ impl Account {
                 }
             }
             (_, Some(ConfigRecord::Person(rec))) => {
-                self.person_or_create(&rec.id);
-                self.person_info.insert(rec.id.as_str().into(), rec);
+                let p = self.person_or_create(&rec.id);
+                let old = self.person_info.insert(rec.id.as_str().into(), rec);
+                let now = self.person_info.get(&self.persons[p as usize].id);
+                if old.as_ref() != now {
+                    self.names_changed(p, ctx);
+                }
             }
             (ConfigKey::Person(id), None) => {
-                self.person_info.remove(id.as_str());
+                if self.person_info.remove(id.as_str()).is_some() {
+                    if let Some(p) = self.person_idx(&id) {
+                        self.names_changed(p, ctx);
+                    }
+                }
             }
+        }
+    }
+
+    /// A person's name or team changed: a person already published shows the new names at
+    /// once (their state record carries them).
+    fn names_changed(&mut self, p: u32, ctx: &mut Ctx) {
+        let live_t = self.persons[p as usize].live.as_ref().map(|c| c.t);
+        if live_t.is_some_and(|t| self.clock.is_some_and(|c| t <= c)) {
+            ctx.emit(|e| self.state_record(e, p));
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::{diff_intervals, Account, Before};
 use crate::config::Rules;
-use crate::engine::cursor::{Cursor, Inputs, IntervalAcc, Sink, SweepEvent};
+use crate::engine::cursor::{Cursor, Inputs, IntervalAcc, Sink, StateView, SweepEvent};
 use crate::engine::output;
 use crate::engine::Ctx;
 use crate::time::Millis;
@@ -50,7 +50,7 @@ impl Account {
             let view = c.view(&inputs);
             // Under changed rules the same view may render differently: keep its rendering.
             let rendered = match rules_changed {
-                true => render_state(&self.name, &person.id, &view, rules, &self.idents),
+                true => self.render_state(p, &view, rules),
                 false => Vec::new(),
             };
             old_state = Some((view, rendered));
@@ -59,11 +59,18 @@ impl Account {
             self.rules.set_status_activity(i, a);
         }
         let person = &mut self.persons[p as usize];
-        // 2. The checkpoint under the new inputs.
+        // 2. The checkpoint under the new inputs. Without a clock (event time before the first
+        // event) nothing has a time to be evaluated at: the person waits just before their
+        // first data, and a timer there publishes their first state once the clock gets there.
+        let Some(now) = clock else {
+            person.wait(&self.rules);
+            self.after_change(p, ctx);
+            return;
+        };
         if !person.has_data() && person.base.is_none() {
             return;
         }
-        let fresh = person.fresh_base_time(&self.rules, floor);
+        let fresh = person.fresh_base_time(&self.rules, floor, now);
         match (person.base.as_mut(), fresh) {
             (None, Some(t0)) => person.base = Some(Cursor::new(t0, &self.rules, &person.schedule)),
             (Some(b), Some(t0)) if person.pristine && (t0 < b.t || before.regrid) => {
@@ -78,18 +85,13 @@ impl Account {
         let Some(base) = person.base.as_ref() else {
             return;
         };
-        // 3. How far to replay: where the live cursor was, but never past what is known.
-        let last_entry = person.timeline.last().map(|e| e.t);
-        let known = match (clock, last_entry) {
-            (Some(c), Some(e)) => Some(c.max(e)),
-            (c, e) => c.or(e),
-        };
-        let target = match (old_live_t, known) {
-            (Some(lt), Some(k)) if lt <= k => lt.max(from.min(k)),
-            (Some(lt), Some(k)) => lt.min(k.max(from)),
-            (Some(lt), None) => lt,
-            (None, Some(k)) => k,
-            (None, None) => base.t,
+        // 3. How far to replay: where the live cursor was (or up to the change after it), never
+        // past the clock: no record states an instant the clock has not reached.
+        // A person starting here starts where the timers are (the clock less the allowed
+        // lateness), so an event arriving just behind the clock still extends it in order.
+        let target = match old_live_t {
+            Some(lt) => lt.max(from).min(now),
+            None => now.saturating_sub(ctx.opts.lateness),
         }
         .max(base.t);
         let mut c = base.clone();
@@ -125,8 +127,10 @@ impl Account {
             }
             if let Some((o, s)) = now_alerted {
                 let at = s + self.rules.buffer(o as usize);
+                // A revision only when something was published for this person before.
+                let revised = old_live_t.is_some();
                 ctx.emit(|e| {
-                    output::adherence_event(e, &self.name, &person.id, false, o, s, at, true)
+                    output::adherence_event(e, &self.name, &person.id, false, o, s, at, revised)
                 });
             }
             person.announced = now_alerted;
@@ -139,33 +143,34 @@ impl Account {
         let fingerprint = c.visible_fingerprint(&inputs);
         let view = c.view(&inputs);
         person.last_visible = fingerprint;
+        person.live = Some(c);
         // Republish the state only when it changed (a config record that changes nothing for
         // this person publishes nothing).
         let unchanged = old_state.is_some_and(|(v, r)| {
-            v == view
-                && (!rules_changed
-                    || r == render_state(&self.name, &person.id, &view, &self.rules, &self.idents))
+            v == view && (!rules_changed || r == self.render_state(p, &view, &self.rules))
         });
         if !unchanged {
-            ctx.emit(|e| {
-                output::agent_state(e, &self.name, &person.id, &view, &self.rules, &self.idents)
-            });
+            ctx.emit(|e| self.state_record(e, p));
         }
-        person.live = Some(c);
         self.after_change(p, ctx);
     }
-}
 
-/// An agent-state record's value bytes, for comparing what would be published.
-fn render_state(
-    account: &str,
-    person: &str,
-    view: &crate::engine::cursor::StateView,
-    rules: &Rules,
-    idents: &crate::engine::idents::Idents,
-) -> Vec<u8> {
-    let mut out = output::Outputs::default();
-    output::agent_state(&mut out, account, person, view, rules, idents);
-    let bytes = out.iter().next().and_then(|o| o.value).map(<[u8]>::to_vec);
-    bytes.unwrap_or_default()
+    /// An agent-state record's value bytes under `rules`, for comparing what would be
+    /// published.
+    fn render_state(&self, p: u32, view: &StateView, rules: &Rules) -> Vec<u8> {
+        let person = &self.persons[p as usize];
+        let info = self.person_info.get(&person.id);
+        let mut out = output::Outputs::default();
+        output::agent_state(
+            &mut out,
+            &self.name,
+            &person.id,
+            info,
+            view,
+            rules,
+            &self.idents,
+        );
+        let bytes = out.iter().next().and_then(|o| o.value).map(<[u8]>::to_vec);
+        bytes.unwrap_or_default()
+    }
 }
