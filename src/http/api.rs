@@ -49,22 +49,36 @@ pub const ENDPOINTS: [&str; 13] = [
 
 async fn index(q: Query<Vec<(String, String)>>) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     Json(json!({"service": "rta", "endpoints": ENDPOINTS})).into_response()
 }
 
-/// A 400 with one line of JSON.
-pub fn bad_request(msg: &str) -> Response {
-    error(StatusCode::BAD_REQUEST, msg)
+/// An API error: its status and one line of JSON (`{"error": "…"}`).
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
 }
 
-pub fn error(status: StatusCode, msg: &str) -> Response {
-    (status, Json(json!({ "error": msg }))).into_response()
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
 }
 
-pub fn not_found(what: &str) -> Response {
-    error(StatusCode::NOT_FOUND, &format!("{what} is not known here"))
+/// A 400.
+pub fn bad_request(msg: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        message: msg.to_string(),
+    }
+}
+
+pub fn not_found(what: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: format!("{what} is not known here"),
+    }
 }
 
 /// The query parameters, each at most once and among `allowed` (`token` is always allowed: it
@@ -72,7 +86,7 @@ pub fn not_found(what: &str) -> Response {
 pub fn params<'a>(
     q: &'a [(String, String)],
     allowed: &[&str],
-) -> Result<Vec<(&'a str, &'a str)>, Response> {
+) -> Result<Vec<(&'a str, &'a str)>, ApiError> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     for (k, v) in q {
         if k == "token" {
@@ -103,7 +117,7 @@ fn param<'a>(p: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
 
 async fn accounts(State(s): State<AppState>, q: Query<Vec<(String, String)>>) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     Json(s.views.summaries()).into_response()
 }
@@ -114,11 +128,11 @@ async fn account(
     q: Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     match s.views.summary(&account) {
         Some(sum) => Json(sum).into_response(),
-        None => not_found("this account"),
+        None => not_found("this account").into_response(),
     }
 }
 
@@ -132,12 +146,13 @@ async fn states(
 ) -> Response {
     let p = match params(&q, &["adherence", "team"]) {
         Ok(p) => p,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let adherence = param(&p, "adherence");
     if let Some(a) = adherence {
         if !ADHERENCE_VALUES.contains(&a) {
-            return bad_request("adherence must be one of in, out, notScheduled, none");
+            return bad_request("adherence must be one of in, out, notScheduled, none")
+                .into_response();
         }
     }
     let needle = adherence.map(|a| format!("\"adherence\":\"{a}\""));
@@ -160,7 +175,7 @@ async fn states(
     };
     match s.views.states_json(&account, keep) {
         Some(body) => json_bytes(body),
-        None => not_found("this account"),
+        None => not_found("this account").into_response(),
     }
 }
 
@@ -170,11 +185,11 @@ async fn person(
     q: Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     match s.views.state(&account, &person) {
         Some(v) => json_bytes(v),
-        None => not_found("this person"),
+        None => not_found("this person").into_response(),
     }
 }
 
@@ -183,7 +198,7 @@ fn day_of(
     p: &[(&str, &str)],
     acct: &AccountView,
     now: Millis,
-) -> Result<(i32, Millis, Millis), Response> {
+) -> Result<(i32, Millis, Millis), ApiError> {
     let grid = acct.directory.grid();
     let date = match param(p, "date") {
         None => grid.local_date(now),
@@ -205,7 +220,7 @@ async fn person_day(
 ) -> Response {
     let p = match params(&q, &["date"]) {
         Ok(p) => p,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let now = s.views.account_now(&account);
     let body = s.views.with_account(&account, |acct| {
@@ -266,8 +281,8 @@ async fn person_day(
         }))
     });
     match body {
-        None => not_found("this account"),
-        Some(Err(e)) => e,
+        None => not_found("this account").into_response(),
+        Some(Err(e)) => e.into_response(),
         Some(Ok(v)) => Json(v).into_response(),
     }
 }
@@ -282,7 +297,7 @@ pub fn intervals_json(
     acct: &AccountView,
     p: &[(&str, &str)],
     now: Millis,
-) -> Result<Value, Response> {
+) -> Result<Value, ApiError> {
     let (date, from, to) = day_of(p, acct, now)?;
     let settings = acct.directory.settings();
     let list: Vec<Value> = acct
@@ -319,15 +334,15 @@ async fn intervals(
 ) -> Response {
     let p = match params(&q, &["date"]) {
         Ok(p) => p,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let now = s.views.account_now(&account);
     match s
         .views
         .with_account(&account, |a| intervals_json(&account, a, &p, now))
     {
-        None => not_found("this account"),
-        Some(Err(e)) => e,
+        None => not_found("this account").into_response(),
+        Some(Err(e)) => e.into_response(),
         Some(Ok(v)) => Json(v).into_response(),
     }
 }
@@ -351,11 +366,11 @@ async fn unmapped(
     q: Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     match s.views.with_account(&account, unmapped_json) {
         Some(body) => json_bytes(body),
-        None => not_found("this account"),
+        None => not_found("this account").into_response(),
     }
 }
 
@@ -365,14 +380,14 @@ async fn directory(
     q: Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     match s
         .views
         .with_account(&account, |a| a.directory.to_json(&account))
     {
-        Some(v) => Json(v).into_response(),
-        None => not_found("this account"),
+        Some(body) => json_bytes(body),
+        None => not_found("this account").into_response(),
     }
 }
 

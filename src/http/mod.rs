@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 mod access;
 pub mod api;
@@ -53,7 +53,9 @@ pub fn router(views: Arc<LiveViews>, metrics: Arc<Metrics>, access: Access) -> R
         .merge(page::routes())
         .merge(api)
         .with_state(state)
-        .layer(CompressionLayer::new())
+        // fastest: 10,000 agent states (5 MB) compress to 6 % in a few ms, where the default
+        // level costs ten times that on the server for little gain
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
 }
 
 /// A running HTTP server; dropped or stopped with [`HttpServer::stop`].
@@ -79,7 +81,8 @@ impl HttpServer {
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            // two: a large response being built or compressed does not hold up the others
+            .worker_threads(2)
             .thread_name("rta-http")
             .enable_all()
             .build()

@@ -36,10 +36,10 @@ pub async fn stream(
     q: Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(e) = params(&q, &[]) {
-        return e;
+        return e.into_response();
     }
     if !s.views.has_account(&account) {
-        return not_found("this account");
+        return not_found("this account").into_response();
     }
     // subscribed before `hello`: whatever changes after the page's fetch reaches it
     let rx = s.views.subscribe();

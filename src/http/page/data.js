@@ -51,7 +51,8 @@ const SEVERITY = { notPresent: 0, wrongActivity: 1, notScheduled: 2 };
 
 // The table row of an agent-state record. Names come from the record (personName, team,
 // activityName, scheduledActivityName) when it carries them, else from the directory, else ids.
-export function toRow(rec, dir) {
+// `ord` is the person's place in the server's natural order (ties sort by it).
+export function toRow(rec, dir, ord) {
   const p = rec.person;
   const person = dir.persons?.[p];
   const acts = dir.activities || {};
@@ -80,7 +81,7 @@ export function toRow(rec, dir) {
   }
   const rank = ooo ? SEVERITY[ooo] + (buffer ? 3 : 0) : rec.adherence === 'in' ? 7 : 8;
   return {
-    id: p, rec, name, team, actual, scheduled, adherence, label, buffer, rank,
+    id: p, ord, rec, name, team, actual, scheduled, adherence, label, buffer, rank,
     actualTitle: a.externalStatus ? `status ${a.externalStatus}` : '',
     since: ms(a.since),
     oooSince: ooo ? ms(rec.oooSince) : null,
@@ -121,7 +122,7 @@ export function select(rows, f) {
     else if (x === y) c = 0;
     else if (x === Infinity || y === Infinity) c = x === Infinity ? 1 : -1; // missing: last
     else c = (x - y) * dir;
-    return c || collator.compare(a.id, b.id);
+    return c || a.ord - b.ord;
   });
   return out;
 }

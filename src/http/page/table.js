@@ -115,6 +115,7 @@ export class VirtualTable {
     setText(c.adh, r.label);
     const ooaClass = r.oooSince == null ? 'ooa-time' : `ooa-time ${r.adherence}`;
     if (c.ooa.className !== ooaClass) c.ooa.className = ooaClass;
-    setText(c.ooa, r.oooSince == null ? '' : duration(now - r.oooSince));
+    // an episode stated ahead of the clock (a future shift start) has not begun: no duration
+    setText(c.ooa, r.oooSince == null || r.oooSince > now + 60e3 ? '' : duration(now - r.oooSince));
   }
 }

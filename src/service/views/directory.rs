@@ -6,7 +6,7 @@
 use crate::config::{ActivityType, ConfigChange, ConfigKey, ConfigRecord, SettingsRec};
 use crate::time::{Grid, Millis};
 use ahash::AHashMap;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Schedule dates kept per person (the latest dates beyond it are not kept).
@@ -148,36 +148,76 @@ impl Directory {
             .map_or(&[], |s| s)
     }
 
-    /// Names, teams, activities and settings as the page reads them.
-    pub fn to_json(&self, account: &str) -> Value {
+    /// Names, teams, activities and settings as the page reads them (JSON).
+    pub fn to_json(&self, account: &str) -> Vec<u8> {
         let s = self.settings();
-        let mut persons = Map::new();
-        let mut teams = BTreeSet::new();
-        for (id, p) in &self.persons {
-            persons.insert(
-                id.to_string(),
-                json!({"name": &*p.name, "team": p.team.as_deref()}),
-            );
-            if let Some(t) = &p.team {
-                teams.insert(&**t);
-            }
-        }
-        let mut activities = Map::new();
-        activities.insert("1".into(), json!({"name": "Present", "type": "presence"}));
-        for (id, a) in &self.activities {
-            activities.insert(
-                id.to_string(),
-                json!({"name": &*a.name, "type": a.kind.as_str()}),
-            );
-        }
-        json!({
-            "account": account,
-            "timeZone": s.time_zone,
-            "intervalMinutes": s.interval_minutes,
-            "targetPercent": s.target_percent,
-            "persons": persons,
-            "activities": activities,
-            "teams": teams,
-        })
+        let mut activities: BTreeMap<&str, NameOut> = self
+            .activities
+            .iter()
+            .map(|(id, a)| {
+                (
+                    &**id,
+                    NameOut {
+                        name: &a.name,
+                        team: None,
+                        kind: Some(a.kind.as_str()),
+                    },
+                )
+            })
+            .collect();
+        activities.entry("1").or_insert(NameOut {
+            name: "Present",
+            team: None,
+            kind: Some("presence"),
+        });
+        let out = DirectoryOut {
+            account,
+            time_zone: &s.time_zone,
+            interval_minutes: s.interval_minutes,
+            target_percent: s.target_percent,
+            persons: self
+                .persons
+                .iter()
+                .map(|(id, p)| {
+                    (
+                        &**id,
+                        NameOut {
+                            name: &p.name,
+                            team: Some(p.team.as_deref()),
+                            kind: None,
+                        },
+                    )
+                })
+                .collect(),
+            activities,
+            teams: self
+                .persons
+                .values()
+                .filter_map(|p| p.team.as_deref())
+                .collect(),
+        };
+        serde_json::to_vec(&out).unwrap_or_default()
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DirectoryOut<'a> {
+    account: &'a str,
+    time_zone: &'a str,
+    interval_minutes: u32,
+    target_percent: f64,
+    persons: BTreeMap<&'a str, NameOut<'a>>,
+    activities: BTreeMap<&'a str, NameOut<'a>>,
+    teams: BTreeSet<&'a str>,
+}
+
+/// A person (name, team) or an activity (name, type).
+#[derive(Serialize)]
+struct NameOut<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<Option<&'a str>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
 }

@@ -287,7 +287,7 @@ fn the_directory_names_people_and_activities_and_keeps_schedules() {
         assert_eq!(d.activity_name("1"), Some("Present"));
         assert_eq!(d.activity_type("7"), Some("break"));
         assert_eq!(d.schedule("p1", day).len(), 2);
-        let j = d.to_json("acme");
+        let j: serde_json::Value = serde_json::from_slice(&d.to_json("acme")).unwrap();
         assert_eq!(j["persons"]["p1"]["name"], "Ada L");
         assert_eq!(j["teams"], serde_json::json!(["Blue"]));
         assert_eq!(j["targetPercent"], 90.0);
