@@ -51,14 +51,17 @@ pub async fn stream(
         views: s.views.clone(),
         account,
         rx,
-        pending: VecDeque::from([Event::default().event("hello").data(hello.to_string())]),
+        pending: VecDeque::from([("hello", hello.to_string())]),
         tick,
         summary: String::new(),
         versions: None,
     };
     let events = futures_util::stream::unfold(st, |mut st| async move {
-        let e = st.next().await?;
-        Some((Ok::<_, Infallible>(e), st))
+        let (name, data) = st.next().await?;
+        Some((
+            Ok::<_, Infallible>(Event::default().event(name).data(data)),
+            st,
+        ))
     });
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
@@ -69,7 +72,8 @@ struct Subscriber {
     views: Arc<LiveViews>,
     account: String,
     rx: Receiver<Arc<StateChange>>,
-    pending: VecDeque<Event>,
+    /// Events to send: (name, data).
+    pending: VecDeque<(&'static str, String)>,
     tick: tokio::time::Interval,
     /// The summary last sent (JSON).
     summary: String,
@@ -77,7 +81,7 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    async fn next(&mut self) -> Option<Event> {
+    async fn next(&mut self) -> Option<(&'static str, String)> {
         loop {
             if let Some(e) = self.pending.pop_front() {
                 return Some(e);
@@ -94,8 +98,7 @@ impl Subscriber {
     }
 
     fn resync(&mut self) {
-        self.pending
-            .push_back(Event::default().event("resync").data("{}"));
+        self.pending.push_back(("resync", "{}".into()));
     }
 
     /// One change and those already waiting: one `states` message, latest record per person.
@@ -135,8 +138,7 @@ impl Subscriber {
             data.push_str(&String::from_utf8_lossy(&c.json));
         }
         data.push(']');
-        self.pending
-            .push_back(Event::default().event("states").data(data));
+        self.pending.push_back(("states", data));
     }
 
     /// What changed in the views since the last tick.
@@ -144,9 +146,8 @@ impl Subscriber {
         if let Some(sum) = self.views.summary(&self.account) {
             let text = serde_json::to_string(&sum).unwrap_or_default();
             if text != self.summary {
-                self.pending
-                    .push_back(Event::default().event("summary").data(&text));
-                self.summary = text;
+                self.summary.clone_from(&text);
+                self.pending.push_back(("summary", text));
             }
         }
         let Some(now) = self.views.versions(&self.account) else {
@@ -159,8 +160,7 @@ impl Subscriber {
                 intervals_json(&self.account, a, &[], at).ok()
             });
             if let Some(Some(v)) = iv {
-                self.pending
-                    .push_back(Event::default().event("intervals").data(v.to_string()));
+                self.pending.push_back(("intervals", v.to_string()));
             }
         }
         let Some(before) = before else {
@@ -172,9 +172,101 @@ impl Subscriber {
         ] {
             if changed {
                 let data = format!("{{\"what\":\"{what}\"}}");
-                self.pending
-                    .push_back(Event::default().event("changed").data(data));
+                self.pending.push_back(("changed", data));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscriber(views: &Arc<LiveViews>) -> Subscriber {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        tick.reset(); // the first tick is an hour away: only state changes wake it
+        Subscriber {
+            views: views.clone(),
+            account: "acme".into(),
+            rx: views.subscribe(),
+            pending: VecDeque::new(),
+            tick,
+            summary: String::new(),
+            versions: None,
+        }
+    }
+
+    fn state(person: &str, n: u32) -> String {
+        format!(r#"{{"account":"acme","person":"{person}","n":{n}}}"#)
+    }
+
+    #[tokio::test]
+    async fn changes_are_batched_per_person_and_filtered_by_account() {
+        let views = Arc::new(LiveViews::default());
+        let mut sub = subscriber(&views);
+        views.put_state("acme/p1", state("p1", 1).as_bytes());
+        views.put_state("other/p1", b"{}");
+        views.put_state("acme/p2", state("p2", 1).as_bytes());
+        views.put_state("acme/p1", state("p1", 2).as_bytes());
+        let (name, data) = sub.next().await.unwrap();
+        assert_eq!(name, "states");
+        let list: Vec<serde_json::Value> = serde_json::from_str(&data).unwrap();
+        assert_eq!(list.len(), 2, "{data}");
+        assert_eq!(
+            (&list[0]["person"], &list[0]["n"]),
+            (&"p2".into(), &1.into())
+        );
+        assert_eq!(
+            (&list[1]["person"], &list[1]["n"]),
+            (&"p1".into(), &2.into())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_is_told_to_resync() {
+        let views = Arc::new(LiveViews::default());
+        let mut sub = subscriber(&views);
+        for i in 0..crate::service::views::STREAM_BUFFER as u32 + 10 {
+            views.put_state("acme/p1", state("p1", i).as_bytes());
+        }
+        let (name, _) = sub.next().await.unwrap();
+        assert_eq!(name, "resync");
+        // and then it follows again
+        views.put_state("acme/p3", state("p3", 0).as_bytes());
+        let mut names = Vec::new();
+        while let Ok(Some((n, d))) =
+            tokio::time::timeout(Duration::from_millis(200), sub.next()).await
+        {
+            names.push(n);
+            if d.contains("p3") {
+                break;
+            }
+        }
+        assert_eq!(names.last(), Some(&"states"), "{names:?}");
+    }
+
+    #[tokio::test]
+    async fn summaries_and_interval_versions_are_pushed_when_they_change() {
+        let views = Arc::new(LiveViews::default());
+        views.put_state("acme/p1", state("p1", 0).as_bytes());
+        let mut sum = std::collections::BTreeMap::new();
+        let s = crate::service::AccountSummary {
+            account: "acme".into(),
+            persons: 1,
+            ..Default::default()
+        };
+        sum.insert("acme".to_string(), s);
+        views.set_summaries(sum);
+        let mut sub = subscriber(&views);
+        sub.poll_views();
+        let names: Vec<&str> = sub.pending.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["summary", "intervals"]);
+        sub.pending.clear();
+        sub.poll_views();
+        assert!(sub.pending.is_empty(), "nothing changed");
+        views.put_unmapped("acme/8431/identifier/bob", Some(b"{}"));
+        sub.poll_views();
+        let got: Vec<(&str, &str)> = sub.pending.iter().map(|(n, d)| (*n, d.as_str())).collect();
+        assert_eq!(got, [("changed", r#"{"what":"unmapped"}"#)]);
     }
 }
