@@ -2,7 +2,14 @@
 //! of a day's status changes: the engine's live heap bytes (counted by a wrapping global
 //! allocator) after a simulated day has been applied and the input dropped.
 //!
-//! Run: `cargo bench --bench memory` (about a minute). `RTA_MEM_PERSONS` overrides the count.
+//! Then memory per queue interval (SPEC §10): a day of contact events (06:00–20:00 UTC) over
+//! 1,000 queues and three channels, about ten contacts per queue and 15-minute interval, every
+//! interval published; the engine's heap divided by the queue intervals held (counter slots),
+//! measured with the resubmission digests (one per body, `limits.max_contact_bodies`) and
+//! without them (`max_contact_bodies = 0`).
+//!
+//! Run: `cargo bench --bench memory` (about a minute). `RTA_MEM_PERSONS` overrides the count
+//! of persons, a number argument (`cargo bench --bench memory -- 200`) the queues.
 //! Resident memory of the whole process is measured separately with
 //! `/usr/bin/time -f %M rta process …` (see README).
 
@@ -35,7 +42,49 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
+/// The engine heap after a day of contact events; (bytes, queue intervals held).
+fn contact_day(bodies: &[Vec<u8>], remember_bodies: bool) -> (isize, usize) {
+    let baseline = LIVE.load(Ordering::Relaxed);
+    let mut opts = EngineOptions::default();
+    if !remember_bodies {
+        opts.limits.max_contact_bodies = 0;
+    }
+    let mut engine = support::contact_engine_with(opts);
+    let mut out = Outputs::default();
+    support::run_contacts(&mut engine, bodies, &mut out);
+    drop(out);
+    let live = LIVE.load(Ordering::Relaxed) - baseline;
+    let slots = engine.account("acme").map_or(0, |a| a.queues.slot_count());
+    (live, slots)
+}
+
+fn contacts(queues: usize) {
+    // ten contacts per queue and 15-minute interval over 14 hours
+    let intervals = 14 * 4;
+    let n_bodies = queues * intervals;
+    let (bodies, n) = support::contact_bodies(n_bodies, 10, queues, 0);
+    let (with, slots) = contact_day(&bodies, true);
+    let (without, _) = contact_day(&bodies, false);
+    println!(
+        "queues: {queues}; contacts fed: {n} in {n_bodies} bodies; queue intervals held: {slots}"
+    );
+    println!(
+        "engine heap: {with} bytes = {:.0} bytes/queue interval; without resubmission digests: {:.0} bytes/queue interval; digests: {:.0} bytes/body",
+        with as f64 / slots as f64,
+        without as f64 / slots as f64,
+        (with - without) as f64 / n_bodies as f64
+    );
+}
+
 fn main() {
+    // `cargo bench` adds `--bench`; a number is the queues of the contact part
+    let queues = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse::<usize>().ok())
+        .unwrap_or(1_000);
+    if queues > 0 {
+        contacts(queues);
+    }
     let persons: usize = std::env::var("RTA_MEM_PERSONS")
         .ok()
         .and_then(|s| s.parse().ok())

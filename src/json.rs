@@ -270,6 +270,12 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    /// Start a nested object under a key taken from data (escaped).
+    pub fn dyn_object(&mut self, k: &str) -> ObjectWriter<'_> {
+        self.dyn_key(k);
+        ObjectWriter::new(self.out)
+    }
+
     /// Start a nested object under `k`; finish it with `end` before writing more fields here.
     #[inline(always)]
     pub fn object(&mut self, k: &'static str) -> ObjectWriter<'_> {

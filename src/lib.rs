@@ -30,3 +30,4 @@ pub mod service;
 pub mod settings;
 pub mod simulate;
 pub mod time;
+pub mod wire;

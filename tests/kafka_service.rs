@@ -79,13 +79,140 @@ fn spec_example_through_kafka_gives_the_records_of_rta_process() {
     assert_eq!(rta.terminate(), Some(0), "graceful shutdown exits 0");
 }
 
+/// A morning of contacts for account `acme` of the SPEC example, through injixo-api
+/// integration 1234: bodies of four contacts every 10 minutes, one body resubmitted and one with
+/// a bad item.
+fn contact_envelopes() -> Vec<Envelope> {
+    let mut envs = vec![Envelope::parse_line(
+        r#"{"topic":"rta.config","key":"acme/integration/1234","value":{"kind":"integration","account":"acme","id":"1234","vendor":"injixo-api"}}"#,
+    )
+    .unwrap()];
+    let t0 = rta::time::parse_rfc3339("2026-11-23T08:00:00Z").unwrap();
+    let mut bodies = Vec::new();
+    for b in 0..24i64 {
+        let items: Vec<serde_json::Value> = (0..4i64)
+            .map(|i| {
+                let n = b * 4 + i;
+                let ts = rta::time::format_rfc3339(t0 + b * 600_000 + i * 97_000);
+                let queue = ["Support", "Sales"][(n % 2) as usize];
+                let channel = ["calls", "chat", "email"][(n % 3) as usize];
+                serde_json::json!({"properties":{"offered":n % 7 != 0,"handled":n % 5 != 0,"duration":30.5 + n as f64},
+                    "queueName":queue,"queueIdentifier":format!("q-{queue}"),"timestamp":ts,"channel":channel})
+            })
+            .collect();
+        let mut items = items;
+        if b == 5 {
+            items.push(
+                serde_json::json!({"queueName":"Support","timestamp":"2026-11-23T08:50:00Z"}),
+            );
+        }
+        bodies.push(
+            serde_json::json!({"data":items,"meta":{"integrationConfigurationId":1234}})
+                .to_string(),
+        );
+    }
+    bodies.push(bodies[3].clone()); // a resubmission
+    for b in bodies {
+        envs.push(Envelope {
+            topic: "rta.contact-events".into(),
+            key: Some("acme".into()),
+            headers: vec![("rta-integration".into(), "1234".into())],
+            value: Some(b.into_bytes()),
+        });
+    }
+    envs
+}
+
+/// Latest value per key with its `revision` removed (revisions depend on how the two input
+/// topics interleave; the final figures do not).
+fn final_without_revision(recs: &[Rec]) -> std::collections::BTreeMap<String, serde_json::Value> {
+    latest(recs)
+        .into_iter()
+        .map(|(k, v)| {
+            let mut v = value_json(&v);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("revision");
+            }
+            (k, v)
+        })
+        .collect()
+}
+
+#[test]
+fn contact_events_through_kafka_give_the_queue_intervals_of_rta_process() {
+    let broker = Broker::shared();
+    let names = Names::new("contacts.");
+    let mut envs = read_envelopes(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/spec-example.ndjson"
+    ));
+    envs.extend(contact_envelopes());
+    let want = offline(&envs);
+    let (config, inputs) = split(envs);
+    create_config_topic(broker, &names);
+    produce(broker, &names, &config);
+    // rta creates rta.contact-events with the agent-events topic's partitions and consumes both
+    let mut rta = Rta::start(broker, &names, "contacts", &[]);
+    rta.wait_ready(WITHIN);
+    let contacts_topic = names.topic("rta.contact-events");
+    assert_eq!(end_offsets(broker, &contacts_topic).len(), 3);
+    assert_eq!(
+        topic_config(
+            broker,
+            &names.out(OutTopic::QueueIntervals),
+            "cleanup.policy"
+        )
+        .as_deref(),
+        Some("compact")
+    );
+    produce(broker, &names, &inputs);
+    for topic in [names.topic("rta.agent-events"), contacts_topic.clone()] {
+        let ends = end_offsets(broker, &topic);
+        wait_committed(broker, "contacts", &topic, &ends, WITHIN);
+    }
+    let got = final_without_revision(&read_all(broker, &names.out(OutTopic::QueueIntervals)));
+    let expected = final_without_revision(&want[&OutTopic::QueueIntervals]);
+    assert!(
+        expected.len() >= 20,
+        "two queues over four hours: {}",
+        expected.len()
+    );
+    assert_eq!(got, expected);
+    // the agent side is unchanged by the second input
+    let states = |r: &[Rec]| final_without_revision(r);
+    assert_eq!(
+        states(&read_all(broker, &names.out(OutTopic::Intervals))),
+        states(&want[&OutTopic::Intervals])
+    );
+    // one dead letter for the bad item, none for the resubmission
+    let dlq = read_all(broker, &names.out(OutTopic::Dlq));
+    let reasons: Vec<String> = dlq
+        .iter()
+        .map(|(_, v)| value_json(v)["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(reasons, ["missing_field"]);
+    let (code, body) = rta.get("/metrics").expect("metrics");
+    assert_eq!(code, 200);
+    assert!(
+        body.contains(&format!(
+            "rta_records_consumed_total{{topic=\"{contacts_topic}\"}} 25"
+        )),
+        "{body}"
+    );
+    assert_eq!(rta.terminate(), Some(0));
+}
+
 #[test]
 fn simulated_day_through_kafka_ends_in_the_offline_states_even_across_a_crash() {
     let broker = Broker::shared();
     let names = Names::new("day.");
     create_topics(broker, &names, 3);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let envs = generate(&SimOptions::new(200, date, 7));
+    // agent events only (see common::accounts_day)
+    let envs = generate(&SimOptions {
+        contacts_per_day: 0,
+        ..SimOptions::new(200, date, 7)
+    });
     let want = offline(&envs);
     let (config, events) = split(envs);
     let half = events.len() / 2;
@@ -283,7 +410,10 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     let names = Names::new("poison.");
     create_topics(broker, &names, 1);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let (config, events) = split(generate(&SimOptions::new(30, date, 11)));
+    let (config, events) = split(generate(&SimOptions {
+        contacts_per_day: 0,
+        ..SimOptions::new(30, date, 11)
+    }));
     let half = events.len() / 2;
     let login = events
         .iter()

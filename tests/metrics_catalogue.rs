@@ -11,6 +11,9 @@ fn populated() -> String {
         .with_label_values(&["rta.agent-events"])
         .inc();
     m.dead_letters.with_label_values(&["too_late"]).inc();
+    m.contact_dead_letters
+        .with_label_values(&["queues_full"])
+        .inc();
     m.unmapped_events.with_label_values(&["identifier"]).inc();
     m.unmapped_values.with_label_values(&["status"]).set(2);
     m.outputs.with_label_values(&["agent_states"]).inc();
@@ -82,6 +85,12 @@ fn no_metric_has_a_person_or_agent_label() {
         "rta_producer_queue_records",
         "rta_commits_total",
         "rta_rebalances_total",
+        "rta_contact_records_total",
+        "rta_contacts_applied_total",
+        "rta_contact_resubmissions_total",
+        "rta_contact_bodies_unchecked_total",
+        "rta_contact_dead_letters_total{reason=\"queues_full\"}",
+        "rta_output_records_total{topic=\"queue_intervals\"}",
     ] {
         assert!(text.contains(name), "catalogue lacks {name}");
     }

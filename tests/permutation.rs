@@ -1,6 +1,7 @@
 //! Property: outputs are a function of the retained input. Any permutation and duplication of
-//! a simulated day's events (all within retention) yields the same final agent states and the
-//! same final interval totals as the day delivered in order.
+//! a simulated day's records — agent events and contact events (all within retention) — yields
+//! the same final agent states, the same final interval totals and the same final queue
+//! intervals as the day delivered in order.
 
 use proptest::prelude::*;
 use rta::engine::EngineOptions;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 struct Day {
     config: Vec<String>,
+    /// Agent events and contact events.
     events: Vec<String>,
     until: i64,
 }
@@ -21,6 +23,12 @@ fn day(persons: usize, seed: u64) -> Day {
     opts.duplicate_rate = 0.0;
     opts.out_of_order_rate = 0.0;
     let plan = plan_day(&opts);
+    assert!(
+        plan.events
+            .iter()
+            .any(|t| t.envelope.topic == "rta.contact-events"),
+        "the simulated day has contact events"
+    );
     let line = |e: &Envelope| {
         let mut b = Vec::new();
         e.write_line(&mut b);
@@ -33,8 +41,12 @@ fn day(persons: usize, seed: u64) -> Day {
     }
 }
 
-/// Final compacted view: last agent state per key, latest interval per key minus its revision.
-fn final_view(lines: &[String], until: i64) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+/// Final compacted views: last record per key, minus `revision` where records have one.
+type View = BTreeMap<String, Value>;
+
+/// Final compacted view: last agent state per key, latest interval and queue interval per key
+/// minus its revision.
+fn final_view(lines: &[String], until: i64) -> (View, View, View) {
     let input = lines.join("\n");
     let mut out = Vec::new();
     rta::cli::process::process(
@@ -46,6 +58,7 @@ fn final_view(lines: &[String], until: i64) -> (BTreeMap<String, Value>, BTreeMa
     .unwrap();
     let mut states = BTreeMap::new();
     let mut intervals = BTreeMap::new();
+    let mut queues = BTreeMap::new();
     for l in out.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let v: Value = serde_json::from_slice(l).unwrap();
         let key = v["key"].as_str().unwrap_or_default().to_string();
@@ -53,19 +66,24 @@ fn final_view(lines: &[String], until: i64) -> (BTreeMap<String, Value>, BTreeMa
             "rta.agent-states" => {
                 states.insert(key, v["value"].clone());
             }
-            "rta.intervals" => {
+            t @ ("rta.intervals" | "rta.queue-intervals") => {
+                let map = if t == "rta.intervals" {
+                    &mut intervals
+                } else {
+                    &mut queues
+                };
                 let mut val = v["value"].clone();
                 if val.is_null() {
-                    intervals.remove(&key);
+                    map.remove(&key);
                 } else {
                     val.as_object_mut().unwrap().remove("revision");
-                    intervals.insert(key, val);
+                    map.insert(key, val);
                 }
             }
             _ => {}
         }
     }
-    (states, intervals)
+    (states, intervals, queues)
 }
 
 fn shuffled(events: &[String], seed: u64, dup_every: usize) -> Vec<String> {
@@ -90,16 +108,21 @@ proptest! {
         let d = day(persons, seed % 17);
         let mut ordered = d.config.clone();
         ordered.extend(d.events.iter().cloned());
-        let (want_states, want_intervals) = final_view(&ordered, d.until);
+        let (want_states, want_intervals, want_queues) = final_view(&ordered, d.until);
         let mut permuted = d.config.clone();
         permuted.extend(shuffled(&d.events, seed, dup_every));
-        let (got_states, got_intervals) = final_view(&permuted, d.until);
+        let (got_states, got_intervals, got_queues) = final_view(&permuted, d.until);
         prop_assert!(!want_states.is_empty());
         prop_assert!(!want_intervals.is_empty());
+        prop_assert!(!want_queues.is_empty());
         prop_assert_eq!(&got_states, &want_states);
         prop_assert_eq!(got_intervals.len(), want_intervals.len());
         for (k, v) in &want_intervals {
             prop_assert_eq!(got_intervals.get(k), Some(v), "interval {}", k);
+        }
+        prop_assert_eq!(got_queues.len(), want_queues.len());
+        for (k, v) in &want_queues {
+            prop_assert_eq!(got_queues.get(k), Some(v), "queue interval {}", k);
         }
     }
 }
@@ -114,5 +137,6 @@ fn in_order_and_reversed_agree_on_a_larger_day() {
     let a = final_view(&ordered, d.until);
     let b = final_view(&reversed, d.until);
     assert!(a.0.len() >= 40);
+    assert!(a.2.len() >= 100, "queue intervals: {}", a.2.len());
     assert_eq!(a, b);
 }

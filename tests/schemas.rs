@@ -175,6 +175,7 @@ fn simulated_days_outputs_match_their_schemas() {
         "rta.intervals",
         "rta.unmapped",
         "rta.dlq",
+        "rta.queue-intervals",
     ] {
         assert!(
             totals.get(topic).copied().unwrap_or(0) > 0,

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod config;
 pub mod flags;
 pub mod process;
+pub mod process_workers;
 #[cfg(feature = "kafka")]
 pub mod relay;
 pub mod run;

@@ -8,11 +8,11 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-/// Default input topic names (SPEC §2).
-pub const EVENTS_TOPIC: &str = "rta.agent-events";
-pub const CONFIG_TOPIC: &str = "rta.config";
-/// Header naming the integration of an agent event.
-pub const INTEGRATION_HEADER: &str = "rta-integration";
+/// Default input topic names (SPEC §2) and the integration header (see [`crate::wire`]).
+pub use crate::wire::{
+    AGENT_EVENTS_TOPIC as EVENTS_TOPIC, CONFIG_TOPIC, CONTACT_EVENTS_TOPIC as CONTACTS_TOPIC,
+    INTEGRATION_HEADER,
+};
 
 #[derive(clap::Args, Debug)]
 pub struct ProcessArgs {
@@ -29,6 +29,10 @@ pub struct ProcessArgs {
     /// bounded memory, never held whole).
     #[arg(long, default_value_t = DEFAULT_MAX_LINE)]
     pub max_line_bytes: usize,
+    /// Engine threads; accounts are spread over them (0: one per core). The same output
+    /// records; each account's in order, accounts interleaved differently.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
 }
 
 /// Default of `--max-line-bytes`: room for a record at the value limit, escaped as a string.
@@ -64,12 +68,12 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
             let f = std::fs::File::open(path)
                 .with_context(|| format!("cannot read --input {}", path.display()))?;
             let r = std::io::BufReader::with_capacity(1 << 16, f);
-            let stats = process_max(r, opts, until, args.max_line_bytes, &mut out);
+            let stats = drive(r, opts, until, args, &mut out);
             (stats, format!("cannot read --input {}", path.display()))
         }
         None => {
             let r = std::io::stdin().lock();
-            let stats = process_max(r, opts, until, args.max_line_bytes, &mut out);
+            let stats = drive(r, opts, until, args, &mut out);
             (stats, "cannot read stdin".to_string())
         }
     };
@@ -80,8 +84,9 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
     };
     out.flush().context("cannot write to stdout")?;
     tracing::info!(
-        records = stats.config_records + stats.event_records,
+        records = stats.config_records + stats.event_records + stats.contact_records,
         events_applied = stats.events_applied,
+        contacts_applied = stats.contacts_applied,
         dead_letters = stats.dead_letter_total(),
         duplicates = stats.duplicates,
         recomputations = stats.recomputations,
@@ -89,6 +94,32 @@ pub fn run(args: &ProcessArgs) -> Result<()> {
         "processed"
     );
     Ok(())
+}
+
+/// One engine on this thread, or `--workers` engine threads.
+fn drive(
+    input: impl BufRead,
+    opts: EngineOptions,
+    until: Option<Millis>,
+    args: &ProcessArgs,
+    out: &mut impl Write,
+) -> std::io::Result<crate::engine::Stats> {
+    let workers = match args.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    if workers == 1 {
+        process_max(input, opts, until, args.max_line_bytes, out)
+    } else {
+        super::process_workers::process_parallel(
+            input,
+            opts,
+            until,
+            args.max_line_bytes,
+            workers,
+            out,
+        )
+    }
 }
 
 /// A writer that remembers whether a write failed (to tell output errors from input errors).
@@ -155,7 +186,7 @@ pub fn process_max(
 
 /// Read one line into `buf` (without its newline), keeping at most `max` bytes of it; the rest
 /// of a longer line is skipped. `None` at the end of input, else whether the line was too long.
-fn read_line(
+pub(crate) fn read_line(
     input: &mut impl BufRead,
     buf: &mut Vec<u8>,
     max: usize,
@@ -214,9 +245,11 @@ pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: 
     match env.topic.as_str() {
         EVENTS_TOPIC => engine.on_event(&origin, env.header(INTEGRATION_HEADER), outputs),
         CONFIG_TOPIC => engine.on_config(&origin, outputs),
+        CONTACTS_TOPIC => engine.on_contacts(&origin, env.header(INTEGRATION_HEADER), outputs),
         other => {
-            let detail =
-                format!("topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC})");
+            let detail = format!(
+                "topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC}, {CONTACTS_TOPIC})"
+            );
             engine.dead_letter(&origin, "unknown_topic", &detail, outputs);
         }
     }

@@ -54,7 +54,8 @@ pub fn run(s: &Settings) -> Result<()> {
         max_connections: s.http_max_connections,
     };
     let access = crate::http::Access::new(s.http_token.as_ref());
-    let http = HttpServer::start(s.http_addr, views.clone(), metrics.clone(), limits, access)?;
+    let http =
+        HttpServer::start_with_access(s.http_addr, views.clone(), metrics.clone(), limits, access)?;
     let stop = http.shutdown_signal();
     let result = match &s.brokers {
         Some(brokers) => {

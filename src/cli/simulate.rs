@@ -21,6 +21,10 @@ pub struct SimulateArgs {
     /// IANA time zone of the account.
     #[arg(long, default_value = "Europe/Berlin")]
     pub time_zone: String,
+    /// Contacts offered to the simulated queues over the day, as contact events (default: 30 per
+    /// person; 0: none).
+    #[arg(long)]
+    pub contacts_per_day: Option<usize>,
     /// Output file (default: stdout).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -33,6 +37,9 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let mut opts = crate::simulate::SimOptions::new(args.persons, date, args.seed);
     opts.account = args.account.clone();
     opts.time_zone = args.time_zone.clone();
+    if let Some(n) = args.contacts_per_day {
+        opts.contacts_per_day = n;
+    }
     match &args.output {
         Some(p) => {
             let f = std::fs::File::create(p)

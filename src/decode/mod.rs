@@ -1,11 +1,14 @@
-//! Vendor payload decoders (SPEC §4): raw bytes of an `rta.agent-events` record → agent events
-//! with an external agent identifier, an external status and a time. Pure and allocation-light;
+//! Vendor payload decoders (SPEC §4, §10): raw bytes of an `rta.agent-events` record → agent
+//! events with an external agent identifier, an external status and a time; raw bytes of an
+//! `rta.contact-events` record → contacts of queues. Pure and allocation-light;
 //! every malformed input is a [`DecodeError`] with a dead-letter reason, never a panic.
 
+mod contacts;
 mod flat;
 mod injixo;
 mod odigo;
 
+pub use contacts::{decode_contacts_max, Contact, DecodedContacts, MAX_DURATION_MS};
 pub use injixo::{decode_injixo, decode_injixo_max, injixo_integration_id, item_end_id};
 pub use odigo::{decode_odigo, decode_odigo_max};
 

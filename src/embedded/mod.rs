@@ -1,8 +1,8 @@
-//! The embedded default: `rta run` without brokers. Simulated agents (the generator of
-//! [`crate::simulate`]) deliver their events on the wall clock (or faster, with `speed`) into
-//! the same processing core as the Kafka service; results are served by the HTTP endpoints and
-//! summarized in the logs. Day after day is planned ahead, so it runs indefinitely; memory
-//! stays flat because the engine prunes what leaves the retention window.
+//! The embedded default: `rta run` without brokers. Simulated agents and queues (the generator
+//! of [`crate::simulate`]) deliver their agent and contact events on the wall clock (or faster,
+//! with `speed`) into the same processing core as the Kafka service; results are served by the
+//! HTTP endpoints and summarized in the logs. Day after day is planned ahead, so it runs
+//! indefinitely; memory stays flat because the engine prunes what leaves the retention window.
 
 use crate::engine::{ClockMode, EngineOptions};
 use crate::envelope::Envelope;
@@ -105,22 +105,31 @@ impl Feed {
     }
 }
 
-/// Feed one envelope to the processor by its topic, counting it in
-/// `rta_records_consumed_total{topic}` as the Kafka edge does. Returns the agent event's own
-/// time (the engine's `last_event_time`) for `rta_event_age_seconds`; None for config.
+/// Feed one envelope to the processor by its topic (config, contact events, agent events),
+/// counting it in `rta_records_consumed_total{topic}` as the Kafka edge does. Returns the agent
+/// event's own time (the engine's `last_event_time`) for `rta_event_age_seconds`; None for
+/// config and contact events.
 fn feed_record(p: &mut Processor, env: &Envelope, offset: i64) -> Option<Millis> {
+    use crate::cli::process::{CONFIG_TOPIC, CONTACTS_TOPIC, INTEGRATION_HEADER};
     p.metrics
         .records_consumed
         .with_label_values(&[env.topic.as_str()])
         .inc();
     let origin = env.origin(offset);
-    if env.topic == crate::cli::process::CONFIG_TOPIC {
-        p.on_config(&origin);
-        None
-    } else {
-        let integ = env.header(crate::cli::process::INTEGRATION_HEADER);
-        p.on_event(&origin, integ, false, false);
-        p.engine.last_event_time
+    let integ = env.header(INTEGRATION_HEADER);
+    match env.topic.as_str() {
+        CONFIG_TOPIC => {
+            p.on_config(&origin);
+            None
+        }
+        CONTACTS_TOPIC => {
+            p.on_contacts(&origin, integ, false, false);
+            None
+        }
+        _ => {
+            p.on_event(&origin, integ, false, false);
+            p.engine.last_event_time
+        }
     }
 }
 
@@ -291,5 +300,56 @@ mod tests {
             .iter()
             .zip(f.queue.iter().skip(1))
             .all(|(a, b)| a.deliver_at <= b.deliver_at));
+    }
+
+    #[test]
+    fn contact_events_reach_the_queues_view() {
+        let s = Settings {
+            embedded: crate::settings::EmbeddedSettings {
+                persons: 20,
+                ..Settings::default().embedded
+            },
+            ..Settings::default()
+        };
+        let now = crate::time::parse_rfc3339("2026-11-23T10:00:00Z").unwrap();
+        let mut f = Feed::new(&s, now);
+        let views = Arc::new(LiveViews::default());
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let opts = EngineOptions {
+            clock: ClockMode::External,
+            ..EngineOptions::default()
+        };
+        let mut p = Processor::new(opts, Ownership::All, views.clone(), metrics.clone());
+        for (i, env) in f.plan(f.planned).iter().enumerate() {
+            feed_record(&mut p, env, i as i64);
+        }
+        // 23:30 in Berlin: every contact of the day delivered
+        let day_end = crate::time::parse_rfc3339("2026-11-23T22:30:00Z").unwrap();
+        let mut offset = 10_000;
+        while let Some(r) = f.queue.pop_front().filter(|r| r.deliver_at < day_end) {
+            p.advance_clock(r.deliver_at);
+            offset += 1;
+            feed_record(&mut p, &r.envelope, offset);
+        }
+        p.advance_clock(day_end);
+        p.refresh_summaries();
+        let consumed = metrics
+            .records_consumed
+            .with_label_values(&["rta.contact-events"])
+            .get();
+        assert!(consumed > 20, "{consumed} contact records");
+        assert!(metrics.contacts_applied.get() > 400);
+        let late = metrics
+            .contact_dead_letters
+            .with_label_values(&["too_late"]);
+        assert_eq!(late.get(), 0);
+        let v: serde_json::Value = serde_json::from_slice(&views.queues("acme").unwrap()).unwrap();
+        assert_eq!(v["date"], "2026-11-23");
+        assert_eq!(v["queues"].as_array().map(Vec::len), Some(4), "{v}");
+        let queued = p
+            .engine
+            .stats
+            .outputs_of(crate::engine::OutTopic::QueueIntervals);
+        assert!(queued > 50, "{queued} queue intervals published");
     }
 }

@@ -6,6 +6,7 @@ use super::cursor::{Cursor, Inputs, Sink, SweepEvent};
 use super::idents::Idents;
 use super::output::{self, Origin, UnmappedKind};
 use super::person::Person;
+use super::queues::Queues;
 use super::schedule::Segment;
 use super::timeline::{change_from, insert, Entry, Inserted, NO_STATUS};
 use super::{ClockMode, Ctx};
@@ -16,7 +17,9 @@ use ahash::AHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+mod batch;
 mod config;
+mod contacts;
 mod diff;
 mod intake;
 mod revise;
@@ -75,6 +78,8 @@ pub struct Account {
     reports: AHashMap<(UnmappedKind, u32, Box<str>), Report>,
     /// Clock when the unmapped reports were last pruned (at the cap).
     reports_pruned_at: Option<Millis>,
+    /// Contact counters of the account's queues (SPEC §10).
+    pub queues: Queues,
 }
 
 impl Account {
@@ -96,6 +101,7 @@ impl Account {
             held_bytes: Vec::new(),
             reports: AHashMap::new(),
             reports_pruned_at: None,
+            queues: Queues::default(),
         }
     }
 
@@ -131,46 +137,68 @@ impl Account {
         origin: &Origin,
         ctx: &mut Ctx,
     ) {
-        const LISTED: u32 = 10;
-        let mut more: smallvec::SmallVec<[(&'static str, u32, String); 2]> = Default::default();
+        let mut errors = batch::ElementErrors::default();
         for ev in events {
             match ev {
                 Ok(ev) => self.on_event(integ, ev, origin, ctx),
-                Err(e) => match more.iter_mut().find(|(r, _, _)| *r == e.reason) {
-                    None => {
-                        ctx.dead_letter(origin, e.reason, &e.detail);
-                        more.push((e.reason, 0, String::new()));
-                    }
-                    Some((_, n, details)) => {
-                        *n += 1;
-                        if *n <= LISTED {
-                            if *n > 1 {
-                                details.push_str("; ");
-                            }
-                            details.push_str(&e.detail);
-                        }
-                    }
-                },
+                Err(e) => errors.add(e.reason, &e.detail, origin, ctx),
             }
         }
-        for (reason, n, details) in more {
-            if n > 0 {
-                let tail = if n > LISTED { "; …" } else { "" };
-                let detail = format!("{n} more elements with this reason: {details}{tail}");
-                ctx.dead_letter(origin, reason, &detail);
+        errors.finish(origin, ctx);
+    }
+
+    /// Whether an element at `t` may enter: inside the accepted range, not older than the
+    /// retention before the clock, not too far ahead of it. The error is a dead letter.
+    fn check_time(&self, t: Millis, ctx: &Ctx) -> Result<(), (&'static str, String)> {
+        let lim = &ctx.opts.limits;
+        if !lim.time_ok(t) {
+            let detail = format!(
+                "event time {} is outside the accepted range {}",
+                output::fmt_time(t),
+                lim.range_text()
+            );
+            return Err(("bad_timestamp", detail));
+        }
+        if let Some(h) = self.horizon(ctx) {
+            if t < h {
+                let detail = format!(
+                    "event time {} is more than the retention ({} s) before the clock {}",
+                    output::fmt_time(t),
+                    ctx.opts.retention / 1000,
+                    output::fmt_time(self.clock.unwrap_or_default())
+                );
+                return Err(("too_late", detail));
             }
         }
+        let ahead = match self.follows_event_time(ctx) {
+            true => ctx.opts.limits.max_clock_jump,
+            false => ctx.opts.future_tolerance,
+        };
+        if let Some(c) = self.clock {
+            if t > c.saturating_add(ahead) {
+                let detail = format!(
+                    "event time {} is more than {} s ahead of the clock {}",
+                    output::fmt_time(t),
+                    ahead / 1000,
+                    output::fmt_time(c)
+                );
+                return Err(("future_timestamp", detail));
+            }
+        }
+        Ok(())
+    }
+
+    /// The account's clock is its largest event time (offline, or rebuilding).
+    fn follows_event_time(&self, ctx: &Ctx) -> bool {
+        self.event_clock || ctx.opts.clock == ClockMode::EventTime
     }
 
     fn on_event(&mut self, integ: u32, ev: DecodedEvent<'_>, origin: &Origin, ctx: &mut Ctx) {
         let lim = &ctx.opts.limits;
         if !lim.time_ok(ev.time) {
-            let detail = format!(
-                "event time {} is outside the accepted range {}",
-                output::fmt_time(ev.time),
-                lim.range_text()
-            );
-            return ctx.dead_letter(origin, "bad_timestamp", &detail);
+            if let Err((reason, detail)) = self.check_time(ev.time, ctx) {
+                return ctx.dead_letter(origin, reason, &detail);
+            }
         }
         if ev.external_id.len() > lim.max_field_bytes || ev.status.len() > lim.max_field_bytes {
             let detail = format!(
@@ -179,33 +207,10 @@ impl Account {
             );
             return ctx.dead_letter(origin, "too_large", &detail);
         }
-        if let Some(h) = self.horizon(ctx) {
-            if ev.time < h {
-                let detail = format!(
-                    "event time {} is more than the retention ({} s) before the clock {}",
-                    output::fmt_time(ev.time),
-                    ctx.opts.retention / 1000,
-                    output::fmt_time(self.clock.unwrap_or_default())
-                );
-                return ctx.dead_letter(origin, "too_late", &detail);
-            }
+        if let Err((reason, detail)) = self.check_time(ev.time, ctx) {
+            return ctx.dead_letter(origin, reason, &detail);
         }
-        let event_clock = self.event_clock || ctx.opts.clock == ClockMode::EventTime;
-        let ahead = match event_clock {
-            true => ctx.opts.limits.max_clock_jump,
-            false => ctx.opts.future_tolerance,
-        };
-        if let Some(c) = self.clock {
-            if ev.time > c.saturating_add(ahead) {
-                let detail = format!(
-                    "event time {} is more than {} s ahead of the clock {}",
-                    output::fmt_time(ev.time),
-                    ahead / 1000,
-                    output::fmt_time(c)
-                );
-                return ctx.dead_letter(origin, "future_timestamp", &detail);
-            }
-        }
+        let event_clock = self.follows_event_time(ctx);
         let status = match ev.kind {
             EventKind::ItemEnd => NO_STATUS,
             _ => match self.rules.status_idx(integ, &ev.status) {
@@ -334,6 +339,7 @@ impl Account {
             self.advance_person(p, due, ctx);
             self.after_change(p, ctx);
         }
+        self.flush_queues(watermark, ctx);
         if self.timers.len() > 2 * self.persons.len() + 1024 {
             self.timers = self
                 .persons

@@ -45,6 +45,12 @@ pub struct Limits {
     /// Distinct unmapped values (identifiers + statuses) reported per account; an event with a
     /// new unmapped value beyond it is `unmapped_full`.
     pub max_unmapped: usize,
+    /// Distinct queues per account, and distinct contact channel names per account; a contact
+    /// of a new queue or channel beyond them is `queues_full`.
+    pub max_queues: usize,
+    pub max_channels: usize,
+    /// Contact-event bodies remembered per account to recognise resubmissions (SPEC §10).
+    pub max_contact_bodies: usize,
 }
 
 impl Limits {
@@ -65,6 +71,9 @@ impl Limits {
             hold_limit: 1_000_000,
             hold_bytes_limit: 128 << 20,
             max_unmapped: 10_000,
+            max_queues: 10_000,
+            max_channels: 1_000,
+            max_contact_bodies: 1_000_000,
         }
     }
 

@@ -9,6 +9,7 @@ mod items;
 pub mod limits;
 pub mod output;
 mod person;
+pub mod queues;
 mod schedule;
 mod stats;
 mod timeline;
@@ -21,7 +22,9 @@ pub use person::Person;
 pub use stats::Stats;
 
 use crate::config::{parse_config_record, ConfigChange, Vendor};
-use crate::decode::{decode_injixo_max, decode_odigo_max, injixo_integration_id};
+use crate::decode::{
+    decode_contacts_max, decode_injixo_max, decode_odigo_max, injixo_integration_id,
+};
 use crate::time::Millis;
 use ahash::AHashMap;
 use cursor::SweepEvent;
@@ -71,6 +74,8 @@ pub struct Ctx<'a> {
     pub out: &'a mut Outputs,
     pub stats: &'a mut Stats,
     pub(crate) scratch: &'a mut Vec<SweepEvent>,
+    /// The input is a contact-events record (its dead letters are also counted as such).
+    pub contacts: bool,
 }
 
 impl Ctx<'_> {
@@ -83,6 +88,9 @@ impl Ctx<'_> {
 
     pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
         self.stats.dead_letter(reason);
+        if self.contacts {
+            *self.stats.contact_dead_letters.entry(reason).or_default() += 1;
+        }
         tracing::debug!(
             reason,
             detail,
@@ -140,6 +148,7 @@ impl Engine {
             out,
             stats: &mut self.stats,
             scratch: &mut self.scratch,
+            contacts: false,
         };
         (ctx, &mut self.accounts)
     }
@@ -200,68 +209,12 @@ impl Engine {
     pub fn on_event(&mut self, origin: &Origin, integration: Option<&str>, out: &mut Outputs) {
         self.stats.event_records += 1;
         self.last_event_time = None;
-        let mut ctx = Ctx {
-            opts: &self.opts,
-            out,
-            stats: &mut self.stats,
-            scratch: &mut self.scratch,
-        };
-        let account = match origin.key.map(std::str::from_utf8) {
-            Some(Ok(a)) if !a.is_empty() => a,
-            Some(Err(_)) => {
-                return ctx.dead_letter(
-                    origin,
-                    "missing_field",
-                    "the record key (account id) is not UTF-8",
-                )
-            }
-            _ => {
-                return ctx.dead_letter(
-                    origin,
-                    "missing_field",
-                    "the record key (account id) is missing",
-                )
-            }
-        };
-        let Some(payload) = origin.payload else {
-            return ctx.dead_letter(origin, "missing_field", "the record has no value");
-        };
-        if let Some(detail) = too_large(payload, &ctx.opts.limits) {
-            return ctx.dead_letter(origin, "too_large", &detail);
-        }
-        let from_payload;
-        let integration_id = match integration {
-            Some(i) if !i.is_empty() => i,
-            _ => {
-                from_payload = injixo_integration_id(payload);
-                match from_payload.as_deref() {
-                    Some(i) => i,
-                    None => {
-                        if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
-                            return ctx.dead_letter(
-                                origin,
-                                "invalid_json",
-                                "payload is not valid JSON and has no rta-integration header",
-                            );
-                        }
-                        return ctx.dead_letter(origin, "missing_field", "no rta-integration header (and no meta.integrationConfigurationId in the payload)");
-                    }
-                }
-            }
+        let (account, integ, payload) = match self.route(origin, integration) {
+            Ok(r) => r,
+            Err((reason, detail)) => return self.dead_letter(origin, reason, &detail, out),
         };
         let Some(acct) = self.accounts.get_mut(account) else {
-            let detail =
-                format!("integration {integration_id:?} is not configured for account {account:?}");
-            return ctx.dead_letter(origin, "unknown_integration", &detail);
-        };
-        let integ = match acct.rules.integration_idx(integration_id) {
-            Some(i) if acct.rules.integration(i).active => i,
-            _ => {
-                let detail = format!(
-                    "integration {integration_id:?} is not configured for account {account:?}"
-                );
-                return ctx.dead_letter(origin, "unknown_integration", &detail);
-            }
+            return;
         };
         let slot = acct.rules.integration(integ);
         let mut events = crate::decode::Decoded::new();
@@ -277,6 +230,13 @@ impl Engine {
                 decode_injixo_max(payload, self.opts.limits.max_elements, &mut events)
             }
         };
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+            contacts: false,
+        };
         if let Err(e) = decoded {
             return ctx.dead_letter(origin, e.reason, &e.detail);
         }
@@ -285,6 +245,101 @@ impl Engine {
             .filter_map(|e| e.as_ref().ok().map(|e| e.time))
             .max();
         acct.on_events(integ, events, origin, &mut ctx);
+    }
+
+    /// Apply one `rta.contact-events` record (SPEC §10). `integration` is the `rta-integration`
+    /// header; the integration must be an injixo-api one.
+    pub fn on_contacts(&mut self, origin: &Origin, integration: Option<&str>, out: &mut Outputs) {
+        self.stats.contact_records += 1;
+        let routed = self.route(origin, integration);
+        let mut ctx = Ctx {
+            opts: &self.opts,
+            out,
+            stats: &mut self.stats,
+            scratch: &mut self.scratch,
+            contacts: true,
+        };
+        let (account, integ, payload) = match routed {
+            Ok(r) => r,
+            Err((reason, detail)) => return ctx.dead_letter(origin, reason, &detail),
+        };
+        let Some(acct) = self.accounts.get_mut(account) else {
+            return;
+        };
+        let slot = acct.rules.integration(integ);
+        if slot.vendor != Vendor::InjixoApi {
+            let detail = format!(
+                "integration {:?} of account {account:?} is not an injixo-api integration; contact events come from injixo-api integrations",
+                slot.id
+            );
+            return ctx.dead_letter(origin, "unknown_integration", &detail);
+        }
+        let mut contacts = Vec::new();
+        if let Err(e) = decode_contacts_max(payload, ctx.opts.limits.max_elements, &mut contacts) {
+            return ctx.dead_letter(origin, e.reason, &e.detail);
+        }
+        acct.on_contacts(integ, payload, contacts, origin, &mut ctx);
+    }
+
+    /// The account, active integration and payload of an input record, or its dead letter:
+    /// the key names the account, the `rta-integration` header (or the injixo payload's
+    /// `meta.integrationConfigurationId`) the integration.
+    fn route<'o>(
+        &self,
+        origin: &Origin<'o>,
+        integration: Option<&str>,
+    ) -> Result<(&'o str, u32, &'o [u8]), (&'static str, String)> {
+        let account = match origin.key.map(std::str::from_utf8) {
+            Some(Ok(a)) if !a.is_empty() => a,
+            Some(Err(_)) => {
+                return Err((
+                    "missing_field",
+                    "the record key (account id) is not UTF-8".into(),
+                ))
+            }
+            _ => {
+                return Err((
+                    "missing_field",
+                    "the record key (account id) is missing".into(),
+                ))
+            }
+        };
+        let Some(payload) = origin.payload else {
+            return Err(("missing_field", "the record has no value".into()));
+        };
+        if let Some(detail) = too_large(payload, &self.opts.limits) {
+            return Err(("too_large", detail));
+        }
+        let from_payload;
+        let integration_id = match integration {
+            Some(i) if !i.is_empty() => i,
+            _ => {
+                from_payload = injixo_integration_id(payload);
+                match from_payload.as_deref() {
+                    Some(i) => i,
+                    None => {
+                        if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
+                            return Err((
+                                "invalid_json",
+                                "payload is not valid JSON and has no rta-integration header"
+                                    .into(),
+                            ));
+                        }
+                        return Err(("missing_field", "no rta-integration header (and no meta.integrationConfigurationId in the payload)".into()));
+                    }
+                }
+            }
+        };
+        let unknown = || {
+            let detail =
+                format!("integration {integration_id:?} is not configured for account {account:?}");
+            ("unknown_integration", detail)
+        };
+        let acct = self.accounts.get(account).ok_or_else(unknown)?;
+        match acct.rules.integration_idx(integration_id) {
+            Some(i) if acct.rules.integration(i).active => Ok((account, i, payload)),
+            _ => Err(unknown()),
+        }
     }
 
     /// External clock: advance every account to `now`, firing due timers.

@@ -15,15 +15,17 @@ pub enum OutTopic {
     Intervals,
     Unmapped,
     Dlq,
+    QueueIntervals,
 }
 
 impl OutTopic {
-    pub const ALL: [OutTopic; 5] = [
+    pub const ALL: [OutTopic; 6] = [
         OutTopic::AgentStates,
         OutTopic::AdherenceEvents,
         OutTopic::Intervals,
         OutTopic::Unmapped,
         OutTopic::Dlq,
+        OutTopic::QueueIntervals,
     ];
 
     /// Default topic name (SPEC §2).
@@ -34,6 +36,7 @@ impl OutTopic {
             OutTopic::Intervals => "rta.intervals",
             OutTopic::Unmapped => "rta.unmapped",
             OutTopic::Dlq => "rta.dlq",
+            OutTopic::QueueIntervals => "rta.queue-intervals",
         }
     }
 
@@ -41,7 +44,10 @@ impl OutTopic {
     pub fn compacted(self) -> bool {
         matches!(
             self,
-            OutTopic::AgentStates | OutTopic::Intervals | OutTopic::Unmapped
+            OutTopic::AgentStates
+                | OutTopic::Intervals
+                | OutTopic::Unmapped
+                | OutTopic::QueueIntervals
         )
     }
 }
@@ -126,21 +132,21 @@ impl Outputs {
 
     /// Start a record: the key is written into the returned buffer next (UTF-8 only).
     #[inline]
-    fn begin(&mut self, topic: OutTopic) -> &mut Vec<u8> {
+    pub(crate) fn begin(&mut self, topic: OutTopic) -> &mut Vec<u8> {
         self.open = Some((topic, self.buf.len() as u32));
         &mut self.buf
     }
 
     /// The key is complete: the value (if any) is written into the returned buffer next.
     #[inline]
-    fn value(&mut self) -> &mut Vec<u8> {
+    pub(crate) fn value(&mut self) -> &mut Vec<u8> {
         self.key_end = self.buf.len() as u32;
         &mut self.buf
     }
 
     /// Close the record begun last; without a value it is a tombstone.
     #[inline]
-    fn finish(&mut self, has_key: bool, has_value: bool) -> OutTopic {
+    pub(crate) fn finish(&mut self, has_key: bool, has_value: bool) -> OutTopic {
         let Some((topic, k0)) = self.open.take() else {
             return OutTopic::Dlq;
         };
@@ -164,10 +170,28 @@ fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
+/// One part of a record key: `/` and `%` percent-encoded (`%2F`, `%25`, SPEC §2), so the parts
+/// of every key rta writes split back unambiguously on `/`.
+#[inline]
+pub fn key_part(k: &mut Vec<u8>, part: &str) {
+    let b = part.as_bytes();
+    if !b.iter().any(|&c| c == b'/' || c == b'%') {
+        k.extend_from_slice(b);
+        return;
+    }
+    for &c in b {
+        match c {
+            b'/' => k.extend_from_slice(b"%2F"),
+            b'%' => k.extend_from_slice(b"%25"),
+            c => k.push(c),
+        }
+    }
+}
+
 pub fn person_key(k: &mut Vec<u8>, account: &str, person: &str) {
-    k.extend_from_slice(account.as_bytes());
+    key_part(k, account);
     k.push(b'/');
-    k.extend_from_slice(person.as_bytes());
+    key_part(k, person);
 }
 
 /// Adherence label of a view: in, out, notScheduled or none.
@@ -407,7 +431,7 @@ pub fn unmapped_key(
         if i > 0 {
             k.push(b'/');
         }
-        k.extend_from_slice(part.as_bytes());
+        key_part(k, part);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The JSON API under `/api` (docs/openapi.yaml): account summaries, agent states (filtered by
 //! adherence or team, persons in natural order), a person's day (schedule against actual
-//! activity), interval totals, unmapped reports and the names directory. Strict: an unknown or
+//! activity), interval totals, unmapped reports, the names directory and today's queues. Strict: an unknown or
 //! repeated query parameter, or a value outside its set, is a 400 with a one-line JSON error.
 //! Handlers only read the [`LiveViews`](crate::service::LiveViews).
 
@@ -28,10 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/accounts/{account}/intervals", get(intervals))
         .route("/api/accounts/{account}/unmapped", get(unmapped))
         .route("/api/accounts/{account}/directory", get(directory))
+        .route("/api/accounts/{account}/queues", get(queues))
 }
 
 /// Every endpoint, for `GET /api`.
-pub const ENDPOINTS: [&str; 13] = [
+pub const ENDPOINTS: [&str; 14] = [
     "/",
     "/metrics",
     "/healthz",
@@ -44,6 +45,7 @@ pub const ENDPOINTS: [&str; 13] = [
     "/api/accounts/{account}/intervals?date=YYYY-MM-DD",
     "/api/accounts/{account}/unmapped",
     "/api/accounts/{account}/directory",
+    "/api/accounts/{account}/queues",
     "/api/accounts/{account}/stream",
 ];
 
@@ -386,6 +388,21 @@ async fn directory(
         .views
         .with_account(&account, |a| a.directory.to_json(&account))
     {
+        Some(body) => json_bytes(body),
+        None => not_found("this account").into_response(),
+    }
+}
+
+/// Today's queue intervals of an account (SPEC §10), per queue with totals and AHT.
+async fn queues(
+    State(s): State<AppState>,
+    Path(account): Path<String>,
+    q: Query<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = params(&q, &[]) {
+        return e.into_response();
+    }
+    match s.views.queues(&account) {
         Some(body) => json_bytes(body),
         None => not_found("this account").into_response(),
     }

@@ -66,9 +66,19 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Bind (failing at once with one clear line when the port is taken) and serve on a small
-    /// runtime of its own.
+    /// [`HttpServer::start_with_access`] without an access token.
     pub fn start(
+        addr: SocketAddr,
+        views: Arc<LiveViews>,
+        metrics: Arc<Metrics>,
+        limits: HttpLimits,
+    ) -> Result<HttpServer> {
+        HttpServer::start_with_access(addr, views, metrics, limits, Access::open())
+    }
+
+    /// Bind (failing at once with one clear line when the port is taken) and serve on a small
+    /// runtime of its own; `/api` needs what `access` asks for.
+    pub fn start_with_access(
         addr: SocketAddr,
         views: Arc<LiveViews>,
         metrics: Arc<Metrics>,

@@ -24,6 +24,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// A partition given to this instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assigned {
+    /// The source id ([`super::sources`]): the partition for agent events.
     pub partition: i32,
     /// First offset read.
     pub start: i64,
@@ -42,7 +43,9 @@ pub enum GroupEvent {
 }
 
 pub struct GroupContext {
+    /// The agent-events topic (its statistics feed the lag metrics).
     pub topic: String,
+    pub sources: super::sources::Sources,
     pub retention: Millis,
     pub metrics: Arc<Metrics>,
     pub health: Arc<super::health::BrokerHealth>,
@@ -119,7 +122,11 @@ impl ConsumerContext for GroupContext {
                 let span = tracing::info_span!("rebalance", kind = "revoke");
                 let _g = span.enter();
                 self.metrics.rebalances.with_label_values(&["revoke"]).inc();
-                let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+                let parts: Vec<i32> = tpl
+                    .elements()
+                    .iter()
+                    .filter_map(|e| self.sources.id(e.topic(), e.partition()))
+                    .collect();
                 if let Some(txn) = self.txn.get() {
                     self.end_transaction_before_revoke(consumer, txn, consumer.assignment_lost());
                 } else if !consumer.assignment_lost() {
@@ -153,7 +160,7 @@ impl ConsumerContext for GroupContext {
             Ok(()) => {
                 // only now is an async commit done (a failed one is retried by the next)
                 if let Ok(mut t) = self.tracker.lock() {
-                    t.mark_committed(&super::acks::offsets_of(offsets, &self.topic));
+                    t.mark_committed(&self.sources.offsets_of(offsets));
                 }
             }
             Err(e) => {
@@ -251,6 +258,9 @@ impl GroupContext {
                 _ => Offset::Beginning,
             };
             let _ = tpl.set_partition_offset(&topic, p, start);
+            let Some(src) = self.sources.id(&topic, p) else {
+                continue;
+            };
             let start_n = match start {
                 Offset::Offset(o) => o,
                 _ => 0,
@@ -258,13 +268,13 @@ impl GroupContext {
             // a committed offset beyond the end (truncated log): replay what exists
             let replay_until = committed_at.map(|c| high.map_or(c, |h| c.min(h)));
             if let Ok(mut t) = self.tracker.lock() {
-                t.assign(p, committed_at);
+                t.assign(src, committed_at);
                 if let (None, Offset::Offset(s)) = (committed_at, start) {
-                    t.start_at(p, s);
+                    t.start_at(src, s);
                 }
             }
             out.push(Assigned {
-                partition: p,
+                partition: src,
                 start: start_n,
                 replay_until: match start {
                     Offset::End => None,
@@ -273,6 +283,7 @@ impl GroupContext {
                 committed: committed_at.is_some(),
             });
             tracing::info!(
+                topic = %topic,
                 partition = p,
                 start = ?start,
                 committed = ?committed_at,
@@ -312,7 +323,7 @@ impl GroupContext {
         match txn.commit(
             consumer,
             &self.tracker,
-            &self.topic,
+            &self.sources,
             &self.metrics,
             &keep_trying,
         ) {
@@ -351,10 +362,7 @@ impl GroupContext {
         }
         let offsets = t.to_commit(Some(parts));
         if !offsets.is_empty() {
-            let mut tpl = TopicPartitionList::new();
-            for (p, o) in &offsets {
-                let _ = tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o));
-            }
+            let tpl = self.sources.tpl(&offsets);
             match consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync) {
                 Ok(()) => tracing::info!(offsets = ?offsets, "committed before revoke"),
                 Err(e) => tracing::warn!(error = %e, "commit before revoke failed"),

@@ -14,6 +14,8 @@ pub mod config_reader;
 pub mod group;
 pub mod health;
 pub mod preflight;
+pub mod sources;
+pub mod tables;
 pub mod topics;
 pub mod txn;
 pub mod worker;
@@ -103,8 +105,10 @@ pub fn run(
 
     // 2. The event stream, as a group.
     let tracker = Arc::new(Mutex::new(Tracker::default()));
+    let sources = sources::Sources::new(s);
     let ctx = GroupContext {
         topic: s.topics.agent_events.clone(),
+        sources: sources.clone(),
         retention: s.retention,
         metrics: metrics.clone(),
         health: health.clone(),
@@ -121,20 +125,33 @@ pub fn run(
     let consumer: BaseConsumer<GroupContext> = client::events_consumer(s, brokers)
         .create_with_context(ctx)
         .context("cannot create the Kafka consumer; check the [kafka] properties")?;
-    consumer
-        .subscribe(&[&s.topics.agent_events])
-        .with_context(|| format!("cannot subscribe to {}", s.topics.agent_events))?;
+    let contact_partitions = partition_count(&consumer, &s.topics.contact_events)?;
     let partition_count = partition_count(&consumer, &s.topics.agent_events)?;
+    if contact_partitions != partition_count {
+        bail!(
+            "topic {} has {contact_partitions} partitions but {} has {partition_count}; both are partitioned by account and must have the same count (add partitions with kafka-topics --alter)",
+            s.topics.contact_events,
+            s.topics.agent_events
+        );
+    }
+    consumer.subscribe(&sources.topics()).with_context(|| {
+        format!(
+            "cannot subscribe to {} and {}",
+            sources.events, sources.contacts
+        )
+    })?;
     tracing::info!(
         topic = %s.topics.agent_events,
+        contacts = %s.topics.contact_events,
         group = %s.group_id,
         partitions = partition_count,
         guarantee = ?s.guarantee,
-        "consuming agent events"
+        "consuming agent and contact events"
     );
 
     let mut w = Worker {
         s,
+        sources,
         proc,
         producer,
         tracker,
@@ -154,7 +171,7 @@ pub fn run(
     result.and(shutdown)
 }
 
-/// Partitions of the events topic (for account ownership).
+/// Partitions of an input topic (for account ownership); an error when it has none.
 fn partition_count<C: rdkafka::consumer::ConsumerContext>(
     c: &BaseConsumer<C>,
     topic: &str,

@@ -1,6 +1,7 @@
 //! Topics at start: existing ones checked (a topic rta needs compacted that is not is refused),
-//! missing ones created — compacted ones with `cleanup.policy=compact`, the input topic with a
-//! retention long enough to rebuild state from.
+//! missing ones created — compacted ones with `cleanup.policy=compact`, the two event input
+//! topics with a retention long enough to rebuild state from, and the contact-events topic with
+//! as many partitions as the agent-events topic (one instance owns an account's both).
 
 use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
@@ -26,6 +27,14 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
         .filter(|t| t.error().is_none() && !t.partitions().is_empty())
         .map(|t| t.name().to_string())
         .collect();
+    // the agent-events topic's partition count, when it exists: the contact-events topic gets
+    // the same
+    let events_partitions = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == s.topics.agent_events && t.error().is_none())
+        .map(|t| t.partitions().len() as i32)
+        .filter(|n| *n > 0);
     let admin: AdminClient<DefaultClientContext> = super::client::base(s, brokers)
         .create()
         .context("cannot create a Kafka admin client")?;
@@ -52,6 +61,8 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
         .map(|(name, compacted)| {
             let partitions = if *name == s.topics.config {
                 1
+            } else if *name == s.topics.contact_events {
+                events_partitions.unwrap_or(s.partitions)
             } else {
                 s.partitions
             };
@@ -62,7 +73,7 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
             );
             if *compacted {
                 t.set("cleanup.policy", "compact")
-            } else if *name == s.topics.agent_events {
+            } else if *name == s.topics.agent_events || *name == s.topics.contact_events {
                 t.set("retention.ms", &retention_ms)
             } else {
                 t

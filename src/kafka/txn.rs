@@ -22,7 +22,6 @@ use crate::metrics::Metrics;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{Producer, ThreadedProducer};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -143,7 +142,7 @@ impl Txn {
         &self,
         consumer: &BaseConsumer<C>,
         tracker: &Mutex<Tracker>,
-        topic: &str,
+        sources: &super::sources::Sources,
         metrics: &Metrics,
         keep_trying: &dyn Fn() -> bool,
     ) -> Result<usize, TxnError> {
@@ -182,10 +181,7 @@ impl Txn {
                     tracker,
                 ));
             };
-            let mut tpl = TopicPartitionList::new();
-            for (p, o) in &offsets {
-                let _ = tpl.add_partition_offset(topic, *p, Offset::Offset(*o));
-            }
+            let tpl = sources.tpl(&offsets);
             let r = retry(
                 keep_trying,
                 || {

@@ -17,6 +17,7 @@ use super::acks::{self, AckContext, Tracker};
 use super::config_reader::apply_config;
 use super::group::{Assigned, GroupContext, GroupEvent};
 use super::partition_count;
+use super::sources::{self, Sources};
 use super::txn::{Txn, TxnError};
 use crate::engine::Origin;
 use crate::metrics::Metrics;
@@ -49,6 +50,7 @@ pub struct Rebuild {
 
 pub struct Worker<'a> {
     pub s: &'a Settings,
+    pub sources: Sources,
     pub proc: Processor,
     pub producer: Arc<ThreadedProducer<AckContext>>,
     pub tracker: Arc<Mutex<Tracker>>,
@@ -74,12 +76,11 @@ impl Worker<'_> {
         let mut last_commit = Instant::now();
         let mut batch_started = Instant::now();
         let mut batch_records = 0usize;
-        let events_topic = self.s.topics.agent_events.clone();
         let consumer = self.consumer.clone();
         let consumed = self
-            .metrics
-            .records_consumed
-            .with_label_values(&[&events_topic]);
+            .sources
+            .topics()
+            .map(|t| self.metrics.records_consumed.with_label_values(&[t]));
         let mut last_housekeeping = Instant::now() - HOUSEKEEPING;
         while !self.stop.load(Ordering::Acquire) {
             let polled = consumer.poll(Duration::from_millis(50));
@@ -90,15 +91,16 @@ impl Worker<'_> {
             let now = Instant::now();
             match polled {
                 Some(Ok(m)) => {
-                    consumed.inc();
-                    self.on_event(&m, &events_topic, now);
-                    batch_records += 1;
+                    if let Some(src) = self.sources.id(m.topic(), m.partition()) {
+                        consumed[sources::is_contacts(src) as usize].inc();
+                        self.on_record(&m, src, now);
+                        batch_records += 1;
+                    }
                 }
-                Some(Err(e)) => self.health.warn_throttled(
-                    "consumer",
-                    &e.to_string(),
-                    "agent-events read error",
-                ),
+                Some(Err(e)) => {
+                    self.health
+                        .warn_throttled("consumer", &e.to_string(), "input read error")
+                }
                 None => {}
             }
             if batch_records >= BATCH_RECORDS || now.duration_since(batch_started) >= BATCH_AGE {
@@ -160,49 +162,60 @@ impl Worker<'_> {
         Ok(false)
     }
 
-    fn on_event<M: Message>(&mut self, m: &M, topic: &str, received: Instant) {
-        let p = m.partition();
+    /// One input record of source `src` (an agent-events or contact-events partition).
+    fn on_record<M: Message>(&mut self, m: &M, src: i32, received: Instant) {
         let o = m.offset();
         // a rebuild whose replayed range is behind us ends before this record
-        if self.rebuilds.get(&p).is_some_and(|r| o >= r.replay_until) {
-            self.end_rebuild(p);
+        if self.rebuilds.get(&src).is_some_and(|r| o >= r.replay_until) {
+            self.end_rebuild(src);
         }
-        let rebuild = self.rebuilds.get(&p).copied();
+        let rebuild = self.rebuilds.get(&src).copied();
         let replay = rebuild.is_some_and(|r| o < r.replay_until);
         let integration = m.headers().and_then(|h| {
             h.iter()
-                .find(|h| h.key == crate::cli::process::INTEGRATION_HEADER)
+                .find(|h| h.key == crate::wire::INTEGRATION_HEADER)
                 .and_then(|h| h.value)
                 .and_then(|v| std::str::from_utf8(v).ok())
         });
         let origin = Origin {
-            topic,
-            partition: p,
+            topic: m.topic(),
+            partition: m.partition(),
             offset: o,
             key: m.key(),
             payload: m.payload(),
         };
-        self.proc
-            .on_event(&origin, integration, replay, rebuild.is_some());
-        let event_time = (!replay)
-            .then_some(self.proc.engine.last_event_time)
-            .flatten();
+        let event_time = if sources::is_contacts(src) {
+            self.proc
+                .on_contacts(&origin, integration, replay, rebuild.is_some());
+            None
+        } else {
+            self.proc
+                .on_event(&origin, integration, replay, rebuild.is_some());
+            (!replay)
+                .then_some(self.proc.engine.last_event_time)
+                .flatten()
+        };
         if let Ok(mut t) = self.tracker.lock() {
-            t.consumed(p, o, received, event_time);
+            t.consumed(src, o, received, event_time);
         }
         if let (Some(txn), false) = (&self.txn, replay) {
             txn.note_record();
         }
         if rebuild.is_some_and(|r| o + 1 >= r.replay_until) {
-            self.end_rebuild(p);
+            self.end_rebuild(src);
         }
         self.send_outputs();
     }
 
-    fn end_rebuild(&mut self, p: i32) {
-        if self.rebuilds.remove(&p).is_some() {
-            self.proc.end_rebuild(p);
-            tracing::info!(partition = p, "partition rebuilt; live");
+    /// A source caught up with its replay; the partition's accounts go live once every
+    /// source of the partition has.
+    fn end_rebuild(&mut self, src: i32) {
+        if self.rebuilds.remove(&src).is_some() {
+            let p = sources::partition(src);
+            if !self.rebuilds.keys().any(|s| sources::partition(*s) == p) {
+                self.proc.end_rebuild(p);
+                tracing::info!(partition = p, "partition rebuilt; live");
+            }
             self.update_readiness();
         }
     }
@@ -217,24 +230,36 @@ impl Worker<'_> {
                 let (live, rebuilding): (Vec<&Assigned>, Vec<&Assigned>) = parts
                     .iter()
                     .partition(|a| a.replay_until.is_none_or(|u| u <= a.start));
-                let rebuild_ids: Vec<i32> = rebuilding.iter().map(|a| a.partition).collect();
                 for a in &rebuilding {
                     if let Some(u) = a.replay_until {
                         self.rebuilds
                             .insert(a.partition, Rebuild { replay_until: u });
                     }
                 }
-                // Accounts of a partition the group has committed were published from config
-                // by an earlier owner: materialized silently. Those of a partition never
-                // committed publish their states, and the tracker commits the partition's
-                // start offset with them (`Tracker::start_at`).
-                let ids = |committed: bool| -> Vec<i32> {
-                    live.iter()
-                        .filter(|a| a.committed == committed)
-                        .map(|a| a.partition)
-                        .collect()
+                // One account partition has two sources (agent and contact events): it
+                // rebuilds if either does. Accounts of a partition the group has committed
+                // were published from config by an earlier owner: materialized silently.
+                // Those of a partition never committed publish their states, and the tracker
+                // commits the partition's start offset with them (`Tracker::start_at`).
+                let rebuild_ids: std::collections::BTreeSet<i32> = rebuilding
+                    .iter()
+                    .map(|a| sources::partition(a.partition))
+                    .collect();
+                let committed: std::collections::BTreeSet<i32> = live
+                    .iter()
+                    .filter(|a| a.committed)
+                    .map(|a| sources::partition(a.partition))
+                    .collect();
+                let ids = |known: bool| -> Vec<i32> {
+                    let set: std::collections::BTreeSet<i32> = live
+                        .iter()
+                        .map(|a| sources::partition(a.partition))
+                        .filter(|p| !rebuild_ids.contains(p) && committed.contains(p) == known)
+                        .collect();
+                    set.into_iter().collect()
                 };
                 let (known, fresh) = (ids(true), ids(false));
+                let rebuild_ids: Vec<i32> = rebuild_ids.into_iter().collect();
                 self.send_outputs();
                 self.proc.assign(self.partition_count, &known, false);
                 self.proc.outputs.clear();
@@ -251,7 +276,11 @@ impl Worker<'_> {
                 for p in &parts {
                     self.rebuilds.remove(p);
                 }
-                self.proc.revoke(&parts);
+                let mut partitions: Vec<i32> =
+                    parts.iter().map(|s| sources::partition(*s)).collect();
+                partitions.sort_unstable();
+                partitions.dedup();
+                self.proc.revoke(&partitions);
                 self.update_readiness();
             }
         }
@@ -264,7 +293,11 @@ impl Worker<'_> {
         let Ok(mut tpl) = self.consumer.assignment() else {
             return;
         };
-        let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+        let parts: Vec<i32> = tpl
+            .elements()
+            .iter()
+            .filter_map(|e| self.sources.id(e.topic(), e.partition()))
+            .collect();
         if parts.is_empty() {
             // the assignment was lost meanwhile: the next one starts from committed offsets
             return;
@@ -308,11 +341,11 @@ impl Worker<'_> {
                 let done: Vec<i32> = self
                     .rebuilds
                     .iter()
-                    .filter(|(p, r)| {
-                        pos.find_partition(&self.s.topics.agent_events, **p)
-                            .is_some_and(
-                                |e| matches!(e.offset(), Offset::Offset(o) if o >= r.replay_until),
-                            )
+                    .filter(|(src, r)| {
+                        let (topic, p) = self.sources.topic_partition(**src);
+                        pos.find_partition(topic, p).is_some_and(
+                            |e| matches!(e.offset(), Offset::Offset(o) if o >= r.replay_until),
+                        )
                     })
                     .map(|(p, _)| *p)
                     .collect();
@@ -450,7 +483,7 @@ impl Worker<'_> {
         match txn.commit(
             &self.consumer,
             &self.tracker,
-            &self.s.topics.agent_events,
+            &self.sources,
             &self.metrics,
             &keep_trying,
         ) {
@@ -495,10 +528,7 @@ impl Worker<'_> {
         }
         let span = tracing::debug_span!("commit", records = offsets.len());
         let _g = span.enter();
-        let mut tpl = TopicPartitionList::new();
-        for (p, o) in &offsets {
-            tpl.add_partition_offset(&self.s.topics.agent_events, *p, Offset::Offset(*o))?;
-        }
+        let tpl = self.sources.tpl(&offsets);
         match self.consumer.commit(&tpl, mode) {
             Ok(()) => {
                 self.metrics.commits.with_label_values(&["ok"]).inc();
@@ -538,7 +568,7 @@ impl Worker<'_> {
                 match txn.commit(
                     &self.consumer,
                     &self.tracker,
-                    &self.s.topics.agent_events,
+                    &self.sources,
                     &self.metrics,
                     &keep_trying,
                 ) {

@@ -65,6 +65,11 @@ pub struct Metrics {
     pub transactions_aborted: IntCounter,
     pub broker_reachable: IntGauge,
     pub backpressure_pauses: IntCounter,
+    pub contact_records: IntCounter,
+    pub contacts_applied: IntCounter,
+    pub contact_resubmissions: IntCounter,
+    pub contact_bodies_unchecked: IntCounter,
+    pub contact_dead_letters: IntCounterVec,
     /// Engine counters already exported (the engine's [`Stats`] are cumulative).
     exported: std::sync::Mutex<Stats>,
 }
@@ -267,6 +272,32 @@ impl Metrics {
                 "backpressure_pauses_total",
                 "Times consumption paused because the producer queue was full.",
             ),
+            contact_records: counter(
+                &r,
+                "contact_records_total",
+                "rta.contact-events records consumed by the engine.",
+            ),
+            contacts_applied: counter(
+                &r,
+                "contacts_applied_total",
+                "Contacts counted into a queue interval.",
+            ),
+            contact_resubmissions: counter(
+                &r,
+                "contact_resubmissions_total",
+                "Contact-event bodies counted once as resubmissions of a body already seen.",
+            ),
+            contact_bodies_unchecked: counter(
+                &r,
+                "contact_bodies_unchecked_total",
+                "Contact-event bodies counted without being remembered (limits.max_contact_bodies).",
+            ),
+            contact_dead_letters: counter_vec(
+                &r,
+                "contact_dead_letters_total",
+                "Contact-event records or items dead-lettered, by reason (also in dead_letters_total).",
+                &["reason"],
+            ),
             exported: std::sync::Mutex::new(Stats::default()),
             registry: r,
         };
@@ -321,6 +352,20 @@ impl Metrics {
                 .with_label_values(&[reason])
                 .inc_by(d(*n, before));
         }
+        self.contact_records
+            .inc_by(d(s.contact_records, old.contact_records));
+        self.contacts_applied
+            .inc_by(d(s.contacts_applied, old.contacts_applied));
+        self.contact_resubmissions
+            .inc_by(d(s.contact_resubmissions, old.contact_resubmissions));
+        self.contact_bodies_unchecked
+            .inc_by(d(s.contact_bodies_unchecked, old.contact_bodies_unchecked));
+        for (reason, n) in &s.contact_dead_letters {
+            let before = old.contact_dead_letters.get(reason).copied().unwrap_or(0);
+            self.contact_dead_letters
+                .with_label_values(&[reason])
+                .inc_by(d(*n, before));
+        }
         for topic in OutTopic::ALL {
             let (n, before) = (s.outputs_of(topic), old.outputs_of(topic));
             if n > 0 {
@@ -361,6 +406,7 @@ pub fn topic_role(t: crate::engine::OutTopic) -> &'static str {
         Intervals => "intervals",
         Unmapped => "unmapped",
         Dlq => "dlq",
+        QueueIntervals => "queue_intervals",
     }
 }
 
@@ -385,6 +431,34 @@ mod tests {
         let text = m.render();
         assert!(text.contains("rta_events_applied_total 7"), "{text}");
         assert!(text.contains("rta_dead_letters_total{reason=\"too_late\"} 2"));
+    }
+
+    #[test]
+    fn contact_counters_are_exported() {
+        let m = Metrics::new();
+        let mut s = Stats {
+            contact_records: 3,
+            contacts_applied: 40,
+            contact_resubmissions: 1,
+            ..Stats::default()
+        };
+        s.contact_dead_letters.insert("queues_full", 2);
+        s.outputs[OutTopic::QueueIntervals as usize] = 5;
+        m.sync_engine(&s);
+        s.contacts_applied = 45;
+        s.contact_bodies_unchecked = 1;
+        m.sync_engine(&s);
+        let text = m.render();
+        for line in [
+            "rta_contact_records_total 3",
+            "rta_contacts_applied_total 45",
+            "rta_contact_resubmissions_total 1",
+            "rta_contact_bodies_unchecked_total 1",
+            "rta_contact_dead_letters_total{reason=\"queues_full\"} 2",
+            "rta_output_records_total{topic=\"queue_intervals\"} 5",
+        ] {
+            assert!(text.contains(line), "{line} missing: {text}");
+        }
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub async fn produce(
     metrics: &RelayMetrics,
 ) -> Result<(), NotAcked> {
     let headers = OwnedHeaders::new().insert(Header {
-        key: "rta-integration",
+        key: crate::wire::INTEGRATION_HEADER,
         value: Some(integration.as_bytes()),
     });
     let rec = FutureRecord::to(topic)

@@ -190,6 +190,30 @@ impl Processor {
         self.discard.clear();
     }
 
+    /// One `rta.contact-events` record (SPEC §10); `replay` and `rebuilding` as for
+    /// [`Processor::on_event`]. Contact events share their account's partition number.
+    pub fn on_contacts(
+        &mut self,
+        origin: &Origin,
+        integration: Option<&str>,
+        replay: bool,
+        rebuilding: bool,
+    ) {
+        if let Some(Ok(account)) = origin.key.map(std::str::from_utf8) {
+            if !account.is_empty() && !self.engine.has_account(account) {
+                let account = account.to_string();
+                self.materialize(&account, origin.partition, rebuilding);
+            }
+        }
+        let out = if replay {
+            &mut self.discard
+        } else {
+            &mut self.outputs
+        };
+        self.engine.on_contacts(origin, integration, out);
+        self.discard.clear();
+    }
+
     /// Bring an account to life here: a fresh engine account, its config replayed from the
     /// table. Outputs are published, except while rebuilding (the previous owner published
     /// them).
@@ -202,7 +226,7 @@ impl Processor {
                 self.views.apply_config(&change);
             }
             let origin = Origin {
-                topic: "rta.config",
+                topic: crate::wire::CONFIG_TOPIC,
                 partition: -1,
                 offset: -1,
                 key: Some(key.as_bytes()),
@@ -350,11 +374,13 @@ impl Processor {
         }
     }
 
-    /// Refresh summaries and gauges: one pass over the live persons.
+    /// Refresh summaries, gauges and queue views: one pass over the live persons, and over
+    /// today's queue slots of each account.
     pub fn refresh_summaries(&self) {
         let m = &self.metrics;
         m.sync_engine(&self.engine.stats);
         let mut summaries = BTreeMap::new();
+        let mut queues = BTreeMap::new();
         let mut gauges: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
         let (mut persons, mut unmapped_ids, mut unmapped_statuses) = (0, 0, 0);
         for acct in self.engine.accounts() {
@@ -403,6 +429,7 @@ impl Processor {
             for (state, n) in &s.adherence {
                 gauges.insert((s.account.clone(), *state), *n as i64);
             }
+            queues.insert(s.account.clone(), super::queue_view::queues_json(acct));
             summaries.insert(s.account.clone(), s);
         }
         m.persons_tracked.set(persons as i64);
@@ -414,6 +441,7 @@ impl Processor {
             .set(unmapped_statuses as i64);
         m.set_adherence(&gauges);
         self.views.set_summaries(summaries);
+        self.views.set_queues(queues);
     }
 
     pub fn config_records(&self) -> usize {

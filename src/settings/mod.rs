@@ -73,28 +73,33 @@ pub struct Topics {
     pub intervals: String,
     pub unmapped: String,
     pub dlq: String,
+    pub contact_events: String,
+    pub queue_intervals: String,
 }
 
 impl Default for Topics {
     fn default() -> Self {
         Topics {
-            agent_events: "rta.agent-events".into(),
-            config: "rta.config".into(),
+            agent_events: crate::wire::AGENT_EVENTS_TOPIC.into(),
+            config: crate::wire::CONFIG_TOPIC.into(),
             agent_states: OutTopic::AgentStates.default_name().into(),
             adherence_events: OutTopic::AdherenceEvents.default_name().into(),
             intervals: OutTopic::Intervals.default_name().into(),
             unmapped: OutTopic::Unmapped.default_name().into(),
             dlq: OutTopic::Dlq.default_name().into(),
+            contact_events: crate::wire::CONTACT_EVENTS_TOPIC.into(),
+            queue_intervals: OutTopic::QueueIntervals.default_name().into(),
         }
     }
 }
 
 impl Topics {
-    /// Every topic with whether it is compacted: the two inputs, then the outputs.
-    pub fn all(&self) -> [(&str, bool); 7] {
+    /// Every topic with whether it is compacted: the three inputs, then the outputs.
+    pub fn all(&self) -> [(&str, bool); 9] {
         [
             (&self.agent_events, false),
             (&self.config, true),
+            (&self.contact_events, false),
             (&self.agent_states, OutTopic::AgentStates.compacted()),
             (
                 &self.adherence_events,
@@ -103,6 +108,7 @@ impl Topics {
             (&self.intervals, OutTopic::Intervals.compacted()),
             (&self.unmapped, OutTopic::Unmapped.compacted()),
             (&self.dlq, OutTopic::Dlq.compacted()),
+            (&self.queue_intervals, OutTopic::QueueIntervals.compacted()),
         ]
     }
 
@@ -113,6 +119,7 @@ impl Topics {
             OutTopic::Intervals => &self.intervals,
             OutTopic::Unmapped => &self.unmapped,
             OutTopic::Dlq => &self.dlq,
+            OutTopic::QueueIntervals => &self.queue_intervals,
         }
     }
 }
@@ -389,6 +396,8 @@ impl Topics {
             &mut self.intervals,
             &mut self.unmapped,
             &mut self.dlq,
+            &mut self.contact_events,
+            &mut self.queue_intervals,
         ] {
             *t = format!("{p}{t}");
         }

@@ -44,9 +44,9 @@ impl Default for RelaySettings {
     fn default() -> Self {
         RelaySettings {
             brokers: String::new(),
-            config_topic: "rta.config".into(),
-            agent_events_topic: "rta.agent-events".into(),
-            contact_events_topic: "rta.contact-events".into(),
+            config_topic: crate::wire::CONFIG_TOPIC.into(),
+            agent_events_topic: crate::wire::AGENT_EVENTS_TOPIC.into(),
+            contact_events_topic: crate::wire::CONTACT_EVENTS_TOPIC.into(),
             partitioner: PartitionerSetting::Murmur2,
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             http_header_timeout: Duration::from_secs(5),

@@ -12,7 +12,7 @@ use super::SimOptions;
 use crate::envelope::Envelope;
 
 /// The config topic (SPEC §2 default).
-pub const CONFIG_TOPIC: &str = "rta.config";
+pub use crate::wire::CONFIG_TOPIC;
 
 /// Activity ids used by the simulated account (`1` exists implicitly).
 pub const PRESENT: &str = "1";

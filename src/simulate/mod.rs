@@ -9,11 +9,15 @@
 //! What a day holds: the account's config records (SPEC §3: settings, activities, an Odigo and
 //! an injixo-api integration with their status mappings, a match rule, persons, identifiers,
 //! schedules), then the agents' events (SPEC §4) in the order a live relay would deliver them —
-//! including agents whose login is not configured, duplicates and late deliveries.
+//! including agents whose login is not configured, duplicates and late deliveries — and, with
+//! the injixo-api integration, the day's contact events (SPEC §10: a few queues over calls, chat
+//! and e-mail with intraday arrival curves, handled and abandoned contacts, batched bodies,
+//! some resubmitted).
 
 mod behaviour;
 mod clock;
 mod config;
+pub mod contacts;
 mod delivery;
 mod payloads;
 pub mod rng;
@@ -56,13 +60,17 @@ pub struct SimOptions {
     /// least one when positive and `persons >= 20`). Half of them are near-misses of a mapped
     /// login (other case or a trailing space).
     pub unmapped_agents: f64,
-    /// Fraction of events delivered twice (default 0.01).
+    /// Fraction of events delivered twice, and of contact-event bodies resubmitted (default
+    /// 0.01).
     pub duplicate_rate: f64,
     /// Fraction of events delivered late, after 1–3 later events of the account (default 0.02).
     pub out_of_order_rate: f64,
     /// Seed of the day's schedules and behaviour when it should differ from the roster's
     /// (`seed`): consecutive days of the same people (default `None`: `seed`).
     pub day_seed: Option<u64>,
+    /// Contacts offered to the account's queues over the day, reported as contact events
+    /// through the injixo-api integration (none without it; default 30 per person; 0: none).
+    pub contacts_per_day: usize,
 }
 
 impl SimOptions {
@@ -80,6 +88,7 @@ impl SimOptions {
             duplicate_rate: 0.01,
             out_of_order_rate: 0.02,
             day_seed: None,
+            contacts_per_day: persons.saturating_mul(30),
         }
     }
 }
@@ -98,7 +107,7 @@ pub struct DayPlan {
     /// `rta.config` records, in dependency order (settings and activities before mappings,
     /// persons before schedules).
     pub config: Vec<Envelope>,
-    /// `rta.agent-events` records sorted by `deliver_at` (stable).
+    /// `rta.agent-events` and `rta.contact-events` records sorted by `deliver_at` (stable).
     pub events: Vec<TimedRecord>,
 }
 
@@ -107,6 +116,7 @@ const STREAM_SCHEDULE: u64 = 10;
 const STREAM_BEHAVIOUR: u64 = 11;
 const STREAM_UNMAPPED_BEHAVIOUR: u64 = 12;
 const STREAM_DELIVERY: u64 = 13;
+const STREAM_CONTACTS: u64 = 14;
 
 /// Chance that a person without a working shift logs in anyway.
 const UNSCHEDULED_LOGIN: f64 = 0.12;
@@ -183,12 +193,19 @@ pub fn plan_day(opts: &SimOptions) -> DayPlan {
 
     let config = config::records(opts, tz, &persons, &days);
     let mut rng = Rng::stream(day_seed, STREAM_DELIVERY, 0);
-    let events = delivery::deliver(
+    let mut events = delivery::deliver(
         &mut rng,
         pending,
         opts.duplicate_rate,
         opts.out_of_order_rate,
     );
+    if let Some(injixo) = opts.injixo_integration.as_deref() {
+        if opts.contacts_per_day > 0 {
+            let mut rng = Rng::stream(day_seed, STREAM_CONTACTS, 0);
+            events.extend(contacts::contact_events(&mut rng, tz, opts, injixo));
+            events.sort_by_key(|r| r.deliver_at);
+        }
+    }
     DayPlan { config, events }
 }
 

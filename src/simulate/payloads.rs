@@ -10,9 +10,9 @@ use super::rng::Rng;
 use crate::envelope::Envelope;
 
 /// The agent-events topic (SPEC §2 default).
-pub const EVENTS_TOPIC: &str = "rta.agent-events";
+pub use crate::wire::AGENT_EVENTS_TOPIC as EVENTS_TOPIC;
 /// The header naming an event's integration.
-pub const INTEGRATION_HEADER: &str = "rta-integration";
+pub use crate::wire::INTEGRATION_HEADER;
 
 /// An event envelope and the instant its source emitted it.
 #[derive(Clone, Debug)]

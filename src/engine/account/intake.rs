@@ -224,6 +224,7 @@ impl Account {
 
     /// Apply the events held while an integration was paused.
     pub(super) fn release_held(&mut self, integ: u32, ctx: &mut Ctx) {
+        self.release_held_contacts(ctx);
         let Some(held) = self.held.get_mut(integ as usize).map(std::mem::take) else {
             return;
         };

@@ -1,7 +1,8 @@
 //! What the HTTP endpoints and the dashboard page read while the worker runs: the latest agent
 //! state of every person with today's actual activity and out-of-adherence spans
 //! ([`person`]), interval totals ([`intervals`]), unmapped reports, names, settings and
-//! schedules from the config ([`directory`]), per-account summaries and readiness.
+//! schedules from the config ([`directory`]), per-account summaries, today's queue intervals
+//! per account and readiness.
 //!
 //! The views are filled from records — the agent-state, interval and unmapped records the
 //! topics carry and the parsed config records — so any source of those records (the processing
@@ -97,6 +98,8 @@ pub struct Versions {
 pub struct LiveViews {
     accounts: DashMap<Box<str>, AccountView>,
     summaries: RwLock<BTreeMap<String, AccountSummary>>,
+    /// account → today's queue intervals as JSON (`/api/accounts/{account}/queues`).
+    queues: RwLock<BTreeMap<String, Vec<u8>>>,
     changes: broadcast::Sender<Arc<StateChange>>,
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
@@ -112,6 +115,7 @@ impl Default for LiveViews {
         LiveViews {
             accounts: DashMap::new(),
             summaries: RwLock::new(BTreeMap::new()),
+            queues: RwLock::new(BTreeMap::new()),
             changes: broadcast::channel(STREAM_BUFFER).0,
             config_caught_up: AtomicBool::new(false),
             partitions_ready: AtomicBool::new(false),
@@ -247,6 +251,9 @@ impl LiveViews {
         if let Ok(mut s) = self.summaries.write() {
             s.remove(account);
         }
+        if let Ok(mut q) = self.queues.write() {
+            q.remove(account);
+        }
     }
 
     /// Live state changes of every account, for the stream. A receiver more than
@@ -328,6 +335,18 @@ impl LiveViews {
 
     pub fn summary(&self, account: &str) -> Option<AccountSummary> {
         self.summaries.read().ok()?.get(account).cloned()
+    }
+
+    /// Replace every account's queue view.
+    pub fn set_queues(&self, q: BTreeMap<String, Vec<u8>>) {
+        if let Ok(mut w) = self.queues.write() {
+            *w = q;
+        }
+    }
+
+    /// An account's queue view (JSON); None for an account not known here.
+    pub fn queues(&self, account: &str) -> Option<Vec<u8>> {
+        self.queues.read().ok()?.get(account).cloned()
     }
 
     /// The account's clock (its summary's `at`), else the wall clock.
