@@ -144,7 +144,10 @@ pub fn create(broker: &Broker, topics: &[(String, i32, bool)]) {
         .block_on(admin.create_topics(&new, &AdminOptions::new()))
         .expect("create topics");
     for r in res {
-        r.expect("topic created");
+        match r {
+            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err(e) => panic!("topic not created: {e:?}"),
+        }
     }
 }
 
@@ -281,7 +284,18 @@ pub fn end_offsets(broker: &Broker, topic: &str) -> BTreeMap<i32, i64> {
     let mut out = BTreeMap::new();
     for t in md.topics() {
         for p in t.partitions() {
-            let (_, high) = c.fetch_watermarks(topic, p.id(), TIMEOUT).unwrap();
+            // a topic created a moment ago may not have its leader yet: retry for 20 s
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let high = loop {
+                match c.fetch_watermarks(topic, p.id(), TIMEOUT) {
+                    Ok((_, high)) => break high,
+                    Err(e) if Instant::now() < deadline => {
+                        eprintln!("end offsets of {topic}/{}: {e}; retrying", p.id());
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    Err(e) => panic!("end offsets of {topic}/{}: {e}", p.id()),
+                }
+            };
             out.insert(p.id(), high);
         }
     }
