@@ -4,7 +4,8 @@
 //! Events: `hello` first (the subscription is live: fetch the states now, then apply what
 //! follows); `states` — an array of changed agent-state records (coalesced per person, at most
 //! [`MAX_BATCH`] a message); `summary` — the account summary when it changed (checked every
-//! second); `intervals` — today's interval totals when they changed; `changed` —
+//! second); `intervals` — today's interval totals when they changed; `queues` — today's queue
+//! intervals when they changed (checked every second); `changed` —
 //! `{"what":"unmapped"|"directory"}` to refetch those; `resync` — this client fell more than
 //! the views' broadcast buffer behind: refetch the states. Memory per client is bounded: the
 //! buffer is shared and a lagging client is told to resync instead of being queued for.
@@ -54,6 +55,7 @@ pub async fn stream(
         pending: VecDeque::from([("hello", hello.to_string())]),
         tick,
         summary: String::new(),
+        queues: Vec::new(),
         versions: None,
     };
     let events = futures_util::stream::unfold(st, |mut st| async move {
@@ -77,6 +79,8 @@ struct Subscriber {
     tick: tokio::time::Interval,
     /// The summary last sent (JSON).
     summary: String,
+    /// The queue view last sent (JSON).
+    queues: Vec<u8>,
     versions: Option<Versions>,
 }
 
@@ -150,6 +154,13 @@ impl Subscriber {
                 self.pending.push_back(("summary", text));
             }
         }
+        if let Some(q) = self.views.queues(&self.account) {
+            if q != self.queues {
+                self.pending
+                    .push_back(("queues", String::from_utf8_lossy(&q).into_owned()));
+                self.queues = q;
+            }
+        }
         let Some(now) = self.views.versions(&self.account) else {
             return;
         };
@@ -192,6 +203,7 @@ mod tests {
             pending: VecDeque::new(),
             tick,
             summary: String::new(),
+            queues: Vec::new(),
             versions: None,
         }
     }

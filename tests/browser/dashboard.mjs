@@ -114,6 +114,13 @@ try {
   const target = await page.$$eval('#intervals line.target', (els) => els.length);
   check(bars >= 4 && target === 1, `interval chart: ${bars} bars and the target line`);
 
+  // 3b. today's queues (the embedded default simulates contact events too)
+  const queues = await (await fetch(`${base}/api/accounts/acme/queues`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const queueRows = await page.$$eval('#queues tr', (els) => els.length);
+  const sparks = await page.$$eval('#queues svg rect.handled', (els) => els.length);
+  check(queues.queues.length > 0 && queueRows === queues.queues.length && sparks > 0,
+    `queues today: ${queueRows} rows for ${queues.queues.length} queues, ${sparks} interval bars`);
+
   // 4. only out of adherence
   await page.check('#only-ooa');
   await page.waitForFunction(() => [...document.querySelectorAll('#tbody .row:not([hidden])')].every((r) => r.dataset.ooo),

@@ -1,11 +1,11 @@
 // rta dashboard: account picker, headline figures, the live agents table, the interval chart,
-// one person's day and the unmapped values. Live: the server-sent events of
+// one person's day, today's queues and the unmapped values. Live: the server-sent events of
 // /api/accounts/{account}/stream push changes; the page fetches full state only on `hello`
 // (after (re)connecting) and `resync`.
 
-import { api, AuthError, tokenFromAddress, toRow, select, percent, clockTime } from './data.js';
+import { api, AuthError, tokenFromAddress, toRow, select, percent, clockTime, duration } from './data.js';
 import { VirtualTable } from './table.js';
-import { drawIntervals, drawPersonDay } from './charts.js';
+import { drawIntervals, drawPersonDay, drawQueueSpark } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
@@ -101,6 +101,7 @@ function connect() {
     S.intervals = JSON.parse(e.data);
     drawIntervals($('intervals'), S.intervals);
   });
+  es.addEventListener('queues', (e) => renderQueues(JSON.parse(e.data)));
   es.addEventListener('changed', (e) => {
     const what = JSON.parse(e.data).what;
     if (what === 'unmapped') loadUnmapped();
@@ -148,6 +149,7 @@ async function reload() {
     refresh();
     setLive(true);
     loadUnmapped();
+    api.get(`${base()}/queues`).then(renderQueues, () => renderQueues(null));
     if (S.person) loadPerson();
   } catch (e) {
     if (e instanceof AuthError) return showLogin('The access token is no longer accepted.');
@@ -232,6 +234,33 @@ function renderSummary(sum) {
     $(`n-${t}`).textContent = s.outOfAdherence?.[t] || 0;
   }
   $('n-buffer').textContent = s.inBuffer || 0;
+}
+
+const aht = (s) => (s == null ? '–' : duration(s * 1000));
+
+// Today's queues: totals and a bar per interval (views without queues hide the panel).
+function renderQueues(data) {
+  S.queues = data;
+  const list = data?.queues || [];
+  $('queues-panel').hidden = list.length === 0;
+  const body = $('queues');
+  body.replaceChildren();
+  for (const q of list.slice(0, 100)) {
+    const tr = body.insertRow();
+    tr.insertCell().textContent = q.queueName || q.queueIdentifier;
+    tr.cells[0].title = `integration ${q.integration}, queue ${q.queueIdentifier}`;
+    for (const v of [q.offered, q.handled, q.abandoned, aht(q.averageHandleSeconds)]) {
+      const td = tr.insertCell();
+      td.className = 'num';
+      td.textContent = v;
+    }
+    const td = tr.insertCell();
+    td.className = 'spark';
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('class', 'queue-day');
+    td.appendChild(svg);
+    drawQueueSpark(svg, q, S.intervals, aht);
+  }
 }
 
 async function loadUnmapped() {
@@ -323,6 +352,7 @@ function bindControls() {
     clearTimeout(resize);
     resize = setTimeout(() => {
       if (S.intervals) drawIntervals($('intervals'), S.intervals);
+      if (S.queues) renderQueues(S.queues);
       if (S.person && S.personDay) drawPersonDay($('person-day'), $('person-legend'), S.personDay, now());
     }, 150);
   });

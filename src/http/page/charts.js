@@ -128,3 +128,22 @@ export function drawPersonDay(svg, legend, day, now) {
     legend.appendChild(s);
   }
 }
+
+// One queue's day: offered (light) and handled (dark) contacts per interval.
+export function drawQueueSpark(svg, queue, day, aht) {
+  const H = 28;
+  const w = reset(svg, H);
+  const from = Date.parse(day?.dayStart), to = Date.parse(day?.dayEnd);
+  if (!isFinite(from) || !isFinite(to) || to <= from) return;
+  const max = Math.max(1, ...queue.intervals.map((i) => i.offered));
+  const x = (t) => ((t - from) / (to - from)) * w;
+  for (const iv of queue.intervals) {
+    const s = Date.parse(iv.intervalStart), e = Date.parse(iv.intervalEnd);
+    const bw = Math.max(1, x(e) - x(s) - 0.5);
+    const off = (iv.offered / max) * (H - 2), han = (iv.handled / max) * (H - 2);
+    el(svg, 'rect', { class: 'offered', x: x(s), width: bw, y: H - off, height: off });
+    const r = el(svg, 'rect', { class: 'handled', x: x(s), width: bw, y: H - han, height: han });
+    el(r, 'title', {}, `${clockTime(s, day.timeZone)}–${clockTime(e, day.timeZone)}: ${iv.offered} offered, `
+      + `${iv.handled} handled, ${iv.abandoned} abandoned, AHT ${aht(iv.averageHandleSeconds)}`);
+  }
+}
