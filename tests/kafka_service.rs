@@ -102,9 +102,14 @@ fn contact_envelopes() -> Vec<Envelope> {
             .collect();
         let mut items = items;
         if b == 5 {
-            items.push(serde_json::json!({"queueName":"Support","timestamp":"2026-11-23T08:50:00Z"}));
+            items.push(
+                serde_json::json!({"queueName":"Support","timestamp":"2026-11-23T08:50:00Z"}),
+            );
         }
-        bodies.push(serde_json::json!({"data":items,"meta":{"integrationConfigurationId":1234}}).to_string());
+        bodies.push(
+            serde_json::json!({"data":items,"meta":{"integrationConfigurationId":1234}})
+                .to_string(),
+        );
     }
     bodies.push(bodies[3].clone()); // a resubmission
     for b in bodies {
@@ -152,7 +157,12 @@ fn contact_events_through_kafka_give_the_queue_intervals_of_rta_process() {
     let contacts_topic = names.topic("rta.contact-events");
     assert_eq!(end_offsets(broker, &contacts_topic).len(), 3);
     assert_eq!(
-        topic_config(broker, &names.out(OutTopic::QueueIntervals), "cleanup.policy").as_deref(),
+        topic_config(
+            broker,
+            &names.out(OutTopic::QueueIntervals),
+            "cleanup.policy"
+        )
+        .as_deref(),
         Some("compact")
     );
     produce(broker, &names, &inputs);
@@ -162,7 +172,11 @@ fn contact_events_through_kafka_give_the_queue_intervals_of_rta_process() {
     }
     let got = final_without_revision(&read_all(broker, &names.out(OutTopic::QueueIntervals)));
     let expected = final_without_revision(&want[&OutTopic::QueueIntervals]);
-    assert!(expected.len() >= 20, "two queues over four hours: {}", expected.len());
+    assert!(
+        expected.len() >= 20,
+        "two queues over four hours: {}",
+        expected.len()
+    );
     assert_eq!(got, expected);
     // the agent side is unchanged by the second input
     let states = |r: &[Rec]| final_without_revision(r);
@@ -180,7 +194,9 @@ fn contact_events_through_kafka_give_the_queue_intervals_of_rta_process() {
     let (code, body) = rta.get("/metrics").expect("metrics");
     assert_eq!(code, 200);
     assert!(
-        body.contains(&format!("rta_records_consumed_total{{topic=\"{contacts_topic}\"}} 25")),
+        body.contains(&format!(
+            "rta_records_consumed_total{{topic=\"{contacts_topic}\"}} 25"
+        )),
         "{body}"
     );
     assert_eq!(rta.terminate(), Some(0));

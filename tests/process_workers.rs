@@ -28,7 +28,15 @@ fn run(input: &[u8], workers: usize) -> Vec<String> {
     if workers == 1 {
         process_max(input, EngineOptions::default(), until, 4096, &mut out).unwrap();
     } else {
-        process_parallel(input, EngineOptions::default(), until, 4096, workers, &mut out).unwrap();
+        process_parallel(
+            input,
+            EngineOptions::default(),
+            until,
+            4096,
+            workers,
+            &mut out,
+        )
+        .unwrap();
     }
     String::from_utf8(out)
         .unwrap()
@@ -71,19 +79,28 @@ fn three_workers_give_the_records_of_one() {
     for (k, v) in &pa {
         assert!(*v == pb[k], "account {k}: records in another order");
     }
-    let dead = three.iter().filter(|l| l.contains("\"topic\":\"rta.dlq\"")).count();
+    let dead = three
+        .iter()
+        .filter(|l| l.contains("\"topic\":\"rta.dlq\""))
+        .count();
     assert!(dead >= 3, "the bad lines are dead letters: {dead}");
 }
 
 #[test]
 fn accounts_spread_over_the_workers() {
-    let line = |a: &str| format!("{{\"topic\":\"rta.agent-events\",\"key\":\"{a}\",\"value\":{{}}}}");
-    let config = |a: &str| format!("{{\"topic\":\"rta.config\",\"key\":\"{a}/settings\",\"value\":{{}}}}");
+    let line =
+        |a: &str| format!("{{\"topic\":\"rta.agent-events\",\"key\":\"{a}\",\"value\":{{}}}}");
+    let config =
+        |a: &str| format!("{{\"topic\":\"rta.config\",\"key\":\"{a}/settings\",\"value\":{{}}}}");
     let mut used = std::collections::BTreeSet::new();
     for i in 0..20 {
         let a = format!("acct{i}");
         let w = worker_of(line(&a).as_bytes(), 4);
-        assert_eq!(w, worker_of(config(&a).as_bytes(), 4), "config goes with its account");
+        assert_eq!(
+            w,
+            worker_of(config(&a).as_bytes(), 4),
+            "config goes with its account"
+        );
         used.insert(w);
     }
     assert_eq!(used.len(), 4, "20 accounts use every worker");

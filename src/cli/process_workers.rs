@@ -82,7 +82,11 @@ pub fn process_parallel(
             if trimmed.is_empty() && !too_long {
                 continue;
             }
-            let w = if too_long { 0 } else { worker_of(trimmed, workers) };
+            let w = if too_long {
+                0
+            } else {
+                worker_of(trimmed, workers)
+            };
             batches[w].push((offset, trimmed.to_vec(), too_long));
             if batches[w].len() >= BATCH {
                 let b = std::mem::take(&mut batches[w]);
@@ -167,8 +171,7 @@ fn work(
                     key: None,
                     payload: Some(&line),
                 };
-                let detail =
-                    format!("the line is longer than {max_line} bytes (--max-line-bytes)");
+                let detail = format!("the line is longer than {max_line} bytes (--max-line-bytes)");
                 engine.dead_letter(&origin, "too_large", &detail, &mut outputs);
             } else {
                 feed_line(&mut engine, &line, offset, &mut outputs);

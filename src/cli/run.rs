@@ -53,7 +53,9 @@ pub fn run(s: &Settings) -> Result<()> {
         idle_timeout: std::time::Duration::from_millis(s.http_idle_timeout as u64),
         max_connections: s.http_max_connections,
     };
-    let http = HttpServer::start(s.http_addr, views.clone(), metrics.clone(), limits)?;
+    let access = crate::http::Access::new(s.http_token.as_ref());
+    let http =
+        HttpServer::start_with_access(s.http_addr, views.clone(), metrics.clone(), limits, access)?;
     let stop = http.shutdown_signal();
     let result = match &s.brokers {
         Some(brokers) => {

@@ -148,7 +148,10 @@ pub fn run(
         ..EngineOptions::default()
     };
     let mut p = Processor::new(opts, Ownership::All, views.clone(), metrics.clone());
-    let clock = SimClock::new(wall_clock_ms(), s.embedded.speed);
+    let clock = SimClock::new(
+        s.embedded.start.unwrap_or_else(wall_clock_ms),
+        s.embedded.speed,
+    );
     let now = clock.now();
     let mut feed = Feed::new(s, now);
     tracing::info!(
@@ -176,6 +179,9 @@ pub fn run(
         }
     }
     p.engine.advance_clock(now, &mut p.outputs);
+    // the day so far fills the views (the page's actual bars and interval chart)
+    p.note_outputs();
+    p.outputs.clear();
     p.end_rebuild(0);
     p.outputs.clear();
     p.refresh_summaries();

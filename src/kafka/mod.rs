@@ -134,9 +134,12 @@ pub fn run(
             s.topics.agent_events
         );
     }
-    consumer
-        .subscribe(&sources.topics())
-        .with_context(|| format!("cannot subscribe to {} and {}", sources.events, sources.contacts))?;
+    consumer.subscribe(&sources.topics()).with_context(|| {
+        format!(
+            "cannot subscribe to {} and {}",
+            sources.events, sources.contacts
+        )
+    })?;
     tracing::info!(
         topic = %s.topics.agent_events,
         contacts = %s.topics.contact_events,

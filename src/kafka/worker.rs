@@ -77,11 +77,10 @@ impl Worker<'_> {
         let mut batch_started = Instant::now();
         let mut batch_records = 0usize;
         let consumer = self.consumer.clone();
-        let consumed = self.sources.topics().map(|t| {
-            self.metrics
-                .records_consumed
-                .with_label_values(&[t])
-        });
+        let consumed = self
+            .sources
+            .topics()
+            .map(|t| self.metrics.records_consumed.with_label_values(&[t]));
         let mut last_housekeeping = Instant::now() - HOUSEKEEPING;
         while !self.stop.load(Ordering::Acquire) {
             let polled = consumer.poll(Duration::from_millis(50));
@@ -98,11 +97,10 @@ impl Worker<'_> {
                         batch_records += 1;
                     }
                 }
-                Some(Err(e)) => self.health.warn_throttled(
-                    "consumer",
-                    &e.to_string(),
-                    "input read error",
-                ),
+                Some(Err(e)) => {
+                    self.health
+                        .warn_throttled("consumer", &e.to_string(), "input read error")
+                }
                 None => {}
             }
             if batch_records >= BATCH_RECORDS || now.duration_since(batch_started) >= BATCH_AGE {
@@ -278,7 +276,8 @@ impl Worker<'_> {
                 for p in &parts {
                     self.rebuilds.remove(p);
                 }
-                let mut partitions: Vec<i32> = parts.iter().map(|s| sources::partition(*s)).collect();
+                let mut partitions: Vec<i32> =
+                    parts.iter().map(|s| sources::partition(*s)).collect();
                 partitions.sort_unstable();
                 partitions.dedup();
                 self.proc.revoke(&partitions);
@@ -344,10 +343,9 @@ impl Worker<'_> {
                     .iter()
                     .filter(|(src, r)| {
                         let (topic, p) = self.sources.topic_partition(**src);
-                        pos.find_partition(topic, p)
-                            .is_some_and(
-                                |e| matches!(e.offset(), Offset::Offset(o) if o >= r.replay_until),
-                            )
+                        pos.find_partition(topic, p).is_some_and(
+                            |e| matches!(e.offset(), Offset::Offset(o) if o >= r.replay_until),
+                        )
                     })
                     .map(|(p, _)| *p)
                     .collect();

@@ -137,6 +137,7 @@ impl Processor {
                 let account = account.to_string();
                 if self.engine.has_account(&account) {
                     self.engine.on_config(origin, &mut self.outputs);
+                    self.views.apply_config(&change);
                 } else if self.ownership.owns(&account) {
                     let p = self.ownership.partition(&account);
                     self.materialize(&account, p, false);
@@ -219,7 +220,11 @@ impl Processor {
     pub fn materialize(&mut self, account: &str, partition: i32, rebuilding: bool) {
         self.engine.reset_account(account, rebuilding);
         self.partition_of.insert(account.into(), partition);
+        self.views.reset_directory(account);
         for (key, value) in self.table.records(account) {
+            if let Ok(change) = parse_config_record(Some(key), Some(value)) {
+                self.views.apply_config(&change);
+            }
             let origin = Origin {
                 topic: crate::wire::CONFIG_TOPIC,
                 partition: -1,
@@ -343,6 +348,7 @@ impl Processor {
             return;
         }
         self.pruned_before = cutoff_day;
+        self.views.prune_schedules(cutoff_day);
         let cutoff = crate::time::format_date(cutoff_day);
         let n = self.table.prune_schedules(&cutoff);
         if n > 0 {
@@ -350,13 +356,20 @@ impl Processor {
         }
     }
 
-    /// Apply the pending outputs to the views (agent states); the transport then sends them.
+    /// Apply the pending outputs to the views (agent states, intervals, unmapped reports); the
+    /// transport then sends them.
     pub fn note_outputs(&self) {
         for o in self.outputs.iter() {
-            if o.topic == OutTopic::AgentStates {
-                if let (Some(k), Some(v)) = (o.key, o.value) {
-                    self.views.put_state(k, v);
+            let Some(k) = o.key else { continue };
+            match o.topic {
+                OutTopic::AgentStates => {
+                    if let Some(v) = o.value {
+                        self.views.put_state(k, v);
+                    }
                 }
+                OutTopic::Intervals => self.views.put_interval(k, o.value),
+                OutTopic::Unmapped => self.views.put_unmapped(k, o.value),
+                _ => {}
             }
         }
     }
@@ -379,6 +392,7 @@ impl Processor {
             for state in ["in", "out", "notScheduled", "none"] {
                 s.adherence.insert(state, 0);
             }
+            s.target_percent = acct.rules.settings.target_percent;
             let (mut sched, mut inadh) = (0u64, 0u64);
             for p in 0..acct.persons.len() as u32 {
                 let v = acct.current_view(p);
@@ -387,11 +401,14 @@ impl Processor {
                     s.online += 1;
                 }
                 *s.adherence.entry(adherence_label(&v)).or_default() += 1;
+                let buffered = v.episode.ooo.is_some() && !v.episode.alerted;
                 if let Some(o) = v.episode.ooo {
                     *s.out_of_adherence.entry(o.as_str()).or_default() += 1;
-                    if !v.episode.alerted {
-                        s.in_buffer += 1;
-                    }
+                    s.in_buffer += buffered as u64;
+                }
+                if v.scheduled_working {
+                    s.scheduled_now += 1;
+                    s.adhering_now += (v.episode.ooo.is_none() || buffered) as u64;
                 }
                 sched += v.day.scheduled as u64;
                 inadh += v.day.in_adherence as u64;
@@ -400,6 +417,9 @@ impl Processor {
             s.in_adherence_seconds = inadh as f64 / 1000.0;
             s.adherence_percent =
                 (sched > 0).then(|| (inadh as f64 * 10000.0 / sched as f64).round() / 100.0);
+            s.real_time_adherence_percent = (s.scheduled_now > 0).then(|| {
+                (s.adhering_now as f64 * 10000.0 / s.scheduled_now as f64).round() / 100.0
+            });
             let (ids, sts) = acct.unmapped_counts();
             s.unmapped_identifiers = ids as u64;
             s.unmapped_statuses = sts as u64;

@@ -108,10 +108,7 @@ impl Topics {
             (&self.intervals, OutTopic::Intervals.compacted()),
             (&self.unmapped, OutTopic::Unmapped.compacted()),
             (&self.dlq, OutTopic::Dlq.compacted()),
-            (
-                &self.queue_intervals,
-                OutTopic::QueueIntervals.compacted(),
-            ),
+            (&self.queue_intervals, OutTopic::QueueIntervals.compacted()),
         ]
     }
 
@@ -135,6 +132,18 @@ pub struct EmbeddedSettings {
     pub time_zone: String,
     /// Simulated seconds per wall-clock second (1 = real time).
     pub speed: f64,
+    /// Where the simulated clock starts (default: now).
+    pub start: Option<Millis>,
+}
+
+/// A secret setting: compared, never shown (`Debug` prints a placeholder).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// Everything `rta run` needs, validated.
@@ -170,6 +179,8 @@ pub struct Settings {
     pub http_header_timeout: Millis,
     pub http_idle_timeout: Millis,
     pub http_max_connections: usize,
+    /// The access token of the dashboard's API (`/api`); `None`: no token needed.
+    pub http_token: Option<Secret>,
     /// Limits on hostile input (the `[limits]` table), installed for every engine at start.
     pub limits: crate::engine::Limits,
     /// `topics.prefix`, already applied to `topics` by [`Settings::load`].
@@ -204,6 +215,7 @@ impl Default for Settings {
             http_header_timeout: 5_000,
             http_idle_timeout: 60_000,
             http_max_connections: 256,
+            http_token: None,
             limits: crate::engine::Limits::builtin(),
             topic_prefix: String::new(),
             log_format: LogFormat::Text,
@@ -213,6 +225,7 @@ impl Default for Settings {
                 seed: 1,
                 time_zone: "Europe/Berlin".into(),
                 speed: 1.0,
+                start: None,
             },
         }
     }
@@ -389,6 +402,25 @@ impl Topics {
             *t = format!("{p}{t}");
         }
     }
+}
+
+/// An access token: empty is none; a short one is refused (the message never repeats it).
+pub(crate) fn token(t: &str) -> Result<Option<Secret>, String> {
+    let t = t.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the access token contains spaces or control characters".into());
+    }
+    if t.chars().count() < 16 {
+        return Err(
+            "the access token is shorter than 16 characters; use a random one, \
+                    e.g. from `openssl rand -hex 16`"
+                .into(),
+        );
+    }
+    Ok(Some(Secret(t.to_string())))
 }
 
 pub(crate) fn parse_addr(a: &str) -> Result<SocketAddr, String> {

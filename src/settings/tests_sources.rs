@@ -40,6 +40,7 @@ fn sample(k: &Key) -> String {
         Kind::Time => "2099-01-01T00:00:00Z".into(),
         Kind::Pairs => "linger.ms=7".into(),
         Kind::Str if k.name.ends_with("time_zone") => "America/New_York".into(),
+        Kind::Str if k.name == "http_token" => "0123456789abcdef-token".into(),
         Kind::Str => format!("x-{}", k.name.replace(['.', '_'], "-")),
     }
 }

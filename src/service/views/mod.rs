@@ -1,0 +1,376 @@
+//! What the HTTP endpoints and the dashboard page read while the worker runs: the latest agent
+//! state of every person with today's actual activity and out-of-adherence spans
+//! ([`person`]), interval totals ([`intervals`]), unmapped reports, names, settings and
+//! schedules from the config ([`directory`]), per-account summaries, today's queue intervals
+//! per account and readiness.
+//!
+//! The views are filled from records — the agent-state, interval and unmapped records the
+//! topics carry and the parsed config records — so any source of those records (the processing
+//! core here, a topic reader elsewhere) can fill them. Written by one thread; read concurrently
+//! by HTTP handlers. Every state change is also offered on a bounded broadcast channel
+//! ([`LiveViews::subscribe`]) for the live stream; without subscribers nothing is copied.
+
+use crate::config::ConfigChange;
+use crate::time::Millis;
+use ahash::AHashMap;
+use dashmap::DashMap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::broadcast;
+
+mod directory;
+mod intervals;
+mod order;
+mod person;
+#[cfg(test)]
+mod tests;
+
+pub use directory::Directory;
+pub use intervals::IntervalTotals;
+pub use order::natural_cmp;
+pub use person::PersonView;
+
+/// State changes buffered for the live stream; a subscriber further behind is told to resync.
+pub const STREAM_BUFFER: usize = 16_384;
+/// Unmapped reports kept per account (the engine reports at most `limits.max_unmapped`).
+const MAX_UNMAPPED: usize = 10_000;
+
+/// One account's roll-up.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSummary {
+    pub account: String,
+    pub persons: u64,
+    pub online: u64,
+    /// Persons by adherence state: in, out, notScheduled, none.
+    pub adherence: BTreeMap<&'static str, u64>,
+    /// Out-of-adherence persons by type (notPresent, wrongActivity, notScheduled).
+    pub out_of_adherence: BTreeMap<&'static str, u64>,
+    /// Persons currently within a buffer.
+    pub in_buffer: u64,
+    /// Persons in a working-type schedule segment now.
+    pub scheduled_now: u64,
+    /// Of those, persons in adherence or inside a buffer now.
+    pub adhering_now: u64,
+    /// Real-time adherence: 100 × adheringNow / scheduledNow (null when nobody is scheduled).
+    pub real_time_adherence_percent: Option<f64>,
+    /// The account's `targetPercent` (settings record; default 90).
+    pub target_percent: f64,
+    pub scheduled_seconds: f64,
+    pub in_adherence_seconds: f64,
+    /// Today's adherence over every person of the account (in-adherence / scheduled).
+    pub adherence_percent: Option<f64>,
+    pub unmapped_identifiers: u64,
+    pub unmapped_statuses: u64,
+    pub at: Option<String>,
+}
+
+/// A person's new agent state, as offered to the live stream.
+#[derive(Debug)]
+pub struct StateChange {
+    pub account: Box<str>,
+    pub person: Box<str>,
+    /// The agent-state record (JSON).
+    pub json: Box<[u8]>,
+}
+
+/// What the views hold of one account.
+#[derive(Default)]
+pub struct AccountView {
+    pub persons: AHashMap<Box<str>, PersonView>,
+    pub intervals: IntervalTotals,
+    /// Unmapped reports by record key (JSON).
+    pub unmapped: BTreeMap<Box<str>, Vec<u8>>,
+    pub directory: Directory,
+    /// Bumped on every change of the intervals, the unmapped reports and the directory.
+    pub versions: Versions,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Versions {
+    pub intervals: u64,
+    pub unmapped: u64,
+    pub directory: u64,
+}
+
+pub struct LiveViews {
+    accounts: DashMap<Box<str>, AccountView>,
+    summaries: RwLock<BTreeMap<String, AccountSummary>>,
+    /// account → today's queue intervals as JSON (`/api/accounts/{account}/queues`).
+    queues: RwLock<BTreeMap<String, Vec<u8>>>,
+    changes: broadcast::Sender<Arc<StateChange>>,
+    pub config_caught_up: AtomicBool,
+    /// Partitions assigned and every one of them rebuilt (always true embedded).
+    pub partitions_ready: AtomicBool,
+    /// The Kafka brokers answer (always true embedded; set by the producer's callbacks).
+    pub broker_reachable: AtomicBool,
+    /// Wall-clock ms of the worker's latest loop turn (liveness).
+    pub heartbeat: AtomicU64,
+}
+
+impl Default for LiveViews {
+    fn default() -> Self {
+        LiveViews {
+            accounts: DashMap::new(),
+            summaries: RwLock::new(BTreeMap::new()),
+            queues: RwLock::new(BTreeMap::new()),
+            changes: broadcast::channel(STREAM_BUFFER).0,
+            config_caught_up: AtomicBool::new(false),
+            partitions_ready: AtomicBool::new(false),
+            broker_reachable: AtomicBool::new(false),
+            heartbeat: AtomicU64::new(0),
+        }
+    }
+}
+
+/// `{account}/{rest}` of a record key.
+fn split_key(key: &str) -> Option<(&str, &str)> {
+    key.split_once('/')
+        .filter(|(a, r)| !a.is_empty() && !r.is_empty())
+}
+
+impl LiveViews {
+    /// An agent-state record (`{account}/{person}` → JSON).
+    pub fn put_state(&self, key: &str, value: &[u8]) {
+        let Some((account, person)) = split_key(key) else {
+            return;
+        };
+        // no allocation when the person is known (called for every agent-state output)
+        let mut acct = match self.accounts.get_mut(account) {
+            Some(a) => a,
+            None => self.accounts.entry(account.into()).or_default(),
+        };
+        match acct.persons.get_mut(person) {
+            Some(p) => p.put_state(value),
+            None => {
+                let mut p = PersonView::default();
+                p.put_state(value);
+                acct.persons.insert(person.into(), p);
+            }
+        }
+        drop(acct);
+        if self.changes.receiver_count() > 0 {
+            let _ = self.changes.send(Arc::new(StateChange {
+                account: account.into(),
+                person: person.into(),
+                json: value.into(),
+            }));
+        }
+    }
+
+    /// An interval record (`{account}/{person}/{intervalStart}`); `None` is a tombstone.
+    pub fn put_interval(&self, key: &str, value: Option<&[u8]>) {
+        let Some((account, rest)) = split_key(key) else {
+            return;
+        };
+        let Some((person, start)) = rest.rsplit_once('/') else {
+            return;
+        };
+        let Some(start) = crate::time::parse_rfc3339(start) else {
+            return;
+        };
+        let rec = value.and_then(intervals::IntervalRec::parse);
+        if value.is_some() && rec.is_none() {
+            return;
+        }
+        let mut acct = self.accounts.entry(account.into()).or_default();
+        let acct = &mut *acct;
+        let changed = match acct.persons.get_mut(person) {
+            Some(p) => acct.intervals.put(&mut p.intervals, start, rec),
+            None if rec.is_some() => {
+                let mut p = PersonView::default();
+                let changed = acct.intervals.put(&mut p.intervals, start, rec);
+                acct.persons.insert(person.into(), p);
+                changed
+            }
+            None => false,
+        };
+        if changed {
+            acct.versions.intervals += 1;
+        }
+    }
+
+    /// An unmapped report (`{account}/{integration}/{kind}/{value}`); `None` is a tombstone.
+    pub fn put_unmapped(&self, key: &str, value: Option<&[u8]>) {
+        let Some((account, _)) = split_key(key) else {
+            return;
+        };
+        let mut acct = self.accounts.entry(account.into()).or_default();
+        let full = acct.unmapped.len() >= MAX_UNMAPPED;
+        let changed = match value {
+            Some(v) => match acct.unmapped.get_mut(key) {
+                Some(old) => {
+                    old.clear();
+                    old.extend_from_slice(v);
+                    true
+                }
+                None if !full => {
+                    acct.unmapped.insert(key.into(), v.to_vec());
+                    true
+                }
+                None => false,
+            },
+            None => acct.unmapped.remove(key).is_some(),
+        };
+        if changed {
+            acct.versions.unmapped += 1;
+        }
+    }
+
+    /// A valid config record of an account served here: names, teams, activities, settings and
+    /// schedules for the page.
+    pub fn apply_config(&self, change: &ConfigChange) {
+        let account = match change {
+            ConfigChange::Upsert { account, .. } | ConfigChange::Delete { account, .. } => account,
+        };
+        let mut acct = self.accounts.entry(account.as_str().into()).or_default();
+        if acct.directory.apply(change) {
+            acct.versions.directory += 1;
+        }
+    }
+
+    /// Forget what the views learnt from an account's config (before it is replayed).
+    pub fn reset_directory(&self, account: &str) {
+        if let Some(mut acct) = self.accounts.get_mut(account) {
+            acct.directory = Directory::default();
+            acct.versions.directory += 1;
+        }
+    }
+
+    /// Drop schedules of local dates before `day` (days since 1970).
+    pub fn prune_schedules(&self, day: i32) {
+        for mut acct in self.accounts.iter_mut() {
+            acct.directory.prune_schedules(day);
+        }
+    }
+
+    pub fn drop_account(&self, account: &str) {
+        self.accounts.remove(account);
+        if let Ok(mut s) = self.summaries.write() {
+            s.remove(account);
+        }
+        if let Ok(mut q) = self.queues.write() {
+            q.remove(account);
+        }
+    }
+
+    /// Live state changes of every account, for the stream. A receiver more than
+    /// [`STREAM_BUFFER`] changes behind gets `Lagged` and should start over from the states.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StateChange>> {
+        self.changes.subscribe()
+    }
+
+    /// Read one account's views.
+    pub fn with_account<R>(&self, account: &str, f: impl FnOnce(&AccountView) -> R) -> Option<R> {
+        self.accounts.get(account).map(|a| f(&a))
+    }
+
+    /// An account is served here: it has a summary or views.
+    pub fn has_account(&self, account: &str) -> bool {
+        self.accounts.contains_key(account)
+            || self
+                .summaries
+                .read()
+                .map(|s| s.contains_key(account))
+                .unwrap_or(false)
+    }
+
+    pub fn versions(&self, account: &str) -> Option<Versions> {
+        self.with_account(account, |a| a.versions)
+    }
+
+    /// An account's agent states as one JSON array, persons in natural order (p2 before p10),
+    /// those `keep` accepts (person id, record, directory).
+    pub fn states_json(
+        &self,
+        account: &str,
+        keep: impl Fn(&str, &[u8], &Directory) -> bool,
+    ) -> Option<Vec<u8>> {
+        self.with_account(account, |acct| {
+            let mut sorted: Vec<(&str, &[u8])> = acct
+                .persons
+                .iter()
+                .filter(|(_, p)| !p.state.is_empty())
+                .map(|(k, p)| (&**k, p.state.as_slice()))
+                .filter(|(k, v)| keep(k, v, &acct.directory))
+                .collect();
+            sorted.sort_unstable_by(|a, b| natural_cmp(a.0, b.0));
+            let len: usize = sorted.iter().map(|(_, v)| v.len() + 1).sum();
+            let mut out = Vec::with_capacity(len + 2);
+            out.push(b'[');
+            for (i, (_, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(v);
+            }
+            out.push(b']');
+            out
+        })
+    }
+
+    pub fn state(&self, account: &str, person: &str) -> Option<Vec<u8>> {
+        self.accounts
+            .get(account)?
+            .persons
+            .get(person)
+            .filter(|p| !p.state.is_empty())
+            .map(|p| p.state.clone())
+    }
+
+    pub fn set_summaries(&self, s: BTreeMap<String, AccountSummary>) {
+        if let Ok(mut w) = self.summaries.write() {
+            *w = s;
+        }
+    }
+
+    pub fn summaries(&self) -> Vec<AccountSummary> {
+        self.summaries
+            .read()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn summary(&self, account: &str) -> Option<AccountSummary> {
+        self.summaries.read().ok()?.get(account).cloned()
+    }
+
+    /// Replace every account's queue view.
+    pub fn set_queues(&self, q: BTreeMap<String, Vec<u8>>) {
+        if let Ok(mut w) = self.queues.write() {
+            *w = q;
+        }
+    }
+
+    /// An account's queue view (JSON); None for an account not known here.
+    pub fn queues(&self, account: &str) -> Option<Vec<u8>> {
+        self.queues.read().ok()?.get(account).cloned()
+    }
+
+    /// The account's clock (its summary's `at`), else the wall clock.
+    pub fn account_now(&self, account: &str) -> Millis {
+        self.summary(account)
+            .and_then(|s| s.at)
+            .and_then(|t| crate::time::parse_rfc3339(&t))
+            .unwrap_or_else(super::wall_clock_ms)
+    }
+
+    pub fn beat(&self) {
+        self.heartbeat
+            .store(super::wall_clock_ms().max(0) as u64, Ordering::Release);
+    }
+
+    /// Milliseconds since the worker's latest loop turn.
+    pub fn since_beat(&self) -> u64 {
+        (super::wall_clock_ms().max(0) as u64)
+            .saturating_sub(self.heartbeat.load(Ordering::Acquire))
+    }
+
+    pub fn ready(&self) -> bool {
+        self.config_caught_up.load(Ordering::Acquire)
+            && self.partitions_ready.load(Ordering::Acquire)
+            && self.broker_reachable.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,194 @@
+// The dashboard in a real browser (run by tests/dashboard_browser.rs): Debian's chromium driven
+// by playwright-core against a running `rta run`. Checks that the page asks for the access
+// token, shows named agents in injixo's colours, that "only out of adherence" filters, that the
+// interval chart and a person's day render, and that live changes reach the table without a
+// reload within 2 s. Screenshots go to SCREENSHOT_DIR. Exits 1 with one line per failure.
+//
+// env: DASHBOARD_URL (http://127.0.0.1:PORT), DASHBOARD_TOKEN, SCREENSHOT_DIR
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const base = process.env.DASHBOARD_URL;
+const token = process.env.DASHBOARD_TOKEN;
+const shots = process.env.SCREENSHOT_DIR || 'target/dashboard-screenshots';
+mkdirSync(shots, { recursive: true });
+
+const COLOURS = {
+  notPresent: 'rgb(217, 48, 37)',
+  wrongActivity: 'rgb(244, 194, 13)',
+  notScheduled: 'rgb(26, 115, 232)',
+};
+const LIVE_CHANGES = 10;
+const LIVE_LIMIT_MS = 2000;
+
+const failures = [];
+function check(ok, what) {
+  if (!ok) failures.push(what);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+}
+
+// Visible rows of the agents table as plain data.
+function rows(page) {
+  return page.$$eval('#tbody .row:not([hidden])', (els) => els.map((el) => {
+    const badge = el.querySelector('.adh');
+    return {
+      person: el.dataset.person,
+      ooo: el.dataset.ooo,
+      adherence: el.dataset.adherence,
+      at: el.dataset.at,
+      name: el.querySelector('span').textContent,
+      badge: badge.className,
+      background: getComputedStyle(badge).backgroundColor,
+    };
+  }));
+}
+
+// The next `states` events of the account's stream, as [person, at] pairs, read by this
+// script itself (a second subscriber, independent of the page).
+async function* streamChanges(signal) {
+  const r = await fetch(`${base}/api/accounts/acme/stream`, {
+    headers: { Authorization: `Bearer ${token}` }, signal,
+  });
+  const decoder = new TextDecoder();
+  let buf = '', event = '';
+  for await (const chunk of r.body) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, '');
+      buf = buf.slice(nl + 1);
+      if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:') && event === 'states') {
+        for (const s of JSON.parse(line.slice(5))) yield [s.person, s.at];
+      }
+    }
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 2400 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // the 401 before the token is entered is expected; anything else (CSP, script errors) is not
+  page.on('console', (m) => m.type() === 'error' && !/status of 401/.test(m.text()) && errors.push(m.text()));
+  let loads = 0;
+  page.on('load', () => loads++);
+
+  // 1. the data needs the token: the page asks for it
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
+  await page.fill('#token', token);
+  await page.click('#login button');
+  await page.waitForSelector('#main:not([hidden])', { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#tbody .row:not([hidden])').length >= 40
+    && document.getElementById('live').classList.contains('on'), null, { timeout: 15000 });
+  check(true, 'the page loaded behind the access token and went live');
+
+  // 2. named agents in injixo's colours (wait for someone out of adherence)
+  await page.waitForFunction(() => [...document.querySelectorAll('#tbody .row')].some((r) => r.dataset.ooo),
+    null, { timeout: 20000 });
+  const dir = await page.evaluate(() => window.rtaDashboard.dir);
+  let all = await rows(page);
+  check(all.length === 40, `40 agents listed (got ${all.length})`);
+  const unnamed = all.filter((r) => r.name !== dir.persons[r.person]?.name);
+  check(unnamed.length === 0, `every agent shows their name (unnamed: ${unnamed.map((r) => r.person).join(' ')})`);
+  check(all.every((r) => !/^p\d+$/.test(r.name)), 'no agent is shown by id alone');
+  const ooa = all.filter((r) => r.ooo);
+  check(ooa.length > 0, `someone is out of adherence (${ooa.length})`);
+  for (const r of ooa) {
+    const buffer = r.badge.includes('buffer');
+    const ok = r.badge.includes(r.ooo) && (buffer ? r.background !== COLOURS[r.ooo] : r.background === COLOURS[r.ooo]);
+    check(ok, `${r.person} ${r.ooo}${buffer ? ' (buffer)' : ''} badge colour ${r.background}`);
+  }
+  const inAdh = all.filter((r) => r.adherence === 'in' && !r.ooo);
+  check(inAdh.every((r) => r.background === 'rgb(230, 244, 234)'), 'in-adherence badges are green');
+  await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
+
+  // 3. the interval chart
+  const bars = await page.$$eval('#intervals rect.iv', (els) => els.length);
+  const target = await page.$$eval('#intervals line.target', (els) => els.length);
+  check(bars >= 4 && target === 1, `interval chart: ${bars} bars and the target line`);
+
+  // 3b. today's queues (the embedded default simulates contact events too)
+  const queues = await (await fetch(`${base}/api/accounts/acme/queues`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const queueRows = await page.$$eval('#queues tr', (els) => els.length);
+  const sparks = await page.$$eval('#queues svg rect.handled', (els) => els.length);
+  check(queues.queues.length > 0 && queueRows === queues.queues.length && sparks > 0,
+    `queues today: ${queueRows} rows for ${queues.queues.length} queues, ${sparks} interval bars`);
+
+  // 4. only out of adherence
+  await page.check('#only-ooa');
+  await page.waitForFunction(() => [...document.querySelectorAll('#tbody .row:not([hidden])')].every((r) => r.dataset.ooo),
+    null, { timeout: 5000 }).catch(() => {});
+  const filtered = await rows(page);
+  check(filtered.length > 0 && filtered.length < 40 && filtered.every((r) => r.ooo),
+    `"only out of adherence" shows ${filtered.length} agents, all out of adherence`);
+  const count = await page.textContent('#count');
+  check(count.endsWith('of 40 agents'), `count reads "${count}"`);
+  await page.screenshot({ path: `${shots}/only-out-of-adherence.png` });
+  await page.uncheck('#only-ooa');
+  await page.waitForFunction(() => document.querySelectorAll('#tbody .row:not([hidden])').length >= 40, null, { timeout: 5000 });
+
+  // 5. live changes reach the table without a reload
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const loadsBefore = loads;
+  const abort = new AbortController();
+  const events = []; // [person, at, received]
+  const reader = (async () => {
+    for await (const [p, at] of streamChanges(abort.signal)) events.push([p, at, Date.now()]);
+  })().catch(() => {});
+  const latencies = [];
+  const seen = new Set();
+  const deadline = Date.now() + 60000;
+  while (latencies.length < LIVE_CHANGES && Date.now() < deadline) {
+    const ev = events.shift();
+    if (!ev) {
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
+    }
+    const [person, at, received] = ev;
+    if (seen.has(person)) continue;
+    seen.add(person);
+    const shown = await page.waitForFunction(([p, t]) => {
+      const el = document.querySelector(`#tbody .row[data-person="${p}"]`);
+      return el && Date.parse(el.dataset.at) >= Date.parse(t);
+    }, [person, at], { timeout: Math.max(1, received + LIVE_LIMIT_MS + 3000 - Date.now()) }).then(() => true, () => false);
+    const took = Date.now() - received;
+    latencies.push(shown ? took : Infinity);
+    check(shown && took <= LIVE_LIMIT_MS, `change of ${person} at ${at} shown ${shown ? `${took} ms after the stream carried it` : 'never'}`);
+  }
+  abort.abort();
+  await reader;
+  check(latencies.length === LIVE_CHANGES, `${latencies.length} live changes observed`);
+  const same = await page.evaluate(() => window.__sameDocument === true);
+  check(same && loads === loadsBefore, 'no reload happened');
+  const sorted = [...latencies].sort((a, b) => a - b);
+  console.log(`live change to DOM: p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms`);
+
+  // 6. one person's day: schedule against actual
+  all = await rows(page);
+  const someone = all.find((r) => r.adherence === 'in') || all[0];
+  // clicked in the page's own script: rows move as live changes re-sort them
+  await page.$eval(`#tbody .row[data-person="${someone.person}"]`, (el) => el.click());
+  await page.waitForSelector('#person:not([hidden]) rect.seg.schedule', { timeout: 5000 }).catch(() => {});
+  const segs = await page.$$eval('#person-day rect.seg', (els) => els.map((e) => e.getAttribute('class')));
+  check(segs.some((c) => c.includes('schedule')) && segs.some((c) => c.includes('actual')),
+    `${someone.person}'s day shows schedule and actual bars (${segs.length} segments)`);
+  await page.screenshot({ path: `${shots}/person-day.png`, fullPage: true });
+
+  check(errors.length === 0, `no errors in the page${errors.length ? `: ${errors.join(' | ')}` : ''}`);
+} catch (e) {
+  failures.push(`the browser script failed: ${e.message.split('\n')[0]}`);
+} finally {
+  await browser.close();
+}
+console.log(`screenshots in ${shots}`);
+if (failures.length) {
+  console.log(`${failures.length} failure(s):\n${failures.join('\n')}`);
+  process.exit(1);
+}
