@@ -15,7 +15,7 @@ const MORNING: [&str; 6] = [
     "--embedded-speed",
     "60",
     "--embedded-start",
-    "2026-11-23T09:30:00+01:00",
+    "2026-11-23T10:15:00+01:00",
 ];
 
 const TOKEN: &str = "test-token-0123456789";
@@ -141,7 +141,7 @@ fn page_and_strict_api() {
         .unwrap()
         .iter()
         .find(|s| !s["scheduled"].is_null())
-        .expect("someone is scheduled at 09:30");
+        .expect("someone is scheduled at 10:15");
     let p = scheduled["person"].as_str().unwrap();
     let day = rta
         .get(&format!("/api/accounts/acme/persons/{p}/day"))

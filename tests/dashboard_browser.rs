@@ -39,7 +39,7 @@ fn dashboard_in_chromium() {
         "--embedded-speed",
         "60",
         "--embedded-start",
-        "2026-11-23T09:30:00+01:00",
+        "2026-11-23T10:15:00+01:00",
         "--http-token",
         TOKEN,
     ]);

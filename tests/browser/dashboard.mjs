@@ -105,6 +105,23 @@ try {
     const ok = r.badge.includes(r.ooo) && (buffer ? r.background !== COLOURS[r.ooo] : r.background === COLOURS[r.ooo]);
     check(ok, `${r.person} ${r.ooo}${buffer ? ' (buffer)' : ''} badge colour ${r.background}`);
   }
+  // every type's badge, whoever is out right now: the page's stylesheet on probe elements
+  const probe = await page.evaluate(() => {
+    const out = {};
+    for (const cls of ['notPresent', 'wrongActivity', 'notScheduled', 'notPresent buffer', 'wrongActivity buffer', 'notScheduled buffer']) {
+      const s = document.createElement('span');
+      s.className = `adh ${cls}`;
+      document.body.appendChild(s);
+      out[cls] = [getComputedStyle(s).backgroundColor, getComputedStyle(s).borderTopStyle];
+      s.remove();
+    }
+    return out;
+  });
+  for (const t of Object.keys(COLOURS)) {
+    check(probe[t][0] === COLOURS[t], `${t} badges are ${COLOURS[t]} (${probe[t][0]})`);
+    const b = probe[`${t} buffer`];
+    check(b[0] !== COLOURS[t] && b[1] === 'dashed', `${t} in buffer is light and dashed (${b.join(', ')})`);
+  }
   const inAdh = all.filter((r) => r.adherence === 'in' && !r.ooo);
   check(inAdh.every((r) => r.background === 'rgb(230, 244, 234)'), 'in-adherence badges are green');
   await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
@@ -122,9 +139,12 @@ try {
     `queues today: ${queueRows} rows for ${queues.queues.length} queues, ${sparks} interval bars`);
 
   // 4. only out of adherence
+  // out-of-adherence episodes come and go: wait (bounded) until the filtered list has someone
   await page.check('#only-ooa');
-  await page.waitForFunction(() => [...document.querySelectorAll('#tbody .row:not([hidden])')].every((r) => r.dataset.ooo),
-    null, { timeout: 5000 }).catch(() => {});
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll('#tbody .row:not([hidden])')];
+    return shown.length > 0 && shown.every((r) => r.dataset.ooo);
+  }, null, { timeout: 30000 }).catch(() => {});
   const filtered = await rows(page);
   check(filtered.length > 0 && filtered.length < 40 && filtered.every((r) => r.ooo),
     `"only out of adherence" shows ${filtered.length} agents, all out of adherence`);
