@@ -15,6 +15,8 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "kafka")]
+pub mod dashboard;
 pub mod decode;
 pub mod embedded;
 pub mod engine;

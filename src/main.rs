@@ -52,6 +52,19 @@ fn main() {
                 (cli.log_json, Err(e))
             }
         },
+        #[cfg(feature = "kafka")]
+        Command::Dashboard(args) => match args.run.settings() {
+            Ok(s) => {
+                let json = rta::cli::run::log_json(&s, cli.log_json);
+                init_tracing(json);
+                warn(&warnings);
+                (json, rta::cli::dashboard::run(&s, args.account.as_deref()))
+            }
+            Err(e) => {
+                init_tracing(cli.log_json);
+                (cli.log_json, Err(e))
+            }
+        },
         command => {
             init_tracing(cli.log_json);
             warn(&warnings);
@@ -68,6 +81,8 @@ fn main() {
                 Command::Run(_) => Ok(()),
                 #[cfg(feature = "kafka")]
                 Command::Relay(_) => Ok(()),
+                #[cfg(feature = "kafka")]
+                Command::Dashboard(_) => Ok(()),
             };
             (cli.log_json, result)
         }

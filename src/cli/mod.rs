@@ -4,6 +4,8 @@
 #[cfg(feature = "kafka")]
 pub mod admin;
 pub mod config;
+#[cfg(feature = "kafka")]
+pub mod dashboard;
 pub mod flags;
 pub mod process;
 pub mod process_workers;
@@ -47,6 +49,9 @@ pub enum Command {
     /// The webhook ingest (SPEC §9): authenticate requests, produce their bodies to Kafka.
     #[cfg(feature = "kafka")]
     Relay(relay::RelayArgs),
+    /// The supervisor's page and API over Kafka: reads the output topics and the config.
+    #[cfg(feature = "kafka")]
+    Dashboard(dashboard::DashboardArgs),
     /// Add, rotate, pause, resume, delete or list integrations (config records).
     #[cfg(feature = "kafka")]
     Integration(admin::IntegrationArgs),

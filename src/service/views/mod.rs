@@ -277,6 +277,13 @@ impl LiveViews {
                 .unwrap_or(false)
     }
 
+    /// The accounts the views hold, sorted.
+    pub fn account_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.accounts.iter().map(|a| a.key().to_string()).collect();
+        v.sort();
+        v
+    }
+
     pub fn versions(&self, account: &str) -> Option<Versions> {
         self.with_account(account, |a| a.versions)
     }
