@@ -444,7 +444,7 @@ mod tests {
             assert!(decode_contacts_max(p, 10, &mut out).is_err(), "{p:?}");
             assert!(out.is_empty());
         }
-        let many = format!(r#"{{"data":[{}],"meta":{{}}}}"#, vec!["{}"; 11].join(","));
+        let many = format!(r#"{{"data":[{}],"meta":{{}}}}"#, ["{}"; 11].join(","));
         let mut out = Vec::new();
         let e = decode_contacts_max(many.as_bytes(), 10, &mut out).unwrap_err();
         assert_eq!(e.reason, "too_large");

@@ -63,10 +63,13 @@ pub struct ContactIn<'a> {
     pub duration_ms: i64,
 }
 
+/// queueIdentifier → (queueName, queue index) of one integration.
+type ByIdentifier = AHashMap<Box<str>, SmallVec<[(Box<str>, u32); 1]>>;
+
 #[derive(Clone, Debug, Default)]
 pub struct Queues {
     /// integration index → queueIdentifier → (queueName, queue index).
-    by_id: AHashMap<u32, AHashMap<Box<str>, SmallVec<[(Box<str>, u32); 1]>>>,
+    by_id: AHashMap<u32, ByIdentifier>,
     queues: Vec<Queue>,
     channels: Vec<Box<str>>,
     channel_index: AHashMap<Box<str>, u16>,
