@@ -173,10 +173,26 @@ fn an_interval_is_published_when_the_clock_passes_its_end_not_before() {
 fn two_channels_in_one_queue() {
     let mut i = Input::new("UTC", 60);
     i.contacts(&[
-        ("q1", "Q", "calls", "2026-11-23T08:00:00Z", true, true, 100.0),
+        (
+            "q1",
+            "Q",
+            "calls",
+            "2026-11-23T08:00:00Z",
+            true,
+            true,
+            100.0,
+        ),
         ("q1", "Q", "chat", "2026-11-23T08:10:00Z", true, true, 300.0),
         ("q1", "Q", "chat", "2026-11-23T08:50:00Z", true, false, 0.0),
-        ("q1", "Q", "calls", "2026-11-23T08:59:00Z", true, true, 200.0),
+        (
+            "q1",
+            "Q",
+            "calls",
+            "2026-11-23T08:59:00Z",
+            true,
+            true,
+            200.0,
+        ),
     ]);
     let ivs = queue_intervals(&i.run("2026-11-23T10:00:00Z"));
     assert_eq!(
@@ -198,14 +214,54 @@ fn a_queue_is_integration_identifier_and_name() {
         json!({"kind":"integration","account":"acme","id":"77","vendor":"injixo-api"}),
     );
     i.contacts(&[
-        ("1", "Support", "calls", "2026-11-23T08:00:00Z", true, true, 10.0),
-        ("2", "Support", "calls", "2026-11-23T08:01:00Z", true, true, 20.0),
-        ("1", "Sales", "calls", "2026-11-23T08:02:00Z", true, true, 30.0),
-        ("1", "Support", "calls", "2026-11-23T08:03:00Z", true, true, 40.0),
+        (
+            "1",
+            "Support",
+            "calls",
+            "2026-11-23T08:00:00Z",
+            true,
+            true,
+            10.0,
+        ),
+        (
+            "2",
+            "Support",
+            "calls",
+            "2026-11-23T08:01:00Z",
+            true,
+            true,
+            20.0,
+        ),
+        (
+            "1",
+            "Sales",
+            "calls",
+            "2026-11-23T08:02:00Z",
+            true,
+            true,
+            30.0,
+        ),
+        (
+            "1",
+            "Support",
+            "calls",
+            "2026-11-23T08:03:00Z",
+            true,
+            true,
+            40.0,
+        ),
     ]);
     i.contacts_via(
         "77",
-        Input::body(&[("1", "Support", "calls", "2026-11-23T08:04:00Z", true, false, 0.0)]),
+        Input::body(&[(
+            "1",
+            "Support",
+            "calls",
+            "2026-11-23T08:04:00Z",
+            true,
+            false,
+            0.0,
+        )]),
     );
     let out = i.run("2026-11-23T09:00:00Z");
     let mut got: Vec<(String, u64, f64)> = on(&out, "rta.queue-intervals")
@@ -234,7 +290,15 @@ fn a_queue_is_integration_identifier_and_name() {
 #[test]
 fn key_parts_with_slash_or_percent_are_percent_encoded() {
     let mut i = Input::new("UTC", 15);
-    i.contacts(&[("a/b", "50% off", "calls", "2026-11-23T08:00:00Z", true, true, 1.0)]);
+    i.contacts(&[(
+        "a/b",
+        "50% off",
+        "calls",
+        "2026-11-23T08:00:00Z",
+        true,
+        true,
+        1.0,
+    )]);
     let out = i.run("2026-11-23T09:00:00Z");
     let r = &on(&out, "rta.queue-intervals")[0];
     assert_eq!(r["key"], "acme/1234/a%2Fb/50%25 off/2026-11-23T08:00:00Z");
@@ -249,12 +313,26 @@ fn a_late_contact_revises_its_interval() {
         ("q1", "Q", "calls", "2026-11-23T09:00:00Z", true, true, 60.0),
     ])
     // an hour late, within the retention: 08:00–08:15 gets revision 1
-    .contacts(&[("q1", "Q", "calls", "2026-11-23T08:10:00Z", true, true, 120.0)]);
+    .contacts(&[(
+        "q1",
+        "Q",
+        "calls",
+        "2026-11-23T08:10:00Z",
+        true,
+        true,
+        120.0,
+    )]);
     let ivs = queue_intervals(&i.run("2026-11-23T09:00:00Z"));
     let first: Vec<_> = ivs
         .iter()
         .filter(|v| v["intervalStart"] == "2026-11-23T08:00:00Z")
-        .map(|v| (v["revision"].as_u64().unwrap(), v["offered"].as_u64().unwrap(), v["averageHandleSeconds"].as_f64().unwrap()))
+        .map(|v| {
+            (
+                v["revision"].as_u64().unwrap(),
+                v["offered"].as_u64().unwrap(),
+                v["averageHandleSeconds"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(first, [(0, 1, 60.0), (1, 2, 90.0)]);
 }
@@ -345,7 +423,10 @@ fn a_45_minute_offset_zone() {
         .collect();
     assert_eq!(
         spans,
-        [("2026-11-23T02:15:00Z", 1, 1), ("2026-11-23T03:15:00Z", 2, 1)]
+        [
+            ("2026-11-23T02:15:00Z", 1, 1),
+            ("2026-11-23T03:15:00Z", 2, 1)
+        ]
     );
 }
 
@@ -406,9 +487,8 @@ fn unknown_and_wrong_vendor_integrations_are_dead_letters() {
 fn the_integration_id_may_come_from_the_payload_meta() {
     let mut i = Input::new("UTC", 15);
     let body = Input::body(&[("q1", "Q", "calls", "2026-11-23T08:00:00Z", true, true, 1.0)]);
-    i.lines.push(
-        json!({"topic":"rta.contact-events","key":"acme","value":body}).to_string(),
-    );
+    i.lines
+        .push(json!({"topic":"rta.contact-events","key":"acme","value":body}).to_string());
     let ivs = queue_intervals(&i.run("2026-11-23T09:00:00Z"));
     assert_eq!(ivs.len(), 1);
 }
@@ -425,7 +505,10 @@ fn a_paused_integration_holds_its_queue_intervals_until_resumed() {
     assert!(queue_intervals(&i.run("2026-11-23T09:00:00Z")).is_empty());
     i.config("acme/integration/1234", integ(false));
     let ivs = queue_intervals(&i.run("2026-11-23T09:00:00Z"));
-    let starts: Vec<_> = ivs.iter().map(|v| v["intervalStart"].as_str().unwrap()).collect();
+    let starts: Vec<_> = ivs
+        .iter()
+        .map(|v| v["intervalStart"].as_str().unwrap())
+        .collect();
     assert_eq!(starts, ["2026-11-23T08:00:00Z", "2026-11-23T08:30:00Z"]);
 }
 

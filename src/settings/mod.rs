@@ -108,10 +108,7 @@ impl Topics {
             (&self.intervals, OutTopic::Intervals.compacted()),
             (&self.unmapped, OutTopic::Unmapped.compacted()),
             (&self.dlq, OutTopic::Dlq.compacted()),
-            (
-                &self.queue_intervals,
-                OutTopic::QueueIntervals.compacted(),
-            ),
+            (&self.queue_intervals, OutTopic::QueueIntervals.compacted()),
         ]
     }
 

@@ -42,7 +42,10 @@ fn flush_publishes_each_interval_once_and_revises_on_change() {
     assert!(got.is_empty(), "the interval is not over");
     q.flush(&grid, 11 * H, |_| false, |_, iv| got.push(iv.clone()));
     assert_eq!(got.len(), 1);
-    assert_eq!((got[0].start, got[0].end, got[0].revision), (10 * H, 11 * H, 0));
+    assert_eq!(
+        (got[0].start, got[0].end, got[0].revision),
+        (10 * H, 11 * H, 0)
+    );
     assert_eq!(got[0].total.offered, 3);
     q.flush(&grid, 12 * H, |_| false, |_, iv| got.push(iv.clone()));
     assert_eq!(got.len(), 1, "nothing changed, nothing republished");
@@ -65,7 +68,8 @@ fn prune_forgets_what_left_the_retention_and_empty_queues() {
     assert_eq!(&*q.queue(0).id, "new");
     assert_eq!(q.slot_count(), 1);
     // the surviving queue keeps its identity: a new contact lands in it
-    q.count(&contact("new", "calls", 50 * H + 1), 10, 10).unwrap();
+    q.count(&contact("new", "calls", 50 * H + 1), 10, 10)
+        .unwrap();
     assert_eq!(q.len(), 1);
 }
 
