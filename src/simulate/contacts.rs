@@ -104,7 +104,7 @@ const SIGMA: f64 = 0.45;
 
 /// The arrival weight of local minute `m` of the day (linear between hour midpoints, zero in
 /// closed hours).
-pub fn arrival_weight(m: i64) -> f64 {
+fn arrival_weight(m: i64) -> f64 {
     let h = (m / 60).clamp(0, 23) as usize;
     if HOURLY[h] == 0 {
         return 0.0;

@@ -26,6 +26,8 @@ mod schedule;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_contacts;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;

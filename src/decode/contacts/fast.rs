@@ -172,7 +172,7 @@ impl<'de> Visitor<'de> for ItemVisitor {
             queue_identifier: qid.flatten(),
             queue_name: qname.flatten(),
             channel: channel.flatten(),
-            timestamp: ts.flatten(),
+            timestamp: ts.flatten().map(RawValue::get),
             properties: props.flatten(),
         }))
     }
