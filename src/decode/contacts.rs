@@ -79,6 +79,13 @@ pub fn decode_contacts_max<'a>(
     max_elements: usize,
     out: &mut DecodedContacts<'a>,
 ) -> Result<(), DecodeError> {
+    // serde would read a struct from an array too (`[[],2]`): only an object is a body
+    if payload.trim_ascii_start().first() != Some(&b'{') {
+        return Err(DecodeError::new(
+            "invalid_json",
+            "a contact-events payload must be an object with \"data\" and \"meta\"",
+        ));
+    }
     if let Some(items) =
         scan::read(payload, max_elements).or_else(|| fast::read(payload, max_elements))
     {
@@ -102,6 +109,13 @@ fn careful<'a>(
     max_elements: usize,
     out: &mut DecodedContacts<'a>,
 ) -> Result<(), DecodeError> {
+    // serde would read a struct from an array too (`[[],2]`): only an object is a body
+    if payload.trim_ascii_start().first() != Some(&b'{') {
+        return Err(DecodeError::new(
+            "invalid_json",
+            "a contact-events payload must be an object with \"data\" and \"meta\"",
+        ));
+    }
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
             DecodeError::new(
@@ -467,6 +481,7 @@ mod tests {
             b"{\"meta\":{}}",
             b"{\"data\":[]}",
             b"{\"data\":{},\"meta\":{}}",
+            b"[[],2]",
         ] {
             let mut out = Vec::new();
             assert!(decode_contacts_max(p, 10, &mut out).is_err(), "{p:?}");
