@@ -175,19 +175,9 @@ impl Processor {
         replay: bool,
         rebuilding: bool,
     ) {
-        if let Some(Ok(account)) = origin.key.map(std::str::from_utf8) {
-            if !account.is_empty() && !self.engine.has_account(account) {
-                let account = account.to_string();
-                self.materialize(&account, origin.partition, rebuilding);
-            }
-        }
-        let out = if replay {
-            &mut self.discard
-        } else {
-            &mut self.outputs
-        };
-        self.engine.on_event(origin, integration, out);
-        self.discard.clear();
+        self.on_input(origin, replay, rebuilding, |e, out| {
+            e.on_event(origin, integration, out)
+        });
     }
 
     /// One `rta.contact-events` record (SPEC §10); `replay` and `rebuilding` as for
@@ -198,6 +188,20 @@ impl Processor {
         integration: Option<&str>,
         replay: bool,
         rebuilding: bool,
+    ) {
+        self.on_input(origin, replay, rebuilding, |e, out| {
+            e.on_contacts(origin, integration, out)
+        });
+    }
+
+    /// An input record of an account: the account materialized first if it is new here, the
+    /// outputs of a replayed record dropped.
+    fn on_input(
+        &mut self,
+        origin: &Origin,
+        replay: bool,
+        rebuilding: bool,
+        apply: impl FnOnce(&mut Engine, &mut Outputs),
     ) {
         if let Some(Ok(account)) = origin.key.map(std::str::from_utf8) {
             if !account.is_empty() && !self.engine.has_account(account) {
@@ -210,7 +214,7 @@ impl Processor {
         } else {
             &mut self.outputs
         };
-        self.engine.on_contacts(origin, integration, out);
+        apply(&mut self.engine, out);
         self.discard.clear();
     }
 

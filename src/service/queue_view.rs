@@ -31,15 +31,7 @@ fn interval(out: &mut Vec<u8>, iv: &QueueInterval) {
     o.time(k!("intervalStart"), iv.start)
         .time(k!("intervalEnd"), iv.end);
     counts(&mut o, &iv.total);
-    let mut m = o.object(k!("channels"));
-    for (name, c) in &iv.channels {
-        let mut ch = m.dyn_object(name);
-        ch.u64(k!("offered"), c.offered as u64)
-            .u64(k!("handled"), c.handled as u64)
-            .secs(k!("handledSeconds"), c.handled_ms);
-        ch.end();
-    }
-    m.end();
+    crate::engine::queues::write_channels(&mut o, &iv.channels);
     o.end();
 }
 

@@ -14,7 +14,7 @@
 mod record;
 mod resubmit;
 
-pub use record::{queue_interval, QueueCounts, QueueInterval};
+pub use record::{queue_interval, write_channels, QueueCounts, QueueInterval};
 pub use resubmit::{body_digest, Resubmissions};
 
 use crate::time::{Grid, Millis};

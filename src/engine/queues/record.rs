@@ -103,17 +103,21 @@ pub fn queue_interval(
         Some(ms) => o.secs(k!("averageHandleSeconds"), ms),
         None => o.null(k!("averageHandleSeconds")),
     };
-    {
-        let mut m = o.object(k!("channels"));
-        for (name, c) in &iv.channels {
-            let mut ch = m.dyn_object(name);
-            ch.u64(k!("offered"), c.offered as u64)
-                .u64(k!("handled"), c.handled as u64)
-                .secs(k!("handledSeconds"), c.handled_ms);
-            ch.end();
-        }
-        m.end();
-    }
+    write_channels(&mut o, &iv.channels);
     o.end();
     e.finish(true, true)
+}
+
+/// `channels` {name → {`offered`, `handled`, `handledSeconds`}}: the queue-interval record's
+/// and the queue view's.
+pub fn write_channels(o: &mut ObjectWriter, channels: &[(Box<str>, QueueCounts)]) {
+    let mut m = o.object(k!("channels"));
+    for (name, c) in channels {
+        let mut ch = m.dyn_object(name);
+        ch.u64(k!("offered"), c.offered as u64)
+            .u64(k!("handled"), c.handled as u64)
+            .secs(k!("handledSeconds"), c.handled_ms);
+        ch.end();
+    }
+    m.end();
 }
