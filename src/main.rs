@@ -48,8 +48,13 @@ fn main() {
                 (json, rta::relay::run(&s))
             }
             Err(e) => {
-                init_tracing(cli.log_json);
-                (cli.log_json, Err(e))
+                let json = cli.log_json
+                    || args
+                        .overrides()
+                        .is_ok_and(|o| o.wants_json(args.config.as_deref()));
+                init_tracing(json);
+                warn(&warnings);
+                (json, Err(e))
             }
         },
         #[cfg(feature = "kafka")]

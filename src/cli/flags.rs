@@ -1,15 +1,29 @@
-//! The flags of `rta run`, one per settings key, generated from the declaration
-//! ([`crate::settings::KEYS`]). Values stay text here; the settings readers parse them, so a bad
-//! value is reported naming its flag, like variables and file keys.
+//! The flags of a command with settings, one per key, generated from its declaration
+//! ([`crate::settings::KEYS`] for `rta run` and `rta dashboard`,
+//! [`crate::settings::RELAY_KEYS`] for `rta relay`). Values stay text here; the settings readers
+//! parse them, so a bad value is reported naming its flag, like variables and file keys.
 
-use crate::settings::{Kind, KEYS};
+use crate::settings::{Declared, Kind, Settings};
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use std::marker::PhantomData;
 
 /// The settings flags given, as (flag name without `--`, value), in key order.
-#[derive(Clone, Debug, Default)]
-pub struct KeyFlags(pub Vec<(String, String)>);
+#[derive(Clone, Debug)]
+pub struct KeyFlags<S = Settings> {
+    pub pairs: Vec<(String, String)>,
+    of: PhantomData<fn() -> S>,
+}
 
-impl clap::FromArgMatches for KeyFlags {
+impl<S> Default for KeyFlags<S> {
+    fn default() -> Self {
+        KeyFlags {
+            pairs: Vec::new(),
+            of: PhantomData,
+        }
+    }
+}
+
+impl<S: Declared> clap::FromArgMatches for KeyFlags<S> {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let mut flags = KeyFlags::default();
         flags.update_from_arg_matches(m)?;
@@ -17,10 +31,10 @@ impl clap::FromArgMatches for KeyFlags {
     }
 
     fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
-        for k in KEYS {
+        for k in S::keys() {
             if let Ok(Some(values)) = m.try_get_many::<String>(k.name) {
                 for v in values {
-                    self.0.push((k.flag.to_string(), v.clone()));
+                    self.pairs.push((k.flag.to_string(), v.clone()));
                 }
             }
         }
@@ -28,16 +42,14 @@ impl clap::FromArgMatches for KeyFlags {
     }
 }
 
-impl clap::Args for KeyFlags {
+impl<S: Declared> clap::Args for KeyFlags<S> {
     fn augment_args(mut cmd: Command) -> Command {
-        for k in KEYS {
-            let heading = match k.split().0 {
-                "" => "Settings",
-                "topics" => "Settings: topics",
-                "embedded" => "Settings: embedded default",
-                "limits" => "Settings: limits",
-                _ => "Settings: Kafka",
-            };
+        for k in S::keys() {
+            let table = k.split().0;
+            let heading = S::tables()
+                .iter()
+                .find(|t| t.name == table)
+                .map_or("Settings", |t| t.help);
             let help = k
                 .doc
                 .split(". ")

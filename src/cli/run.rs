@@ -26,7 +26,7 @@ impl RunArgs {
     pub fn overrides(&self) -> Result<Overrides> {
         Ok(Overrides {
             env: crate::settings::env_vars()?,
-            flags: self.flags.0.clone(),
+            flags: self.flags.pairs.clone(),
         })
     }
 

@@ -1,13 +1,15 @@
 //! The one declaration of every settings key: its TOML name, `RTA_*` variable, flag, type,
-//! default and documentation. The file reader, the environment reader, the `rta run` flags and
-//! `docs/configuration.md` are all generated from [`KEYS`].
+//! default and documentation. The file reader, the environment reader, the flags and
+//! `docs/configuration.md` are all generated from the declarations: [`KEYS`] for `rta run` and
+//! `rta dashboard`, [`super::relay_keys::RELAY_KEYS`] for `rta relay` (a settings struct of its
+//! own, [`Declared`] ties each struct to its keys).
 
 use super::value::{Kind, Val};
 use super::{ClockSetting, Guarantee, LogFormat, PartitionerSetting, Settings, MANAGED_PROPERTIES};
 use crate::time::{format_rfc3339, parse_rfc3339};
 
-/// One settings key.
-pub struct Key {
+/// One settings key of the settings struct `S`.
+pub struct Key<S: 'static = Settings> {
     /// TOML name; `table.key` for keys of a table (`[topics]`, `[embedded]`, `[limits]`).
     pub name: &'static str,
     /// Environment variable.
@@ -20,12 +22,39 @@ pub struct Key {
     /// One or two sentences for the reference and `--help` (first sentence).
     pub doc: &'static str,
     /// The default as shown in the reference; text in parentheses is a description, not a value.
-    pub default: fn(&Settings) -> String,
+    pub default: fn(&S) -> String,
     /// Store a parsed value; `Err` is a reason, the caller names the source.
-    pub set: fn(&mut Settings, Val) -> Result<(), String>,
+    pub set: fn(&mut S, Val) -> Result<(), String>,
 }
 
-impl Key {
+/// A settings struct read from a declaration of keys: the file, `RTA_*` variables and flags
+/// of its command.
+pub trait Declared: Default + Sized + 'static {
+    /// Every key, in the reference's order.
+    fn keys() -> &'static [Key<Self>];
+    /// The tables of the file, in the reference's order.
+    fn tables() -> &'static [Table];
+}
+
+/// A table of the TOML file (`""` for the top level).
+pub struct Table {
+    pub name: &'static str,
+    /// Heading in `docs/configuration.md`.
+    pub heading: &'static str,
+    /// Heading of its flags in `--help`.
+    pub help: &'static str,
+}
+
+impl Declared for Settings {
+    fn keys() -> &'static [Key<Self>] {
+        KEYS
+    }
+    fn tables() -> &'static [Table] {
+        TABLES
+    }
+}
+
+impl<S> Key<S> {
     /// The table a key belongs to (`""` for top-level keys) and its name within it.
     pub fn split(&self) -> (&'static str, &'static str) {
         match self.kind {
@@ -36,28 +65,29 @@ impl Key {
 }
 
 /// A key by its TOML name.
-pub fn by_name(name: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.name == name)
+pub fn by_name<S: Declared>(name: &str) -> Option<&'static Key<S>> {
+    S::keys().iter().find(|k| k.name == name)
 }
 
 /// A key by its flag or the flag's alias (without `--`).
-pub fn by_flag(flag: &str) -> Option<&'static Key> {
-    KEYS.iter()
+pub fn by_flag<S: Declared>(flag: &str) -> Option<&'static Key<S>> {
+    S::keys()
+        .iter()
         .find(|k| k.flag == flag || k.alias == Some(flag))
 }
 
 /// A key by its environment variable.
-pub fn by_env(env: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.env == env)
+pub fn by_env<S: Declared>(env: &str) -> Option<&'static Key<S>> {
+    S::keys().iter().find(|k| k.env == env)
 }
 
-/// The tables of the file, in the reference's order, with a heading.
-pub const TABLES: [(&str, &str); 5] = [
-    ("", "Top-level keys"),
-    ("topics", "`[topics]`: topic names"),
-    ("kafka", "`[kafka]`: librdkafka properties"),
-    ("embedded", "`[embedded]`: the embedded default"),
-    ("limits", "`[limits]`: limits on hostile input"),
+/// The tables of `rta run`'s file, in the reference's order.
+pub static TABLES: &[Table] = &[
+    Table { name: "", heading: "Top-level keys", help: "Settings" },
+    Table { name: "topics", heading: "`[topics]`: topic names", help: "Settings: topics" },
+    Table { name: "kafka", heading: "`[kafka]`: librdkafka properties", help: "Settings: Kafka" },
+    Table { name: "embedded", heading: "`[embedded]`: the embedded default", help: "Settings: embedded default" },
+    Table { name: "limits", heading: "`[limits]`: limits on hostile input", help: "Settings: limits" },
 ];
 
 /// `RTA_*` variables that are not settings keys but are read by rta, its tests or its scripts;
@@ -100,14 +130,6 @@ pub const OTHER_VARS: &[(&str, &str)] = &[
         "`rta relay`: its TOML settings file (same as `--config`; `deploy/relay.example.toml`).",
     ),
     (
-        "RTA_BODY_LIMIT_BYTES",
-        "`rta relay`: the largest request body (same as `--body-limit-bytes`).",
-    ),
-    (
-        "RTA_ACK_TIMEOUT_MS",
-        "`rta relay`: the longest wait for the broker's acknowledgement (same as `--ack-timeout-ms`).",
-    ),
-    (
         "RTA_RELAY_URL",
         "`rta integration add|secret`: the relay's public URL, to print the Odigo notification URL.",
     ),
@@ -116,11 +138,11 @@ pub const OTHER_VARS: &[(&str, &str)] = &[
     ("RTA_PORT", "`.ci/ops-checks`: internal."),
 ];
 
-const HOUR: i64 = 3_600_000;
-const BIG: i64 = 1 << 40;
+pub(super) const HOUR: i64 = 3_600_000;
+pub(super) const BIG: i64 = 1 << 40;
 
 /// Topic names: letters, digits, `.`, `_`, `-` (at most 249); checked again after the prefix.
-fn topic(v: Val) -> Result<String, String> {
+pub(super) fn topic(v: Val) -> Result<String, String> {
     let t = v.text();
     if super::valid_name(&t, 249) {
         Ok(t)
@@ -136,6 +158,7 @@ fn time(v: Val) -> Result<i64, String> {
     parse_rfc3339(&t).ok_or_else(|| format!("{t:?} is not an RFC 3339 time"))
 }
 
+/// One [`Key`]; the settings struct is inferred from the table it is in.
 macro_rules! key {
     ($name:literal, $env:literal, $flag:literal, $alias:expr, $kind:expr, $doc:literal,
      |$g:ident| $get:expr, |$s:ident, $v:ident| $set:expr) => {
@@ -155,14 +178,14 @@ macro_rules! key {
     };
 }
 
-const fn int(min: i64, max: i64) -> Kind {
+pub(super) const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
 
 /// Every settings key. Precedence: flags, then environment variables, then the file, then the
 /// defaults.
 #[rustfmt::skip]
-pub static KEYS: &[Key] = &[
+pub static KEYS: &[Key<Settings>] = &[
     key!("brokers", "RTA_BROKERS", "brokers", None, Kind::Str,
         "Kafka bootstrap servers (`host:port,…`); absent or empty runs the embedded default (simulated agents through the same engine, no broker needed).",
         |_s| "(none: the embedded default)".into(),

@@ -1,8 +1,9 @@
-//! The three sources of settings — the TOML file, `RTA_*` environment variables and `rta run`
-//! flags — read into entries (key, value, source) by the one declaration in `keys.rs`; and the
-//! warning for `RTA_*` variables that name no key.
+//! The three sources of settings — the TOML file, `RTA_*` environment variables and flags —
+//! read into entries (key, value, source) by a declaration of keys (`keys.rs` for `rta run`,
+//! `relay_keys.rs` for `rta relay`); and the warning for `RTA_*` variables that name no key.
 
-use super::keys::{by_env, by_flag, by_name, Key, KEYS, OTHER_VARS, TABLES};
+use super::keys::{by_env, by_flag, by_name, Declared, Key, KEYS, OTHER_VARS};
+use super::relay_keys::RELAY_KEYS;
 use super::value::{line_col, Kind, Source, Val};
 use anyhow::{anyhow, Context, Result};
 use std::path::Path;
@@ -10,15 +11,15 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 /// One value from one source.
-pub struct Entry {
-    pub key: &'static Key,
+pub struct Entry<S: 'static> {
+    pub key: &'static Key<S>,
     pub val: Val,
     pub source: Source,
 }
 
-impl Entry {
+impl<S> Entry<S> {
     /// Store the value; an error names the source (and, for the file, the key).
-    pub fn apply(self, s: &mut super::Settings) -> Result<()> {
+    pub fn apply(self, s: &mut S) -> Result<()> {
         let Entry { key, val, source } = self;
         (key.set)(s, val).map_err(|m| match &source {
             Source::File { .. } => anyhow!("{source}: {}: {m}", key.name),
@@ -28,14 +29,14 @@ impl Entry {
 }
 
 /// Read the TOML file at `path`.
-pub fn read_file(path: &Path) -> Result<Vec<Entry>> {
+pub fn read_file<S: Declared>(path: &Path) -> Result<Vec<Entry<S>>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     parse_file(&text, &path.display().to_string())
 }
 
 /// Parse a TOML file's text; `path` names it in errors, with line and column.
-pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>> {
+pub fn parse_file<S: Declared>(text: &str, path: &str) -> Result<Vec<Entry<S>>> {
     let at = |span: std::ops::Range<usize>| {
         let (line, column) = line_col(text, span.start);
         Source::File {
@@ -54,10 +55,12 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for (k, v) in doc.get_ref().iter() {
         let name: &str = k.get_ref();
-        let is_table = TABLES.iter().any(|(t, _)| !t.is_empty() && *t == name);
+        let is_table = S::tables()
+            .iter()
+            .any(|t| !t.name.is_empty() && t.name == name);
         match v.get_ref() {
             DeValue::Table(table) if name == "kafka" => {
-                let Some(key) = by_name("kafka") else {
+                let Some(key) = by_name::<S>("kafka") else {
                     continue;
                 };
                 let mut pairs = Vec::new();
@@ -90,9 +93,14 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn entry(name: &str, v: &Spanned<DeValue<'_>>, key_at: Source, value_at: Source) -> Result<Entry> {
-    let Some(key) = by_name(name).filter(|k| !matches!(k.kind, Kind::Pairs)) else {
-        let hint = closest(name, KEYS.iter().map(|k| k.name))
+fn entry<S: Declared>(
+    name: &str,
+    v: &Spanned<DeValue<'_>>,
+    key_at: Source,
+    value_at: Source,
+) -> Result<Entry<S>> {
+    let Some(key) = by_name::<S>(name).filter(|k| !matches!(k.kind, Kind::Pairs)) else {
+        let hint = closest(name, S::keys().iter().map(|k| k.name))
             .map(|c| format!("; did you mean {c:?}?"))
             .unwrap_or_default();
         return Err(anyhow!(
@@ -142,10 +150,12 @@ fn scalar_text(v: &DeValue<'_>) -> Result<String, String> {
 }
 
 /// The `RTA_*` variables that name keys; empty values count as unset.
-pub fn read_env(env: &[(String, String)]) -> Result<Vec<Entry>> {
+pub fn read_env<S: Declared>(env: &[(String, String)]) -> Result<Vec<Entry<S>>> {
     let mut out = Vec::new();
     for (name, value) in env {
-        let Some(key) = by_env(name) else { continue };
+        let Some(key) = by_env::<S>(name) else {
+            continue;
+        };
         if value.trim().is_empty() {
             continue;
         }
@@ -160,11 +170,11 @@ pub fn read_env(env: &[(String, String)]) -> Result<Vec<Entry>> {
 }
 
 /// Flags as (name without `--`, value), in command-line order.
-pub fn read_flags(flags: &[(String, String)]) -> Result<Vec<Entry>> {
+pub fn read_flags<S: Declared>(flags: &[(String, String)]) -> Result<Vec<Entry<S>>> {
     let mut out = Vec::new();
     for (flag, value) in flags {
         let source = Source::Flag(flag.clone());
-        let key = by_flag(flag).ok_or_else(|| anyhow!("{source}: no such setting"))?;
+        let key = by_flag::<S>(flag).ok_or_else(|| anyhow!("{source}: no such setting"))?;
         let val = key
             .kind
             .parse_text(value, false)
@@ -189,12 +199,33 @@ pub fn env_vars() -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// One warning for every `RTA_*` name that is neither a key's variable nor one of the other
-/// variables rta and its tests read, with the closest known name.
+/// Every file, `RTA_*` variable and flag, then the checks: the load of any declared settings
+/// struct. `finish` applies what needs every key (a topic prefix) and the cross-key checks.
+pub fn load<S: Declared>(
+    file: Option<&Path>,
+    env: &[(String, String)],
+    flags: &[(String, String)],
+) -> Result<S> {
+    let mut s = S::default();
+    let mut entries = match file {
+        Some(path) => read_file::<S>(path)?,
+        None => Vec::new(),
+    };
+    entries.extend(read_env::<S>(env)?);
+    entries.extend(read_flags::<S>(flags)?);
+    for e in entries {
+        e.apply(&mut s)?;
+    }
+    Ok(s)
+}
+
+/// One warning for every `RTA_*` name that is neither a key's variable (of any command) nor
+/// one of the other variables rta and its tests read, with the closest known name.
 pub fn unknown_env_warnings<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let known = || {
         KEYS.iter()
             .map(|k| k.env)
+            .chain(RELAY_KEYS.iter().map(|k| k.env))
             .chain(OTHER_VARS.iter().map(|(n, _)| *n))
     };
     let mut out = Vec::new();

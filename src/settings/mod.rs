@@ -3,16 +3,19 @@
 //! bad value fails with one clear line naming its source. Every key is declared once, in
 //! `keys.rs`; the readers of each source, the flags and `docs/configuration.md` follow from it.
 
+#[macro_use]
 mod keys;
 mod layers;
 mod reference;
 mod relay;
+mod relay_keys;
 mod value;
 
-pub use keys::{Key, KEYS, OTHER_VARS};
+pub use keys::{Declared, Key, Table, KEYS, OTHER_VARS};
 pub use layers::{env_vars, unknown_env_warnings};
 pub use reference::reference_markdown;
-pub use relay::{RelayOverrides, RelaySettings};
+pub use relay::RelaySettings;
+pub use relay_keys::RELAY_KEYS;
 pub use value::{parse_bool, Kind};
 
 use crate::engine::OutTopic;
@@ -267,16 +270,7 @@ impl Settings {
     /// Defaults, then the file (if any), then environment variables, then flags; then checks.
     /// Every error is one line naming its source (file with line and column, variable, flag).
     pub fn load(file: Option<&Path>, over: &Overrides) -> Result<Settings> {
-        let mut s = Settings::default();
-        let mut entries = match file {
-            Some(path) => layers::read_file(path)?,
-            None => Vec::new(),
-        };
-        entries.extend(layers::read_env(&over.env)?);
-        entries.extend(layers::read_flags(&over.flags)?);
-        for e in entries {
-            e.apply(&mut s)?;
-        }
+        let mut s: Settings = layers::load(file, &over.env, &over.flags)?;
         let prefix = s.topic_prefix.clone();
         s.topics.prefix(&prefix);
         s.check()?;

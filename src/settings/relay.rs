@@ -1,10 +1,11 @@
-//! Settings of the webhook relay (`rta relay`, SPEC §9), in the same pattern as `rta run`'s: a
-//! TOML file (`deploy/relay.example.toml`), `RTA_*` environment variables and flags, merged in
-//! that order (flags win), then checked once at start. The relay has a file shape of its own
-//! (unknown keys are refused), so a service file is not mistaken for a relay file.
+//! Settings of the webhook relay (`rta relay`, SPEC §9), read like `rta run`'s from a
+//! declaration of keys (`relay_keys.rs`): a TOML file (`deploy/relay.example.toml`), `RTA_*`
+//! environment variables and flags, merged in that order (flags win), then checked once at
+//! start. The relay's file has keys of its own (unknown keys are refused), so a service file is
+//! not mistaken for a relay file.
 
-use super::{parse_addr, LogFormat, PartitionerSetting, Settings};
-use anyhow::{bail, Context, Result};
+use super::{layers, LogFormat, Overrides, PartitionerSetting, Settings};
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +15,8 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelaySettings {
     pub brokers: String,
+    /// Prefix of every topic name, applied once after every source is read.
+    pub topic_prefix: String,
     /// Topics read (`config`) and written (`agent_events`, `contact_events`).
     pub config_topic: String,
     pub agent_events_topic: String,
@@ -44,6 +47,7 @@ impl Default for RelaySettings {
     fn default() -> Self {
         RelaySettings {
             brokers: String::new(),
+            topic_prefix: String::new(),
             config_topic: crate::wire::CONFIG_TOPIC.into(),
             agent_events_topic: crate::wire::AGENT_EVENTS_TOPIC.into(),
             contact_events_topic: crate::wire::CONTACT_EVENTS_TOPIC.into(),
@@ -64,149 +68,21 @@ impl Default for RelaySettings {
     }
 }
 
-/// The relay file's shape (`deploy/relay.example.toml`).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RelayFile {
-    brokers: Option<String>,
-    group_id: Option<String>,
-    partitioner: Option<PartitionerSetting>,
-    http: Option<String>,
-    http_header_timeout_ms: Option<u64>,
-    http_idle_timeout_ms: Option<u64>,
-    http_max_connections: Option<usize>,
-    body_limit_bytes: Option<usize>,
-    ack_timeout_ms: Option<u64>,
-    max_in_flight_requests: Option<usize>,
-    max_in_flight_bytes: Option<usize>,
-    retry_after_seconds: Option<u32>,
-    log_format: Option<LogFormat>,
-    #[serde(default)]
-    topics: RelayFileTopics,
-    #[serde(default)]
-    kafka: BTreeMap<String, toml::Value>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RelayFileTopics {
-    prefix: Option<String>,
-    config: Option<String>,
-    agent_events: Option<String>,
-    contact_events: Option<String>,
-}
-
-/// Values from flags or `RTA_*` variables; `None` keeps the file's value or the default.
-#[derive(Clone, Debug, Default)]
-pub struct RelayOverrides {
-    pub brokers: Option<String>,
-    pub http_addr: Option<String>,
-    pub topic_prefix: Option<String>,
-    pub body_limit: Option<usize>,
-    pub ack_timeout_ms: Option<u64>,
-    pub log_format: Option<LogFormat>,
-    /// `KEY=VALUE` pairs.
-    pub kafka: Vec<String>,
-}
-
-fn set<T>(slot: &mut T, v: Option<T>) {
-    if let Some(v) = v {
-        *slot = v;
-    }
-}
-
 impl RelaySettings {
-    /// Defaults, then the file (if any), then overrides; then checks.
-    pub fn load(file: Option<&Path>, over: &RelayOverrides) -> Result<RelaySettings> {
-        let mut s = RelaySettings::default();
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the relay config file {}", path.display()))?;
-            let f: RelayFile = toml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "the relay config file {} is not valid: {}",
-                    path.display(),
-                    e.message()
-                )
-            })?;
-            s.apply_file(f)?;
-        }
-        s.apply_overrides(over)?;
-        s.check()?;
-        Ok(s)
-    }
-
-    fn apply_file(&mut self, f: RelayFile) -> Result<()> {
-        set(&mut self.brokers, f.brokers);
-        set(&mut self.group_id, f.group_id);
-        set(&mut self.partitioner, f.partitioner);
-        if let Some(a) = f.http {
-            self.http_addr = parse_addr(&a).map_err(|e| anyhow::anyhow!("http: {e}"))?;
-        }
-        let ms = |v: Option<u64>| v.map(Duration::from_millis);
-        set(&mut self.http_header_timeout, ms(f.http_header_timeout_ms));
-        set(&mut self.http_idle_timeout, ms(f.http_idle_timeout_ms));
-        set(&mut self.http_max_connections, f.http_max_connections);
-        set(&mut self.body_limit, f.body_limit_bytes);
-        set(&mut self.ack_timeout, ms(f.ack_timeout_ms));
-        set(&mut self.max_in_flight_requests, f.max_in_flight_requests);
-        set(&mut self.max_in_flight_bytes, f.max_in_flight_bytes);
-        set(&mut self.retry_after_seconds, f.retry_after_seconds);
-        set(&mut self.log_format, f.log_format);
-        set(&mut self.config_topic, f.topics.config);
-        set(&mut self.agent_events_topic, f.topics.agent_events);
-        set(&mut self.contact_events_topic, f.topics.contact_events);
-        if let Some(p) = f.topics.prefix {
-            self.prefix(&p);
-        }
-        for (k, v) in f.kafka {
-            let v = match v {
-                toml::Value::String(s) => s,
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(x) => x.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                other => bail!(
-                    "kafka property {k:?} must be a string, number or boolean (got {})",
-                    other.type_str()
-                ),
-            };
-            self.kafka.insert(k, v);
-        }
-        Ok(())
-    }
-
-    fn apply_overrides(&mut self, o: &RelayOverrides) -> Result<()> {
-        set(&mut self.brokers, o.brokers.clone());
-        if let Some(a) = &o.http_addr {
-            self.http_addr = parse_addr(a).map_err(|e| anyhow::anyhow!("--http: {e}"))?;
-        }
-        if let Some(p) = &o.topic_prefix {
-            self.prefix(p);
-        }
-        set(&mut self.body_limit, o.body_limit);
-        set(
-            &mut self.ack_timeout,
-            o.ack_timeout_ms.map(Duration::from_millis),
-        );
-        set(&mut self.log_format, o.log_format);
-        for kv in &o.kafka {
-            let Some((k, v)) = kv.split_once('=') else {
-                bail!("--kafka {kv:?} is not KEY=VALUE; use e.g. --kafka security.protocol=SSL");
-            };
-            self.kafka
-                .insert(k.trim().to_string(), v.trim().to_string());
-        }
-        Ok(())
-    }
-
-    fn prefix(&mut self, p: &str) {
+    /// Defaults, then the file (if any), then `RTA_*` variables, then flags; then checks.
+    /// Every error is one line naming its source, as for `rta run`.
+    pub fn load(file: Option<&Path>, over: &Overrides) -> Result<RelaySettings> {
+        let mut s: RelaySettings = layers::load(file, &over.env, &over.flags)?;
+        let p = s.topic_prefix.clone();
         for t in [
-            &mut self.config_topic,
-            &mut self.agent_events_topic,
-            &mut self.contact_events_topic,
+            &mut s.config_topic,
+            &mut s.agent_events_topic,
+            &mut s.contact_events_topic,
         ] {
             *t = format!("{p}{t}");
         }
+        s.check()?;
+        Ok(s)
     }
 
     /// Every check that can be made before connecting; one line per failure.
@@ -214,42 +90,16 @@ impl RelaySettings {
         if self.brokers.trim().is_empty() {
             bail!("the relay needs Kafka: set --brokers, RTA_BROKERS or brokers in the file");
         }
-        if self.body_limit < 1024 || self.body_limit > 64 << 20 {
-            bail!("body_limit_bytes must be between 1024 and 67108864");
-        }
-        if self.ack_timeout < Duration::from_millis(100)
-            || self.ack_timeout > Duration::from_secs(300)
-        {
-            bail!("ack_timeout_ms must be between 100 and 300000");
-        }
-        if self.max_in_flight_requests < 1 || self.max_in_flight_bytes < self.body_limit {
-            bail!("max_in_flight_requests must be at least 1 and max_in_flight_bytes at least body_limit_bytes");
-        }
-        if self.http_header_timeout < Duration::from_millis(100)
-            || self.http_idle_timeout < Duration::from_millis(100)
-        {
-            bail!("http_header_timeout_ms and http_idle_timeout_ms must be at least 100 ms");
-        }
-        if self.http_max_connections < 4 {
-            bail!("http_max_connections must be at least 4");
+        if self.max_in_flight_bytes < self.body_limit {
+            bail!("max_in_flight_bytes must be at least body_limit_bytes ({})", self.body_limit);
         }
         for t in [
             &self.config_topic,
             &self.agent_events_topic,
             &self.contact_events_topic,
         ] {
-            if t.is_empty()
-                || t.len() > 249
-                || !t
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            {
-                bail!("topic name {t:?} is not a valid Kafka topic name (letters, digits, '.', '_', '-')");
-            }
-        }
-        for k in self.kafka.keys() {
-            if RELAY_MANAGED.contains(&k.as_str()) {
-                bail!("kafka property {k:?} is managed by the relay (acks=all, idempotence); remove it");
+            if !super::valid_name(t, 249) {
+                bail!("topic name {t:?} is not a valid Kafka topic name (letters, digits, '.', '_', '-'); check topics.prefix and the [topics] table");
             }
         }
         Ok(())
@@ -285,45 +135,61 @@ pub const RELAY_MANAGED: [&str; 6] = [
 mod tests {
     use super::*;
 
+    fn over(env: &[(&str, &str)], flags: &[(&str, &str)]) -> Overrides {
+        let own = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        Overrides {
+            env: own(env),
+            flags: own(flags),
+        }
+    }
+
     #[test]
-    fn file_then_flags_and_checks() {
+    fn file_then_variables_then_flags_and_checks() {
         let p = std::env::temp_dir().join(format!("rta-relay-{}.toml", std::process::id()));
         std::fs::write(
             &p,
-            "brokers = \"k:9092\"\nbody_limit_bytes = 2048\n[topics]\nprefix = \"t.\"\n[kafka]\n\"linger.ms\" = 1\n",
+            "brokers = \"k:9092\"\nbody_limit_bytes = 2048\nretry_after_seconds = 3\n[topics]\nprefix = \"t.\"\n[kafka]\n\"linger.ms\" = 1\n",
         )
         .unwrap();
-        let over = RelayOverrides {
-            ack_timeout_ms: Some(500),
-            ..RelayOverrides::default()
-        };
-        let s = RelaySettings::load(Some(&p), &over).unwrap();
+        let o = over(
+            &[("RTA_RETRY_AFTER_SECONDS", "5"), ("RTA_ACK_TIMEOUT_MS", "700")],
+            &[("ack-timeout-ms", "500"), ("http-max-connections", "9")],
+        );
+        let s = RelaySettings::load(Some(&p), &o).unwrap();
         let _ = std::fs::remove_file(&p);
         assert_eq!(s.brokers, "k:9092");
         assert_eq!(s.body_limit, 2048);
+        assert_eq!(s.retry_after_seconds, 5);
+        assert_eq!(s.http_max_connections, 9);
         assert_eq!(s.agent_events_topic, "t.rta.agent-events");
         assert_eq!(s.contact_events_topic, "t.rta.contact-events");
         assert_eq!(s.ack_timeout, Duration::from_millis(500));
         assert_eq!(s.kafka["linger.ms"], "1");
-        let bad = RelayOverrides {
-            brokers: Some("k:9092".into()),
-            kafka: vec!["acks=1".into()],
-            ..RelayOverrides::default()
-        };
+        let bad = over(&[("RTA_BROKERS", "k:9092")], &[("kafka", "acks=1")]);
         let e = RelaySettings::load(None, &bad).unwrap_err().to_string();
-        assert!(e.contains("managed by the relay"), "{e}");
-        let none = RelaySettings::load(None, &RelayOverrides::default()).unwrap_err();
+        assert!(e.contains("--kafka") && e.contains("managed by the relay"), "{e}");
+        let none = RelaySettings::load(None, &Overrides::default()).unwrap_err();
         assert!(none.to_string().contains("--brokers"), "{none}");
+        let range = over(&[("RTA_BODY_LIMIT_BYTES", "12")], &[("brokers", "k:9092")]);
+        let e = RelaySettings::load(None, &range).unwrap_err().to_string();
+        assert!(e.contains("RTA_BODY_LIMIT_BYTES"), "{e}");
+        let unknown = std::env::temp_dir().join(format!("rta-relay-u{}.toml", std::process::id()));
+        std::fs::write(&unknown, "brokers = \"k:9092\"\nclock = \"wall\"\n").unwrap();
+        let e = RelaySettings::load(Some(&unknown), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        let _ = std::fs::remove_file(&unknown);
+        assert!(e.contains("unknown key \"clock\"") && e.contains("line 2"), "{e}");
     }
 
     #[test]
     fn the_example_file_loads_as_the_defaults() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/relay.example.toml");
-        let over = RelayOverrides {
-            brokers: Some("k:9092".into()),
-            ..RelayOverrides::default()
-        };
-        let s = RelaySettings::load(Some(&p), &over).unwrap();
+        let s = RelaySettings::load(Some(&p), &over(&[], &[("brokers", "k:9092")])).unwrap();
         let d = RelaySettings {
             brokers: "k:9092".into(),
             http_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),

@@ -1,7 +1,7 @@
 //! Tests of the three sources (file, environment, flags) against the one declaration, the
 //! unknown-variable warning and the generated reference.
 
-use super::keys::{by_name, KEYS};
+use super::keys::{by_name, Declared, KEYS};
 use super::tests::{flags, write};
 use super::value::Kind;
 use super::*;
@@ -25,8 +25,8 @@ fn err(file: Option<&str>, over: &Overrides) -> String {
 }
 
 /// A valid value different from the default, as text.
-fn sample(k: &Key) -> String {
-    let default = (k.default)(&Settings::default());
+fn sample<S: Declared>(k: &Key<S>) -> String {
+    let default = (k.default)(&S::default());
     match k.kind {
         Kind::Bool => (default != "true").to_string(),
         Kind::Int { max, .. } => {
@@ -46,7 +46,7 @@ fn sample(k: &Key) -> String {
 }
 
 /// The sample as a TOML file: typed literals for numbers and booleans.
-fn toml_of(k: &Key, v: &str) -> String {
+fn toml_of<S>(k: &Key<S>, v: &str) -> String {
     let (table, name) = k.split();
     let line = match k.kind {
         Kind::Pairs => {
@@ -63,33 +63,53 @@ fn toml_of(k: &Key, v: &str) -> String {
     }
 }
 
-#[test]
-fn every_key_is_settable_by_file_variable_and_flag() {
-    let default = Settings::load(None, &Overrides::default()).unwrap();
-    for k in KEYS {
+type Load<S> = fn(Option<&Path>, &Overrides) -> anyhow::Result<S>;
+
+/// Every key of `S` set by the file, by its variable and by its flag gives the same settings,
+/// and not the defaults. `base` flags are given too (e.g. the relay's required brokers),
+/// except with the key they set.
+fn settable<S: Declared + PartialEq + std::fmt::Debug>(load: Load<S>, base: (&str, &str)) {
+    let with = |over: Overrides, k: &Key<S>| {
+        let mut over = over;
+        if k.flag != base.0 {
+            over.flags.push((base.0.into(), base.1.into()));
+        }
+        over
+    };
+    for k in S::keys() {
+        let default = load(None, &with(Overrides::default(), k)).ok();
         let v = sample(k);
         let f = write(&toml_of(k, &v));
-        let by_file = Settings::load(Some(&f.0), &Overrides::default())
+        let by_file = load(Some(&f.0), &with(Overrides::default(), k))
             .unwrap_or_else(|e| panic!("{}: {e:#}", k.name));
-        let by_env = Settings::load(None, &env(&[(k.env, &v)]))
+        let by_env = load(None, &with(env(&[(k.env, &v)]), k))
             .unwrap_or_else(|e| panic!("{}: {e:#}", k.env));
-        let by_flag = Settings::load(None, &flags(&[(k.flag, &v)]))
+        let by_flag = load(None, &with(flags(&[(k.flag, &v)]), k))
             .unwrap_or_else(|e| panic!("--{}: {e:#}", k.flag));
-        assert_ne!(by_file, default, "{} = {v} changed nothing", k.name);
+        assert_ne!(Some(&by_file), default.as_ref(), "{} = {v} changed nothing", k.name);
         assert_eq!(by_file, by_env, "{}", k.env);
         assert_eq!(by_file, by_flag, "--{}", k.flag);
     }
 }
 
 #[test]
-fn defaults_round_trip_through_their_text() {
-    let d = Settings::default();
-    for k in KEYS {
+fn every_key_is_settable_by_file_variable_and_flag() {
+    settable::<Settings>(Settings::load, ("log-format", "text"));
+}
+
+#[test]
+fn every_relay_key_is_settable_by_file_variable_and_flag() {
+    settable::<RelaySettings>(RelaySettings::load, ("brokers", "k:9092"));
+}
+
+fn round_trip<S: Declared + PartialEq + std::fmt::Debug>() {
+    let d = S::default();
+    for k in S::keys() {
         let text = (k.default)(&d);
         if text.starts_with('(') {
             continue; // a description, not a value
         }
-        let mut s = Settings::default();
+        let mut s = S::default();
         let v = k.kind.parse_text(&text, false).unwrap();
         (k.set)(&mut s, v).unwrap();
         assert_eq!(s, d, "{} = {text}", k.name);
@@ -97,11 +117,17 @@ fn defaults_round_trip_through_their_text() {
 }
 
 #[test]
-fn declaration_names_are_unique_and_regular() {
-    for (i, k) in KEYS.iter().enumerate() {
+fn defaults_round_trip_through_their_text() {
+    round_trip::<Settings>();
+    round_trip::<RelaySettings>();
+}
+
+fn unique<S: Declared>() {
+    let keys = S::keys();
+    for (i, k) in keys.iter().enumerate() {
         assert!(k.env.starts_with("RTA_"), "{}", k.env);
         assert!(!OTHER_VARS.iter().any(|(n, _)| *n == k.env), "{}", k.env);
-        for o in &KEYS[i + 1..] {
+        for o in &keys[i + 1..] {
             assert!(
                 k.name != o.name && k.env != o.env && k.flag != o.flag,
                 "{}",
@@ -114,8 +140,21 @@ fn declaration_names_are_unique_and_regular() {
             );
         }
         let table = k.split().0;
-        assert!(keys::TABLES.iter().any(|(t, _)| *t == table), "{}", k.name);
+        assert!(S::tables().iter().any(|t| t.name == table), "{}", k.name);
         assert!(!k.doc.is_empty());
+    }
+}
+
+#[test]
+fn declaration_names_are_unique_and_regular() {
+    unique::<Settings>();
+    unique::<RelaySettings>();
+    // a variable both commands read names the same key and flag in both
+    for r in RELAY_KEYS {
+        if let Some(k) = KEYS.iter().find(|k| k.env == r.env) {
+            assert_eq!((k.name, k.flag), (r.name, r.flag), "{}", r.env);
+        }
+        assert!(!KEYS.iter().any(|k| k.env != r.env && (k.name == r.name || k.flag == r.flag)), "{}", r.name);
     }
 }
 
@@ -332,8 +371,12 @@ fn the_reference_in_docs_is_up_to_date() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md");
     let committed = std::fs::read_to_string(&p).unwrap_or_default();
     let now = reference_markdown();
-    for k in KEYS {
-        assert!(now.contains(k.env) && now.contains(&format!("`--{}`", k.flag)));
+    for (env, flag) in KEYS
+        .iter()
+        .map(|k| (k.env, k.flag))
+        .chain(RELAY_KEYS.iter().map(|k| (k.env, k.flag)))
+    {
+        assert!(now.contains(env) && now.contains(&format!("`--{flag}`")));
     }
     assert!(
         committed == now,
@@ -342,9 +385,9 @@ fn the_reference_in_docs_is_up_to_date() {
     );
 }
 
-#[test]
-fn the_example_file_shows_every_key() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/rta.example.toml");
+/// The keys an example file shows, commented out or not (`table.key`).
+fn shown_in(example: &str) -> std::collections::BTreeSet<String> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(example);
     let text = std::fs::read_to_string(p).unwrap();
     let mut table = String::new();
     let mut shown = std::collections::BTreeSet::new();
@@ -365,6 +408,12 @@ fn the_example_file_shows_every_key() {
             }
         }
     }
+    shown
+}
+
+#[test]
+fn the_example_files_show_every_key() {
+    let shown = shown_in("deploy/rta.example.toml");
     for k in KEYS {
         assert!(
             shown.contains(k.name),
@@ -372,5 +421,13 @@ fn the_example_file_shows_every_key() {
             k.name
         );
     }
-    assert!(by_name("kafka").is_some());
+    assert!(by_name::<Settings>("kafka").is_some());
+    let shown = shown_in("deploy/relay.example.toml");
+    for k in RELAY_KEYS {
+        assert!(
+            shown.contains(k.name),
+            "deploy/relay.example.toml does not show {}",
+            k.name
+        );
+    }
 }
