@@ -4,39 +4,15 @@
 
 mod common;
 
+use common::dashboard::start_dashboard;
 use common::*;
 use rta::envelope::Envelope;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const WITHIN: Duration = Duration::from_secs(120);
 
 fn env_line(line: &str) -> Envelope {
     Envelope::parse_line(line).expect("envelope")
-}
-
-fn dashboard(broker: &Broker, names: &Names, extra: &[&str]) -> Rta {
-    let http = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_rta"))
-        .args([
-            "dashboard",
-            "--brokers",
-            &broker.addr,
-            "--topic-prefix",
-            &names.prefix,
-            "--http",
-            &format!("127.0.0.1:{http}"),
-        ])
-        .args(extra)
-        .env("RTA_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run rta dashboard");
-    Rta {
-        child: Some(child),
-        http,
-    }
 }
 
 /// Poll `path` until `ok` accepts the JSON body; the body.
@@ -80,7 +56,7 @@ fn the_dashboard_reads_the_topics_of_rta_run() {
     produce(broker, &names, &[contact]);
     produce(broker, &names, &events);
 
-    let mut d = dashboard(broker, &names, &[]);
+    let mut d = start_dashboard(broker, &names, &[]);
     d.wait_ready(WITHIN);
     let states = poll(&d, "/api/accounts/acme/states", |v| {
         v.as_array().is_some_and(|a| {
@@ -130,7 +106,7 @@ fn the_dashboard_reads_the_topics_of_rta_run() {
     );
 
     // --account limits what a dashboard keeps and shows
-    let mut other = dashboard(broker, &names, &["--account", "other"]);
+    let mut other = start_dashboard(broker, &names, &["--account", "other"]);
     other.wait_ready(WITHIN);
     std::thread::sleep(Duration::from_secs(1));
     let (code, _) = other.get("/api/accounts/acme/states").expect("answer");

@@ -83,11 +83,31 @@ pub fn by_env<S: Declared>(env: &str) -> Option<&'static Key<S>> {
 
 /// The tables of `rta run`'s file, in the reference's order.
 pub static TABLES: &[Table] = &[
-    Table { name: "", heading: "Top-level keys", help: "Settings" },
-    Table { name: "topics", heading: "`[topics]`: topic names", help: "Settings: topics" },
-    Table { name: "kafka", heading: "`[kafka]`: librdkafka properties", help: "Settings: Kafka" },
-    Table { name: "embedded", heading: "`[embedded]`: the embedded default", help: "Settings: embedded default" },
-    Table { name: "limits", heading: "`[limits]`: limits on hostile input", help: "Settings: limits" },
+    Table {
+        name: "",
+        heading: "Top-level keys",
+        help: "Settings",
+    },
+    Table {
+        name: "topics",
+        heading: "`[topics]`: topic names",
+        help: "Settings: topics",
+    },
+    Table {
+        name: "kafka",
+        heading: "`[kafka]`: librdkafka properties",
+        help: "Settings: Kafka",
+    },
+    Table {
+        name: "embedded",
+        heading: "`[embedded]`: the embedded default",
+        help: "Settings: embedded default",
+    },
+    Table {
+        name: "limits",
+        heading: "`[limits]`: limits on hostile input",
+        help: "Settings: limits",
+    },
 ];
 
 /// `RTA_*` variables that are not settings keys but are read by rta, its tests or its scripts;

@@ -91,7 +91,10 @@ impl RelaySettings {
             bail!("the relay needs Kafka: set --brokers, RTA_BROKERS or brokers in the file");
         }
         if self.max_in_flight_bytes < self.body_limit {
-            bail!("max_in_flight_bytes must be at least body_limit_bytes ({})", self.body_limit);
+            bail!(
+                "max_in_flight_bytes must be at least body_limit_bytes ({})",
+                self.body_limit
+            );
         }
         for t in [
             &self.config_topic,
@@ -156,7 +159,10 @@ mod tests {
         )
         .unwrap();
         let o = over(
-            &[("RTA_RETRY_AFTER_SECONDS", "5"), ("RTA_ACK_TIMEOUT_MS", "700")],
+            &[
+                ("RTA_RETRY_AFTER_SECONDS", "5"),
+                ("RTA_ACK_TIMEOUT_MS", "700"),
+            ],
             &[("ack-timeout-ms", "500"), ("http-max-connections", "9")],
         );
         let s = RelaySettings::load(Some(&p), &o).unwrap();
@@ -171,7 +177,10 @@ mod tests {
         assert_eq!(s.kafka["linger.ms"], "1");
         let bad = over(&[("RTA_BROKERS", "k:9092")], &[("kafka", "acks=1")]);
         let e = RelaySettings::load(None, &bad).unwrap_err().to_string();
-        assert!(e.contains("--kafka") && e.contains("managed by the relay"), "{e}");
+        assert!(
+            e.contains("--kafka") && e.contains("managed by the relay"),
+            "{e}"
+        );
         let none = RelaySettings::load(None, &Overrides::default()).unwrap_err();
         assert!(none.to_string().contains("--brokers"), "{none}");
         let range = over(&[("RTA_BODY_LIMIT_BYTES", "12")], &[("brokers", "k:9092")]);
@@ -183,7 +192,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         let _ = std::fs::remove_file(&unknown);
-        assert!(e.contains("unknown key \"clock\"") && e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("unknown key \"clock\"") && e.contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]

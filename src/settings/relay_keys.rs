@@ -20,9 +20,21 @@ impl Declared for RelaySettings {
 
 /// The tables of the relay's file.
 pub static RELAY_TABLES: &[Table] = &[
-    Table { name: "", heading: "`rta relay`: top-level keys", help: "Settings" },
-    Table { name: "topics", heading: "`rta relay`: `[topics]`", help: "Settings: topics" },
-    Table { name: "kafka", heading: "`rta relay`: `[kafka]`", help: "Settings: Kafka" },
+    Table {
+        name: "",
+        heading: "`rta relay`: top-level keys",
+        help: "Settings",
+    },
+    Table {
+        name: "topics",
+        heading: "`rta relay`: `[topics]`",
+        help: "Settings: topics",
+    },
+    Table {
+        name: "kafka",
+        heading: "`rta relay`: `[kafka]`",
+        help: "Settings: Kafka",
+    },
 ];
 
 fn millis(v: &Val) -> Duration {

@@ -86,7 +86,12 @@ fn settable<S: Declared + PartialEq + std::fmt::Debug>(load: Load<S>, base: (&st
             .unwrap_or_else(|e| panic!("{}: {e:#}", k.env));
         let by_flag = load(None, &with(flags(&[(k.flag, &v)]), k))
             .unwrap_or_else(|e| panic!("--{}: {e:#}", k.flag));
-        assert_ne!(Some(&by_file), default.as_ref(), "{} = {v} changed nothing", k.name);
+        assert_ne!(
+            Some(&by_file),
+            default.as_ref(),
+            "{} = {v} changed nothing",
+            k.name
+        );
         assert_eq!(by_file, by_env, "{}", k.env);
         assert_eq!(by_file, by_flag, "--{}", k.flag);
     }
@@ -154,7 +159,13 @@ fn declaration_names_are_unique_and_regular() {
         if let Some(k) = KEYS.iter().find(|k| k.env == r.env) {
             assert_eq!((k.name, k.flag), (r.name, r.flag), "{}", r.env);
         }
-        assert!(!KEYS.iter().any(|k| k.env != r.env && (k.name == r.name || k.flag == r.flag)), "{}", r.name);
+        assert!(
+            !KEYS
+                .iter()
+                .any(|k| k.env != r.env && (k.name == r.name || k.flag == r.flag)),
+            "{}",
+            r.name
+        );
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod dashboard;
 pub mod relay;
 pub use broker::*;
 
