@@ -118,6 +118,18 @@ impl<'a> ObjectWriter<'a> {
         ObjectWriter { out, first: true }
     }
 
+    /// Bytes written to the buffer so far (all records of it, not only this object's).
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The bytes written to the buffer so far.
+    #[inline(always)]
+    pub fn written(&self) -> &[u8] {
+        self.out
+    }
+
     /// Write a `k!` literal; the first field's comma becomes the opening brace.
     #[inline(always)]
     fn key(&mut self, lit: &'static str) {

@@ -17,7 +17,7 @@ mod timeline;
 pub use account::Account;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};
 pub use limits::Limits;
-pub use output::{Origin, OutTopic, Output, OutputRef, Outputs};
+pub use output::{Origin, OutTopic, Output, OutputRef, Outputs, StateFacts};
 pub use person::Person;
 pub use stats::Stats;
 

@@ -368,7 +368,7 @@ impl Processor {
             match o.topic {
                 OutTopic::AgentStates => {
                     if let Some(v) = o.value {
-                        self.views.put_state(k, v);
+                        self.views.put_state_with(k, v, o.facts.as_ref());
                     }
                 }
                 OutTopic::Intervals => self.views.put_interval(k, o.value),

@@ -3,7 +3,7 @@
 //! names of the actual and the scheduled activity (activity records). Each join is one lookup
 //! in a map the account already keeps, so a record costs the same whatever the account's size.
 
-use super::{adherence_label, percent, person_key, IdentIntegration, OutTopic, Outputs};
+use super::{adherence_label, percent, person_key, IdentIntegration, OutTopic, Outputs, RawFacts};
 use crate::config::{PersonRec, Rules};
 use crate::engine::cursor::{status_offline, StateView, NEVER};
 use crate::engine::timeline::NO_STATUS;
@@ -46,13 +46,23 @@ pub fn agent_state(
                 .unwrap_or(crate::config::PRESENT),
         )
     };
+    // the activity id's bytes in the buffer, when written unescaped (for the views' facts)
+    let mut activity_span = None;
+    let mut escaped = false;
     {
         let mut a = o.object(k!("actual"));
         match activity {
             Some(i) => {
                 let act = rules.activity(i);
-                a.str(k!("activity"), &act.id)
-                    .label(k!("activityType"), act.activity_type.as_str());
+                a.str(k!("activity"), &act.id);
+                let end = a.len() - 1; // before the closing quote
+                let start = end - act.id.len();
+                if &a.written()[start..end] == act.id.as_bytes() {
+                    activity_span = Some((start as u32, end as u32));
+                } else {
+                    escaped = true;
+                }
+                a.label(k!("activityType"), act.activity_type.as_str());
             }
             None => {
                 a.null(k!("activity")).null(k!("activityType"));
@@ -116,5 +126,13 @@ pub fn agent_state(
         t.end();
     }
     o.end();
+    if !escaped {
+        e.set_facts(RawFacts {
+            at: v.at,
+            since: (status != NEVER).then_some(v.actual.since),
+            activity: activity_span,
+            ooo: v.episode.ooo.map(|x| (x.as_str(), v.episode.since)),
+        });
+    }
     e.finish(true, true)
 }

@@ -11,6 +11,7 @@
 //! ([`LiveViews::subscribe`]) for the live stream; without subscribers nothing is copied.
 
 use crate::config::ConfigChange;
+use crate::engine::StateFacts;
 use crate::time::Millis;
 use ahash::AHashMap;
 use dashmap::DashMap;
@@ -134,6 +135,11 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
 impl LiveViews {
     /// An agent-state record (`{account}/{person}` → JSON).
     pub fn put_state(&self, key: &str, value: &[u8]) {
+        self.put_state_with(key, value, None)
+    }
+
+    /// [`Self::put_state`] with the record's facts from its writer (no parse).
+    pub fn put_state_with(&self, key: &str, value: &[u8], facts: Option<&StateFacts<'_>>) {
         let Some((account, person)) = split_key(key) else {
             return;
         };
@@ -143,10 +149,10 @@ impl LiveViews {
             None => self.accounts.entry(account.into()).or_default(),
         };
         match acct.persons.get_mut(person) {
-            Some(p) => p.put_state(value),
+            Some(p) => p.put_state(value, facts),
             None => {
                 let mut p = PersonView::default();
-                p.put_state(value);
+                p.put_state(value, facts);
                 acct.persons.insert(person.into(), p);
             }
         }

@@ -2,6 +2,7 @@
 //! instance started told about the day — actual activity spans and out-of-adherence episodes
 //! (the "actual" bar of the page) — plus the person's interval figures. Bounded per person.
 
+use crate::engine::StateFacts;
 use crate::time::{parse_rfc3339, Millis};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -70,26 +71,49 @@ fn ooo_kind(s: &str) -> Option<&'static str> {
 }
 
 impl PersonView {
-    /// A new agent-state record: kept, and its actual activity and episode noted.
-    pub fn put_state(&mut self, value: &[u8]) {
+    /// A new agent-state record: kept, and its actual activity and episode noted. `facts`
+    /// are what the record says, when its writer hands them over (the service); otherwise
+    /// (records read from Kafka) the record is read.
+    pub fn put_state(&mut self, value: &[u8], facts: Option<&StateFacts<'_>>) {
         self.state.clear();
         self.state.extend_from_slice(value);
-        let Ok(rec) = serde_json::from_slice::<StateRec>(value) else {
-            return;
-        };
-        let Some(at) = parse_rfc3339(&rec.at) else {
-            return;
-        };
-        if let Some(since) = rec.actual.since.as_deref().and_then(parse_rfc3339) {
-            let activity = match rec.actual.online {
-                true => rec.actual.activity.as_deref(),
-                false => None,
-            };
+        match facts {
+            Some(f) => self.note(
+                f.at,
+                f.since,
+                f.activity,
+                f.ooo.and_then(|(k, s)| Some((ooo_kind(k)?, s))),
+            ),
+            None => {
+                let Ok(rec) = serde_json::from_slice::<StateRec>(value) else {
+                    return;
+                };
+                let Some(at) = parse_rfc3339(&rec.at) else {
+                    return;
+                };
+                let since = rec.actual.since.as_deref().and_then(parse_rfc3339);
+                let activity = match rec.actual.online {
+                    true => rec.actual.activity.as_deref(),
+                    false => None,
+                };
+                let ooo = rec.ooo_type.as_deref().and_then(ooo_kind);
+                let ooo_since = rec.ooo_since.as_deref().and_then(parse_rfc3339);
+                self.note(at, since, activity, ooo.zip(ooo_since));
+            }
+        }
+    }
+
+    fn note(
+        &mut self,
+        at: Millis,
+        since: Option<Millis>,
+        activity: Option<&str>,
+        ooo: Option<(&'static str, Millis)>,
+    ) {
+        if let Some(since) = since {
             self.note_actual(since, activity);
         }
-        let ooo = rec.ooo_type.as_deref().and_then(ooo_kind);
-        let since = rec.ooo_since.as_deref().and_then(parse_rfc3339);
-        self.note_episode(at, ooo.zip(since));
+        self.note_episode(at, ooo);
         self.prune(at - KEEP_MS);
     }
 

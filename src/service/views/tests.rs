@@ -79,6 +79,7 @@ fn actual_spans_and_episodes_follow_the_records() {
             Some(("notPresent", "2026-11-23T08:00:00Z")),
         )
         .as_bytes(),
+        None,
     );
     p.put_state(
         state(
@@ -89,6 +90,7 @@ fn actual_spans_and_episodes_follow_the_records() {
             None,
         )
         .as_bytes(),
+        None,
     );
     p.put_state(
         state(
@@ -99,6 +101,7 @@ fn actual_spans_and_episodes_follow_the_records() {
             Some(("wrongActivity", "2026-11-23T10:58:00Z")),
         )
         .as_bytes(),
+        None,
     );
     // the same state again (e.g. the buffer expired): no new span or episode
     p.put_state(
@@ -110,6 +113,7 @@ fn actual_spans_and_episodes_follow_the_records() {
             Some(("wrongActivity", "2026-11-23T10:58:00Z")),
         )
         .as_bytes(),
+        None,
     );
     let day = p.actual_between(t("2026-11-23T00:00:00Z"), t("2026-11-23T12:00:00Z"));
     assert_eq!(
@@ -154,6 +158,7 @@ fn actual_spans_and_episodes_follow_the_records() {
             None,
         )
         .as_bytes(),
+        None,
     );
     let day = p.actual_between(t("2026-11-23T08:30:00Z"), t("2026-11-23T12:00:00Z"));
     assert_eq!(day.len(), 2);
@@ -177,6 +182,7 @@ fn actual_spans_and_episodes_follow_the_records() {
                 None,
             )
             .as_bytes(),
+            None,
         );
     }
     assert!(p.actual.len() <= 256);
@@ -331,4 +337,56 @@ fn changes_reach_subscribers_and_a_lagging_one_is_told() {
         rx.try_recv(),
         Err(broadcast::error::TryRecvError::Lagged(_))
     ));
+}
+
+/// The facts the engine hands over with its agent states fill a person's view exactly as
+/// reading the records does (a simulated day with injixo persons, breaks and late events).
+#[test]
+fn facts_from_the_engine_equal_the_records_read_back() {
+    use crate::engine::{ClockMode, Engine, EngineOptions, OutTopic, Outputs};
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let envs = crate::simulate::generate(&crate::simulate::SimOptions::new(60, date, 3));
+    let mut engine = Engine::new(EngineOptions {
+        clock: ClockMode::EventTime,
+        ..EngineOptions::default()
+    });
+    let mut out = Outputs::default();
+    for (i, e) in envs.iter().enumerate() {
+        crate::cli::process::feed_envelope(&mut engine, e, i as i64, &mut out);
+    }
+    let (mut by_facts, mut by_parse) = (AHashMap::new(), AHashMap::new());
+    let mut states = 0;
+    for o in out.iter().filter(|o| o.topic == OutTopic::AgentStates) {
+        let (Some(k), Some(v)) = (o.key, o.value) else {
+            continue;
+        };
+        assert!(
+            o.facts.is_some(),
+            "every agent state of the day carries facts: {k}"
+        );
+        by_facts
+            .entry(k.to_string())
+            .or_insert_with(PersonView::default)
+            .put_state(v, o.facts.as_ref());
+        by_parse
+            .entry(k.to_string())
+            .or_insert_with(PersonView::default)
+            .put_state(v, None);
+        states += 1;
+    }
+    assert!(states > 1000, "{states} agent states");
+    assert!(out
+        .iter()
+        .all(|o| o.facts.is_none() || o.topic == OutTopic::AgentStates));
+    let mut episodes = 0;
+    for (k, a) in &by_facts {
+        let b = &by_parse[k];
+        assert_eq!(
+            (&a.actual, &a.episodes, &a.state),
+            (&b.actual, &b.episodes, &b.state),
+            "{k}"
+        );
+        episodes += a.episodes.len();
+    }
+    assert!(episodes > 0, "the day has out-of-adherence episodes");
 }
