@@ -22,54 +22,29 @@ fn main() {
     };
     let warnings = rta::settings::env_warnings();
     let (json, result) = match &cli.command {
-        Command::Run(args) => match args.settings() {
-            Ok(s) => {
-                let json = rta::cli::run::log_json(&s, cli.log_json);
-                init_tracing(json);
-                warn(&warnings);
-                (json, rta::cli::run::run(&s))
-            }
-            Err(e) => {
-                let json = cli.log_json
-                    || args
-                        .overrides()
-                        .is_ok_and(|o| o.wants_json(args.config.as_deref()));
-                init_tracing(json);
-                warn(&warnings);
-                (json, Err(e))
-            }
-        },
+        Command::Run(args) => start(
+            args.settings(),
+            |s| rta::cli::run::log_json(s, cli.log_json),
+            || cli.log_json || wants_json(args.overrides(), args.config.as_deref()),
+            &warnings,
+            rta::cli::run::run,
+        ),
         #[cfg(feature = "kafka")]
-        Command::Relay(args) => match args.settings() {
-            Ok(s) => {
-                let json = cli.log_json || s.log_format == rta::settings::LogFormat::Json;
-                init_tracing(json);
-                warn(&warnings);
-                (json, rta::relay::run(&s))
-            }
-            Err(e) => {
-                let json = cli.log_json
-                    || args
-                        .overrides()
-                        .is_ok_and(|o| o.wants_json(args.config.as_deref()));
-                init_tracing(json);
-                warn(&warnings);
-                (json, Err(e))
-            }
-        },
+        Command::Relay(args) => start(
+            args.settings(),
+            |s| cli.log_json || s.log_format == rta::settings::LogFormat::Json,
+            || cli.log_json || wants_json(args.overrides(), args.config.as_deref()),
+            &warnings,
+            rta::relay::run,
+        ),
         #[cfg(feature = "kafka")]
-        Command::Dashboard(args) => match args.run.settings() {
-            Ok(s) => {
-                let json = rta::cli::run::log_json(&s, cli.log_json);
-                init_tracing(json);
-                warn(&warnings);
-                (json, rta::cli::dashboard::run(&s, args.account.as_deref()))
-            }
-            Err(e) => {
-                init_tracing(cli.log_json);
-                (cli.log_json, Err(e))
-            }
-        },
+        Command::Dashboard(args) => start(
+            args.run.settings(),
+            |s| rta::cli::run::log_json(s, cli.log_json),
+            || cli.log_json || wants_json(args.run.overrides(), args.run.config.as_deref()),
+            &warnings,
+            |s| rta::cli::dashboard::run(s, args.account.as_deref()),
+        ),
         command => {
             init_tracing(cli.log_json);
             warn(&warnings);
@@ -93,6 +68,37 @@ fn main() {
         }
     };
     std::process::exit(exit_status(result, json));
+}
+
+/// Start a command that has settings: logs in the format they ask for (or, when they cannot
+/// be loaded, the one the flag, variable or file asks for), the settings warnings, then `body`.
+fn start<S>(
+    loaded: anyhow::Result<S>,
+    json_of: impl FnOnce(&S) -> bool,
+    json_anyway: impl FnOnce() -> bool,
+    warnings: &[String],
+    body: impl FnOnce(&S) -> anyhow::Result<()>,
+) -> (bool, anyhow::Result<()>) {
+    let (json, result) = match loaded {
+        Ok(s) => {
+            let json = json_of(&s);
+            init_tracing(json);
+            warn(warnings);
+            return (json, body(&s));
+        }
+        Err(e) => (json_anyway(), Err(e)),
+    };
+    init_tracing(json);
+    warn(warnings);
+    (json, result)
+}
+
+/// Whether the flag, variable or file asks for JSON logs, for settings that did not load.
+fn wants_json(
+    over: anyhow::Result<rta::settings::Overrides>,
+    file: Option<&std::path::Path>,
+) -> bool {
+    over.is_ok_and(|o| o.wants_json(file))
 }
 
 fn warn(warnings: &[String]) {
