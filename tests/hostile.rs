@@ -413,6 +413,42 @@ fn back_to_back_injixo_items_scale_linearly() {
     assert!(ratio < 6.0, "4× the items took {ratio:.1}× the time");
 }
 
+/// One agent, `n` events 2 s apart with event ids, every second one sent after the next: a
+/// late event per pair, just before the live cursor.
+fn late_by_one(n: usize) -> String {
+    let mut s = config();
+    let ev = |i: usize| {
+        let state = if i % 2 == 0 { "READY" } else { "BUSY" };
+        let ts = (DAY0 + i as i64 * 2000).to_string();
+        odigo("a0", state, &ts, Some(&format!("e{i}")))
+    };
+    for i in (0..n).step_by(2) {
+        if i + 1 < n {
+            s += &ev(i + 1);
+        }
+        s += &ev(i);
+    }
+    s
+}
+
+/// A late event recomputes from the rewind checkpoint just before it, not from the retention
+/// checkpoint: late events near the cursor cost O(1) each, whatever the retained timeline
+/// (it was O(n) per late event: 40,000 such events took seconds).
+#[test]
+fn late_events_near_the_cursor_scale_linearly() {
+    let small = run("late-10k", &late_by_one(10_000), 512 * MIB, 10, &[]);
+    let big = run("late-40k", &late_by_one(40_000), 512 * MIB, 10, &[]);
+    assert_eq!(big.dead_total(), 0);
+    let states = big.topic("rta.agent-states");
+    assert!(
+        (20_000..20_010).contains(&states),
+        "a state per pair (the late one is folded in by its recomputation): {states}"
+    );
+    let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.05);
+    eprintln!("late by one: 4× events → {ratio:.1}× time");
+    assert!(ratio < 6.0, "4× the late events took {ratio:.1}× the time");
+}
+
 /// `n` status mapping records, then events using some of them.
 fn status_mappings(n: usize) -> String {
     let mut s = config();
