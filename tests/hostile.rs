@@ -418,7 +418,7 @@ fn back_to_back_injixo_items_scale_linearly() {
 fn late_by_one(n: usize) -> String {
     let mut s = config();
     let ev = |i: usize| {
-        let state = if i % 2 == 0 { "READY" } else { "BUSY" };
+        let state = if i.is_multiple_of(2) { "READY" } else { "BUSY" };
         let ts = (DAY0 + i as i64 * 2000).to_string();
         odigo("a0", state, &ts, Some(&format!("e{i}")))
     };

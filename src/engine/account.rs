@@ -26,6 +26,7 @@ mod revise;
 mod states;
 
 use diff::diff_intervals;
+use revise::OldTimeline;
 
 /// An event of a paused integration, waiting for the resume.
 #[derive(Clone, Debug)]
@@ -39,36 +40,6 @@ struct Report {
     count: u64,
     first: Millis,
     last: Millis,
-}
-
-/// A person's timeline before a change, from position `skip` on: the entries before `skip`
-/// are the same before and after (the change is later), so only the tail is copied.
-struct OldTimeline {
-    skip: usize,
-    tail: Vec<Entry>,
-}
-
-impl OldTimeline {
-    /// The whole timeline (`skip` 0).
-    fn whole(timeline: Vec<Entry>) -> OldTimeline {
-        OldTimeline {
-            skip: 0,
-            tail: timeline,
-        }
-    }
-
-    /// The tail of `timeline` from the person's latest rewind checkpoint before instant `from`
-    /// (nothing at or after it has changed yet): O(entries after that checkpoint).
-    fn tail(person: &Person, from: Millis) -> OldTimeline {
-        let skip = person
-            .rewind
-            .before(from, usize::MAX)
-            .map_or(0, |c| c.pos as usize);
-        OldTimeline {
-            skip,
-            tail: person.timeline.get(skip..).unwrap_or_default().to_vec(),
-        }
-    }
 }
 
 /// What a person looked like before a change, for recomputation.

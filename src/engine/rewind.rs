@@ -199,7 +199,9 @@ mod tests {
         // A change d entries back finds a snapshot at most d + EVERY entries before it.
         for d in [1u32, 10, 100, 1000, 10_000, 50_000] {
             let x = n - d;
-            let c = r.before(x as Millis * 1000, usize::MAX).expect("a snapshot");
+            let c = r
+                .before(x as Millis * 1000, usize::MAX)
+                .expect("a snapshot");
             assert!(c.pos < x, "strictly before the change");
             let back = n - c.pos;
             assert!(back <= 2 * d + 2 * EVERY, "d {d}: replay of {back}");
@@ -215,10 +217,14 @@ mod tests {
         r.note_head(&at(1005));
         assert_eq!(r.before(1_006_000, usize::MAX).map(|c| c.pos), Some(1005));
         // Not at or after the change, and not past the position limit.
-        assert!(r.before(1_005_000, usize::MAX).is_some_and(|c| c.pos < 1005));
+        assert!(r
+            .before(1_005_000, usize::MAX)
+            .is_some_and(|c| c.pos < 1005));
         assert!(r.before(1_006_000, 900).is_some_and(|c| c.pos <= 900));
         r.forget_from(900_000);
-        assert!(r.before(Millis::MAX, usize::MAX).is_some_and(|c| c.t < 900_000));
+        assert!(r
+            .before(Millis::MAX, usize::MAX)
+            .is_some_and(|c| c.t < 900_000));
         r.prune(500_000, 500, 0);
         let c = r.before(Millis::MAX, usize::MAX).expect("kept");
         assert_eq!(c.pos as Millis * 1000 + 500_000, c.t);

@@ -7,10 +7,41 @@ use super::{diff_intervals, Account, Before};
 use crate::config::Rules;
 use crate::engine::cursor::{Cursor, Inputs, IntervalAcc, Sink, StateView, SweepEvent};
 use crate::engine::output;
+use crate::engine::person::Person;
 use crate::engine::rewind::EVERY;
 use crate::engine::timeline::Entry;
 use crate::engine::Ctx;
 use crate::time::Millis;
+
+/// A person's timeline before a change, from position `skip` on: the entries before `skip`
+/// are the same before and after (the change is later), so only the tail is copied.
+pub(super) struct OldTimeline {
+    pub(super) skip: usize,
+    pub(super) tail: Vec<Entry>,
+}
+
+impl OldTimeline {
+    /// The whole timeline (`skip` 0).
+    pub(super) fn whole(timeline: Vec<Entry>) -> OldTimeline {
+        OldTimeline {
+            skip: 0,
+            tail: timeline,
+        }
+    }
+
+    /// The tail of `timeline` from the person's latest rewind checkpoint before instant `from`
+    /// (nothing at or after it has changed yet): O(entries after that checkpoint).
+    pub(super) fn tail(person: &Person, from: Millis) -> OldTimeline {
+        let skip = person
+            .rewind
+            .before(from, usize::MAX)
+            .map_or(0, |c| c.pos as usize);
+        OldTimeline {
+            skip,
+            tail: person.timeline.get(skip..).unwrap_or_default().to_vec(),
+        }
+    }
+}
 
 impl Account {
     /// Recompute a person after a change that reaches back before their live cursor (late
@@ -209,10 +240,12 @@ impl Account {
             && before.status_was.is_none()
             && !before.regrid;
         let base_stays = match (clock, person.base.as_ref()) {
-            (Some(now), Some(b)) => !(person.pristine
-                && person
-                    .fresh_base_time(&self.rules, floor, now)
-                    .is_some_and(|t0| t0 < b.t)),
+            (Some(now), Some(b)) => {
+                !(person.pristine
+                    && person
+                        .fresh_base_time(&self.rules, floor, now)
+                        .is_some_and(|t0| t0 < b.t))
+            }
             _ => false,
         };
         if !(timeline_only && base_stays) {
