@@ -383,28 +383,70 @@ fn injixo_item_ends_scale_with_a_day_of_items() {
 }
 
 /// Back-to-back items: each start changes the end the live cursor has just passed (the
-/// agent is no longer offline at that instant), which replays the person's retained timeline
-/// from the checkpoint — O(n) per item, the cost of every late event (README, Limits).
+/// agent is no longer offline at that instant). The recomputation starts from the person's
+/// rewind checkpoint just before that instant (`engine::rewind`), not from the retention
+/// checkpoint, so a day of items grows linearly (it was O(n) per item: 4× items, ~16× time).
 #[test]
-fn back_to_back_injixo_items_stay_bounded() {
+fn back_to_back_injixo_items_scale_linearly() {
     let small = run(
-        "injixo-b2b-1k",
-        &injixo_items(1000, false),
+        "injixo-b2b-4k",
+        &injixo_items(4000, false),
         512 * MIB,
         10,
         &[],
     );
     let big = run(
-        "injixo-b2b-4k",
-        &injixo_items(4000, false),
+        "injixo-b2b-16k",
+        &injixo_items(16_000, false),
         512 * MIB,
-        20,
+        10,
         &[],
     );
     assert_eq!(big.dead_total(), 0);
-    let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.02);
-    eprintln!("injixo back to back: 4× items → {ratio:.1}× time (a replay per item)");
-    assert!(ratio < 20.0);
+    let states = big.topic("rta.agent-states");
+    assert!(
+        (32_000..32_010).contains(&states),
+        "per item: offline at its end, then online again when the next one starts there: {states}"
+    );
+    let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.05);
+    eprintln!("injixo back to back: 4× items → {ratio:.1}× time");
+    assert!(ratio < 6.0, "4× the items took {ratio:.1}× the time");
+}
+
+/// One agent, `n` events 2 s apart with event ids, every second one sent after the next: a
+/// late event per pair, just before the live cursor.
+fn late_by_one(n: usize) -> String {
+    let mut s = config();
+    let ev = |i: usize| {
+        let state = if i.is_multiple_of(2) { "READY" } else { "BUSY" };
+        let ts = (DAY0 + i as i64 * 2000).to_string();
+        odigo("a0", state, &ts, Some(&format!("e{i}")))
+    };
+    for i in (0..n).step_by(2) {
+        if i + 1 < n {
+            s += &ev(i + 1);
+        }
+        s += &ev(i);
+    }
+    s
+}
+
+/// A late event recomputes from the rewind checkpoint just before it, not from the retention
+/// checkpoint: late events near the cursor cost O(1) each, whatever the retained timeline
+/// (it was O(n) per late event: 40,000 such events took seconds).
+#[test]
+fn late_events_near_the_cursor_scale_linearly() {
+    let small = run("late-10k", &late_by_one(10_000), 512 * MIB, 10, &[]);
+    let big = run("late-40k", &late_by_one(40_000), 512 * MIB, 10, &[]);
+    assert_eq!(big.dead_total(), 0);
+    let states = big.topic("rta.agent-states");
+    assert!(
+        (20_000..20_010).contains(&states),
+        "a state per pair (the late one is folded in by its recomputation): {states}"
+    );
+    let ratio = big.took.as_secs_f64() / small.took.as_secs_f64().max(0.05);
+    eprintln!("late by one: 4× events → {ratio:.1}× time");
+    assert!(ratio < 6.0, "4× the late events took {ratio:.1}× the time");
 }
 
 /// `n` status mapping records, then events using some of them.

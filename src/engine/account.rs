@@ -26,6 +26,7 @@ mod revise;
 mod states;
 
 use diff::diff_intervals;
+use revise::OldTimeline;
 
 /// An event of a paused integration, waiting for the resume.
 #[derive(Clone, Debug)]
@@ -44,7 +45,7 @@ struct Report {
 /// What a person looked like before a change, for recomputation.
 #[derive(Default)]
 struct Before<'r> {
-    timeline: Option<Vec<Entry>>,
+    timeline: Option<OldTimeline>,
     schedule: Option<Vec<Segment>>,
     rules: Option<&'r Rules>,
     /// A status remap: the status index and its previous activity (the old rules are the
@@ -270,18 +271,31 @@ impl Account {
         // when a recomputation may follow (not for one entry that changes nothing before the
         // live cursor: no O(n) copy per item); for point events it is rebuilt below, and only
         // when a recomputation is needed.
+        // Only the tail from the rewind checkpoint the recomputation starts at is kept.
         let all_points = entries.iter().all(|e| e.kind() == EventKind::Point);
-        let mut before = match (live_t, entries) {
-            (None, _) => None,
-            _ if all_points => None,
-            (Some(lt), [e]) if change_from(&person.timeline, &mut person.ids, e) > lt => None,
-            _ => Some(person.timeline.clone()),
+        let reach = match live_t {
+            Some(lt) if !all_points => {
+                let ids = &mut person.ids;
+                let from = entries
+                    .iter()
+                    .map(|e| change_from(&person.timeline, ids, e))
+                    .min()
+                    .unwrap_or(Millis::MIN);
+                (entries.len() > 1 || from <= lt).then_some(from)
+            }
+            _ => None,
         };
+        let mut before = reach.map(|from| OldTimeline::tail(person, from));
         let mut changed: Option<Millis> = None;
         let mut last_t = Millis::MIN;
-        for e in entries {
+        // Entries of `entries` that were duplicates (not inserted), rarely any.
+        let mut dups: Vec<usize> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
             match insert(&mut person.timeline, &mut person.ids, &self.rules, *e) {
-                Inserted::Duplicate => ctx.stats.duplicates += 1,
+                Inserted::Duplicate => {
+                    ctx.stats.duplicates += 1;
+                    dups.push(i);
+                }
                 Inserted::ChangedFrom(from) => {
                     ctx.stats.events_applied += 1;
                     changed = Some(changed.map_or(from, |c| c.min(from)));
@@ -299,10 +313,16 @@ impl Account {
             self.after_change(p, ctx);
         } else {
             if before.is_none() && live_t.is_some() && all_points {
-                let mut old = person.timeline.clone();
-                for e in entries {
-                    if let Some(i) = old.iter().position(|x| x == e) {
-                        old.remove(i);
+                // Nothing before `from` changed: the tail from the checkpoint before it,
+                // without the entries just inserted.
+                let mut old = OldTimeline::tail(person, from);
+                let mut dup = dups.iter().copied().peekable();
+                for (i, e) in entries.iter().enumerate() {
+                    if dup.next_if_eq(&i).is_some() {
+                        continue;
+                    }
+                    if let Some(i) = old.tail.iter().position(|x| x == e) {
+                        old.tail.remove(i);
                     }
                 }
                 before = Some(old);
@@ -380,6 +400,7 @@ impl Account {
                 live: Some(&mut person.last_visible),
             },
         );
+        person.rewind.note(live);
         self.publish(p, ctx);
     }
 

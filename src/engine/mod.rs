@@ -10,6 +10,7 @@ pub mod limits;
 pub mod output;
 mod person;
 pub mod queues;
+mod rewind;
 mod schedule;
 mod stats;
 mod timeline;

@@ -1,7 +1,9 @@
 //! One person's state: retained timeline and schedule, the checkpoint cursor at the retention
-//! horizon (`base`), the live cursor, and what was last published. A plain serializable value.
+//! horizon (`base`), the live cursor, and what was last published. A plain serializable value
+//! (its indexes and rewind checkpoints are rebuilt on demand).
 
 use super::cursor::{Cursor, Inputs, IntervalAcc, Ooo, Sink, SweepEvent};
+use super::rewind::Rewind;
 use super::schedule::Segment;
 use super::timeline::{Entry, TimelineIndex};
 use crate::config::Rules;
@@ -28,6 +30,9 @@ pub struct Person {
     /// Indexes of the timeline: event ids, injixo items (rebuilt on demand; not state).
     #[serde(skip)]
     pub ids: TimelineIndex,
+    /// Cursor snapshots near the live cursor, where recomputations start (not state).
+    #[serde(skip)]
+    pub rewind: Rewind,
 }
 
 impl Person {
@@ -44,6 +49,7 @@ impl Person {
             revisions: Vec::new(),
             timer: Millis::MAX,
             ids: TimelineIndex::default(),
+            rewind: Rewind::default(),
         }
     }
 
@@ -97,6 +103,7 @@ impl Person {
         let t0 = rules.grid.interval_at(first.saturating_sub(1)).0;
         let c = Cursor::new(t0, rules, &self.schedule);
         self.last_visible = c.visible_fingerprint(&self.inputs(rules));
+        self.rewind.clear();
         self.base = Some(c.clone());
         self.live = Some(c);
     }
@@ -181,6 +188,8 @@ impl Person {
             live.pos -= drained as u32;
             live.seg -= dropped_segs as u32;
         }
+        self.rewind
+            .prune(horizon, drained as u32, dropped_segs as u32);
         self.revisions.retain(|(s, _)| *s >= horizon);
         self.base = Some(c);
         self.pristine = false;

@@ -1,7 +1,7 @@
 //! Config effects on an account: each config change updates the rules, identifiers or
 //! schedules and recomputes only the persons it affects.
 
-use super::{Account, Before};
+use super::{Account, Before, OldTimeline};
 use crate::config::{ConfigKey, ConfigRecord, Rules, SettingsRec};
 use crate::engine::output::UnmappedKind;
 use crate::engine::person::Person;
@@ -223,6 +223,7 @@ impl Account {
                 if let Some(l) = pr.live.as_mut() {
                     l.seg = n;
                 }
+                pr.rewind.reseg(&pr.schedule);
                 self.after_change(p, ctx);
             }
             _ => {
@@ -259,7 +260,7 @@ impl Account {
                 self.revise(
                     q,
                     Before {
-                        timeline: Some(before),
+                        timeline: Some(OldTimeline::whole(before)),
                         ..Before::default()
                     },
                     from,
@@ -309,7 +310,7 @@ impl Account {
         self.revise(
             q,
             Before {
-                timeline: Some(before),
+                timeline: Some(OldTimeline::whole(before)),
                 ..Before::default()
             },
             from,

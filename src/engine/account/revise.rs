@@ -1,12 +1,47 @@
 //! Recomputation of one person after a change that reaches back before their live cursor:
-//! the old and the new inputs replayed from the checkpoint, and only the differences published.
+//! the old and the new inputs replayed from a checkpoint — the latest rewind checkpoint before
+//! the change (`engine::rewind`) when only the timeline changed, else the base — and only the
+//! differences published.
 
 use super::{diff_intervals, Account, Before};
 use crate::config::Rules;
 use crate::engine::cursor::{Cursor, Inputs, IntervalAcc, Sink, StateView, SweepEvent};
 use crate::engine::output;
+use crate::engine::person::Person;
+use crate::engine::rewind::EVERY;
+use crate::engine::timeline::Entry;
 use crate::engine::Ctx;
 use crate::time::Millis;
+
+/// A person's timeline before a change, from position `skip` on: the entries before `skip`
+/// are the same before and after (the change is later), so only the tail is copied.
+pub(super) struct OldTimeline {
+    pub(super) skip: usize,
+    pub(super) tail: Vec<Entry>,
+}
+
+impl OldTimeline {
+    /// The whole timeline (`skip` 0).
+    pub(super) fn whole(timeline: Vec<Entry>) -> OldTimeline {
+        OldTimeline {
+            skip: 0,
+            tail: timeline,
+        }
+    }
+
+    /// The tail of `timeline` from the person's latest rewind checkpoint before instant `from`
+    /// (nothing at or after it has changed yet): O(entries after that checkpoint).
+    pub(super) fn tail(person: &Person, from: Millis) -> OldTimeline {
+        let skip = person
+            .rewind
+            .before(from, usize::MAX)
+            .map_or(0, |c| c.pos as usize);
+        OldTimeline {
+            skip,
+            tail: person.timeline.get(skip..).unwrap_or_default().to_vec(),
+        }
+    }
+}
 
 impl Account {
     /// Recompute a person after a change that reaches back before their live cursor (late
@@ -22,18 +57,37 @@ impl Account {
             .status_was
             .map(|(i, a)| (i, self.rules.set_status_activity(i, a)));
         let rules_changed = before.rules.is_some() || restore.is_some();
+        // Both replays start here (None: at the base).
+        let start = self.replay_start(p, &before, from, floor, clock);
         let mut old_ivs = Vec::new();
         let mut old_state: Option<(crate::engine::cursor::StateView, Vec<u8>)> = None;
         let person = &self.persons[p as usize];
         let old_live_t = person.live.as_ref().map(|c| c.t);
         if let (Some(base), Some(old_t)) = (person.base.as_ref(), old_live_t) {
             let rules = before.rules.unwrap_or(&self.rules);
+            let mut c = start.as_ref().unwrap_or(base).clone();
+            // The old timeline from the start's position on (the cursor only reads ahead of
+            // its position, so it sweeps that tail with its position rebased to 0).
+            let sp = c.pos as usize;
+            let joined: Vec<Entry>;
+            let timeline: &[Entry] = match before.timeline.as_ref() {
+                None => &person.timeline,
+                Some(o) => {
+                    c.pos = 0;
+                    if o.skip == sp {
+                        &o.tail
+                    } else {
+                        let common = person.timeline.get(sp..o.skip).unwrap_or_default();
+                        joined = common.iter().chain(&o.tail).copied().collect();
+                        &joined
+                    }
+                }
+            };
             let inputs = Inputs {
                 rules,
-                timeline: before.timeline.as_deref().unwrap_or(&person.timeline),
+                timeline,
                 schedule: before.schedule.as_deref().unwrap_or(&person.schedule),
             };
-            let mut c = base.clone();
             ctx.scratch.clear();
             c.advance(
                 old_t,
@@ -85,6 +139,7 @@ impl Account {
         let Some(base) = person.base.as_ref() else {
             return;
         };
+        let base_t = base.t;
         // 3. How far to replay: where the live cursor was (or up to the change after it), never
         // past the clock: no record states an instant the clock has not reached.
         // A person starting here starts where the timers are (the clock less the allowed
@@ -93,17 +148,28 @@ impl Account {
             Some(lt) => lt.max(from).min(now),
             None => now.saturating_sub(ctx.opts.lateness),
         }
-        .max(base.t);
-        let mut c = base.clone();
+        .max(base_t);
+        let mut c = start.unwrap_or_else(|| base.clone());
         ctx.scratch.clear();
-        c.advance(
-            target,
-            &person.inputs(&self.rules),
-            &mut Sink {
-                events: ctx.scratch,
-                live: None,
-            },
-        );
+        let inputs = Inputs {
+            rules: &self.rules,
+            timeline: &person.timeline,
+            schedule: &person.schedule,
+        };
+        let mut sink = Sink {
+            events: ctx.scratch,
+            live: None,
+        };
+        // A long replay leaves rewind checkpoints behind, stopping at the instant of every
+        // EVERY-th entry (a stop the sweep makes anyway, so the result is the same).
+        while let Some(e) = person.timeline.get(c.pos as usize + EVERY as usize) {
+            if e.t >= target || e.t <= c.t {
+                break;
+            }
+            c.advance(e.t, &inputs, &mut sink);
+            person.rewind.note(&c);
+        }
+        c.advance(target, &inputs, &mut sink);
         let new_ivs: Vec<IntervalAcc> = ctx
             .scratch
             .drain(..)
@@ -143,6 +209,7 @@ impl Account {
         let fingerprint = c.visible_fingerprint(&inputs);
         let view = c.view(&inputs);
         person.last_visible = fingerprint;
+        person.rewind.note_head(&c);
         person.live = Some(c);
         // Republish the state only when it changed (a config record that changes nothing for
         // this person publishes nothing).
@@ -153,6 +220,42 @@ impl Account {
             ctx.emit(|e| self.state_record(e, p));
         }
         self.after_change(p, ctx);
+    }
+
+    /// Where the replays of a recomputation from `from` start: the latest rewind checkpoint
+    /// before `from` (within the kept old timeline's common prefix) when only the timeline
+    /// changed, from `from` on, and the base stays where it is; `None` for the base. Drops the
+    /// checkpoints the change invalidates (all of them for any other change).
+    fn replay_start(
+        &mut self,
+        p: u32,
+        before: &Before,
+        from: Millis,
+        floor: Option<Millis>,
+        clock: Option<Millis>,
+    ) -> Option<Cursor> {
+        let person = &mut self.persons[p as usize];
+        let timeline_only = before.rules.is_none()
+            && before.schedule.is_none()
+            && before.status_was.is_none()
+            && !before.regrid;
+        let base_stays = match (clock, person.base.as_ref()) {
+            (Some(now), Some(b)) => {
+                !(person.pristine
+                    && person
+                        .fresh_base_time(&self.rules, floor, now)
+                        .is_some_and(|t0| t0 < b.t))
+            }
+            _ => false,
+        };
+        if !(timeline_only && base_stays) {
+            person.rewind.clear();
+            return None;
+        }
+        let common = before.timeline.as_ref().map_or(usize::MAX, |o| o.skip);
+        let start = person.rewind.before(from, common).cloned();
+        person.rewind.forget_from(from);
+        start
     }
 
     /// An agent-state record's value bytes under `rules`, for comparing what would be
