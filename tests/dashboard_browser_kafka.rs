@@ -43,7 +43,8 @@ fn dashboard_over_kafka_in_chromium() {
     {
         for _ in 0..LIVE_CHANGES {
             let c = morning.change();
-            let line = serde_json::json!({"person": c.person, "at": c.at, "producedMs": c.produced_ms});
+            let line =
+                serde_json::json!({"person": c.person, "at": c.at, "producedMs": c.produced_ms});
             script.send(&line.to_string());
             if script
                 .wait_line("LIVE SHOWN", Duration::from_secs(10))

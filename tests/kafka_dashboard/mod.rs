@@ -145,7 +145,9 @@ impl Morning {
             .filter(|(p, _)| {
                 state(p).is_some_and(|s| {
                     s["scheduled"]["activityType"] == "presence"
-                        && s["scheduled"]["end"].as_str().is_some_and(|e| e > soon.as_str())
+                        && s["scheduled"]["end"]
+                            .as_str()
+                            .is_some_and(|e| e > soon.as_str())
                         && s["actual"]["online"] == true
                         && s["oooType"].is_null()
                 })
@@ -180,9 +182,8 @@ impl Morning {
                 .and_then(|b| serde_json::from_str(&b).ok())
                 .unwrap_or_default();
             let shown = want.iter().all(|(p, t, b)| {
-                now.iter().any(|s| {
-                    s["person"] == p.as_str() && s["oooType"] == *t && s["inBuffer"] == *b
-                })
+                now.iter()
+                    .any(|s| s["person"] == p.as_str() && s["oooType"] == *t && s["inBuffer"] == *b)
             });
             if shown {
                 self.agents = now.len();
@@ -225,7 +226,13 @@ impl Morning {
 
     /// Produce one Odigo notification and wait for its acknowledgement: its timestamp (RFC
     /// 3339) and when it was handed to the producer.
-    fn odigo(&mut self, login: &str, state: &str, pause: Option<&str>, at_ms: i64) -> (String, i64) {
+    fn odigo(
+        &mut self,
+        login: &str,
+        state: &str,
+        pause: Option<&str>,
+        at_ms: i64,
+    ) -> (String, i64) {
         let at = chrono::DateTime::from_timestamp_millis(at_ms)
             .expect("time")
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
