@@ -241,3 +241,82 @@ fn the_stream_pushes_changes_behind_the_token() {
         .json();
     assert!(now["at"].as_str().unwrap() >= first["at"].as_str().unwrap());
 }
+
+/// `/states?omit=today` and its `rta-seq` header; `/stream?since=` sends the changes after that
+/// snapshot right after `hello`: the page fetches the states and subscribes at once.
+#[test]
+fn states_and_stream_at_once() {
+    let rta = Rta::start(&MORNING);
+    let seq_of = |r: &embedded_rta::Resp| -> u64 {
+        r.header("rta-seq")
+            .and_then(|s| s.parse().ok())
+            .expect("rta-seq header")
+    };
+    let first = rta.get("/api/accounts/acme/states?omit=today").unwrap();
+    assert_eq!(first.status, 200);
+    let seq = seq_of(&first);
+    let snapshot = first.json();
+    let snapshot = snapshot.as_array().unwrap();
+    assert_eq!(snapshot.len(), 40);
+    for s in snapshot {
+        assert!(s.get("today").is_none(), "{s}");
+        assert!(s["person"].is_string() && s["adherence"].is_string() && s["at"].is_string());
+    }
+    assert!(rta.get("/api/accounts/acme/states").unwrap().json()[0]["today"].is_object());
+    let bogus = rta.get("/api/accounts/acme/states?omit=team").unwrap();
+    assert_eq!(bogus.status, 400);
+    assert!(bogus.json()["error"].as_str().unwrap().contains("omit"));
+    assert_eq!(
+        rta.get("/api/accounts/acme/stream?since=x").unwrap().status,
+        400
+    );
+
+    // some agents change after the snapshot (60× real time: within seconds)
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let now = loop {
+        let r = rta.get("/api/accounts/acme/states").unwrap();
+        if seq_of(&r) > seq {
+            break r.json();
+        }
+        assert!(Instant::now() < deadline, "no change within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let at = |list: &serde_json::Value, p: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["person"] == p)
+            .map(|s| s["at"].clone())
+    };
+    let changed: Vec<String> = now
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["person"].as_str().unwrap().to_string())
+        .filter(|p| at(&now, p) != at(&serde_json::Value::from(snapshot.clone()), p))
+        .collect();
+    assert!(!changed.is_empty());
+
+    let rx = rta.events(&format!("/api/accounts/acme/stream?since={seq}"));
+    let events = read_events(&rx, &["hello", "states"], Duration::from_secs(30));
+    assert_eq!(events.first().map(|e| e.0.as_str()), Some("hello"));
+    let (name, data) = events.get(1).expect("an event after hello");
+    assert_eq!(
+        name, "states",
+        "the changes since the snapshot follow hello"
+    );
+    let caught: Vec<serde_json::Value> = serde_json::from_str(data).unwrap();
+    for p in &changed {
+        assert!(
+            caught.iter().any(|s| s["person"] == p.as_str()),
+            "{p} changed after the snapshot but is not sent"
+        );
+    }
+    // from the beginning: every agent
+    let rx = rta.events("/api/accounts/acme/stream?since=0");
+    let events = read_events(&rx, &["hello", "states"], Duration::from_secs(30));
+    let (name, data) = events.get(1).expect("an event after hello");
+    assert_eq!(name, "states");
+    let all: Vec<serde_json::Value> = serde_json::from_str(data).unwrap();
+    assert_eq!(all.len(), 40);
+}

@@ -138,6 +138,11 @@ async fn account(
     }
 }
 
+/// Response header of `/states`: the views' change count read before the snapshot. The stream
+/// opened with `?since=` it sends the changes after it first, so the page fetches the states
+/// and subscribes at once without missing a change.
+pub const SEQ_HEADER: &str = "rta-seq";
+
 /// The values of an agent state's `adherence` (SPEC §6.1), the filter of `/states`.
 const ADHERENCE_VALUES: [&str; 4] = ["in", "out", "notScheduled", "none"];
 
@@ -146,7 +151,7 @@ async fn states(
     Path(account): Path<String>,
     q: Query<Vec<(String, String)>>,
 ) -> Response {
-    let p = match params(&q, &["adherence", "team"]) {
+    let p = match params(&q, &["adherence", "team", "omit"]) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -157,6 +162,11 @@ async fn states(
                 .into_response();
         }
     }
+    let omit: &[&str] = match param(&p, "omit") {
+        None => &[],
+        Some("today") => &["today"],
+        Some(_) => return bad_request("omit must be today").into_response(),
+    };
     let needle = adherence.map(|a| format!("\"adherence\":\"{a}\""));
     let team = param(&p, "team");
     // records that carry their team (`team` field) match it too
@@ -175,8 +185,21 @@ async fn states(
         };
         team_ok && has(&needle)
     };
-    match s.views.states_json(&account, keep) {
-        Some(body) => json_bytes(body),
+    // read before the snapshot, which then holds every change up to it (see `stream`'s since)
+    let seq = s.views.seq();
+    let body = if omit.is_empty() {
+        s.views.states_json(&account, keep)
+    } else {
+        let write = |v: &[u8], out: &mut Vec<u8>| super::trim::write_without(v, omit, out);
+        s.views.states_json_with(&account, keep, write)
+    };
+    match body {
+        Some(body) => {
+            let mut r = json_bytes(body);
+            r.headers_mut()
+                .insert(SEQ_HEADER, header::HeaderValue::from(seq));
+            r
+        }
         None => not_found("this account").into_response(),
     }
 }

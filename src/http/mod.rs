@@ -21,6 +21,7 @@ pub mod api;
 mod page;
 mod serve;
 mod stream;
+mod trim;
 pub use access::Access;
 pub use serve::{serve, HttpLimits};
 

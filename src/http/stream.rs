@@ -2,7 +2,9 @@
 //! the page, so it never polls the full state.
 //!
 //! Events: `hello` first (the subscription is live: fetch the states now, then apply what
-//! follows); `states` — an array of changed agent-state records (coalesced per person, at most
+//! follows), then with `?since=N` (the `rta-seq` header of the page's states response, see
+//! [`super::api::SEQ_HEADER`]) the current records of the persons changed since that snapshot,
+//! so a page can fetch the states and open the stream at once; `states` — an array of changed agent-state records (coalesced per person, at most
 //! [`MAX_BATCH`] a message); `summary` — the account summary when it changed (checked every
 //! second); `intervals` — today's interval totals when they changed; `queues` — today's queue
 //! intervals when they changed (checked every second); `changed` —
@@ -10,7 +12,7 @@
 //! the views' broadcast buffer behind: refetch the states. Memory per client is bounded: the
 //! buffer is shared and a lagging client is told to resync instead of being queued for.
 
-use super::api::{intervals_json, not_found, params};
+use super::api::{bad_request, intervals_json, not_found, params};
 use super::AppState;
 use crate::service::views::{StateChange, Versions};
 use crate::service::LiveViews;
@@ -36,9 +38,17 @@ pub async fn stream(
     Path(account): Path<String>,
     q: Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(e) = params(&q, &[]) {
-        return e.into_response();
-    }
+    let since = match params(&q, &["since"]) {
+        Ok(p) => match p.first().map(|(_, v)| v.parse::<u64>()) {
+            None => None,
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => {
+                return bad_request("since must be the rta-seq header of a states response")
+                    .into_response()
+            }
+        },
+        Err(e) => return e.into_response(),
+    };
     if !s.views.has_account(&account) {
         return not_found("this account").into_response();
     }
@@ -46,13 +56,25 @@ pub async fn stream(
     let rx = s.views.subscribe();
     let hello =
         serde_json::json!({ "account": &account, "buffer": crate::service::views::STREAM_BUFFER });
+    let mut pending = VecDeque::from([("hello", hello.to_string())]);
+    // subscribed: the changes after the page's snapshot (`since`) that the subscription
+    // cannot bring follow `hello` (too many: resync)
+    if let Some(since) = since {
+        match s.views.states_since(&account, since, MAX_BATCH) {
+            Some(json) if json.len() > 2 => {
+                pending.push_back(("states", String::from_utf8_lossy(&json).into_owned()))
+            }
+            Some(_) => {}
+            None => pending.push_back(("resync", "{}".into())),
+        }
+    }
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let st = Subscriber {
         views: s.views.clone(),
         account,
         rx,
-        pending: VecDeque::from([("hello", hello.to_string())]),
+        pending,
         tick,
         summary: String::new(),
         queues: Vec::new(),

@@ -1,13 +1,20 @@
-// The dashboard in a real browser (run by tests/dashboard_browser.rs): Debian's chromium driven
-// by playwright-core against a running `rta run`. Checks that the page asks for the access
+// The dashboard in a real browser (run by tests/dashboard_browser.rs against `rta run`'s
+// embedded default and by tests/dashboard_browser_kafka.rs against `rta dashboard` on Apache
+// Kafka): Debian's chromium driven by playwright-core. Checks that the page asks for the access
 // token, shows named agents in injixo's colours, that "only out of adherence" filters, that the
 // interval chart and a person's day render, and that live changes reach the table without a
 // reload within 2 s. Screenshots go to SCREENSHOT_DIR. Exits 1 with one line per failure.
 //
-// env: DASHBOARD_URL (http://127.0.0.1:PORT), DASHBOARD_TOKEN, SCREENSHOT_DIR
+// env: DASHBOARD_URL (http://127.0.0.1:PORT), DASHBOARD_TOKEN, SCREENSHOT_DIR, AGENTS (how many
+// the page lists, default 40), LIVE_FROM: `stream` (default: the changes the account's event
+// stream carries, timed from the stream) or `stdin` (the test produces them to Kafka: the script
+// prints `LIVE READY`, then reads one JSON line per change, {"person", "at", "producedMs"}, timed
+// from the produce, and prints `LIVE SHOWN <person>` after each), EVERY_COLOUR=1 (the test
+// arranged every out-of-adherence type past its buffer and one in it: each must be shown)
 
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 
 const base = process.env.DASHBOARD_URL;
 const token = process.env.DASHBOARD_TOKEN;
@@ -19,6 +26,9 @@ const COLOURS = {
   wrongActivity: 'rgb(244, 194, 13)',
   notScheduled: 'rgb(26, 115, 232)',
 };
+const agents = Number(process.env.AGENTS || 40);
+const liveFromStdin = process.env.LIVE_FROM === 'stdin';
+const everyColour = process.env.EVERY_COLOUR === '1';
 const LIVE_CHANGES = 10;
 const LIVE_LIMIT_MS = 2000;
 
@@ -66,6 +76,19 @@ async function* streamChanges(signal) {
   }
 }
 
+// Changes the test produced, one JSON line each on stdin, appended to `into` as
+// [person, at, producedMs]; `into.closed` once stdin ends.
+function stdinChanges(into) {
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (!line.trim()) return;
+    const c = JSON.parse(line);
+    into.push([c.person, c.at, c.producedMs]);
+  });
+  lines.on('close', () => { into.closed = true; });
+  return lines;
+}
+
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -85,8 +108,8 @@ try {
   await page.fill('#token', token);
   await page.click('#login button');
   await page.waitForSelector('#main:not([hidden])', { timeout: 10000 });
-  await page.waitForFunction(() => document.querySelectorAll('#tbody .row:not([hidden])').length >= 40
-    && document.getElementById('live').classList.contains('on'), null, { timeout: 15000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#tbody .row:not([hidden])').length >= n
+    && document.getElementById('live').classList.contains('on'), agents, { timeout: 15000 });
   check(true, 'the page loaded behind the access token and went live');
 
   // 2. named agents in injixo's colours (wait for someone out of adherence)
@@ -94,7 +117,7 @@ try {
     null, { timeout: 20000 });
   const dir = await page.evaluate(() => window.rtaDashboard.dir);
   let all = await rows(page);
-  check(all.length === 40, `40 agents listed (got ${all.length})`);
+  check(all.length === agents, `${agents} agents listed (got ${all.length})`);
   const unnamed = all.filter((r) => r.name !== dir.persons[r.person]?.name);
   check(unnamed.length === 0, `every agent shows their name (unnamed: ${unnamed.map((r) => r.person).join(' ')})`);
   check(all.every((r) => !/^p\d+$/.test(r.name)), 'no agent is shown by id alone');
@@ -104,6 +127,15 @@ try {
     const buffer = r.badge.includes('buffer');
     const ok = r.badge.includes(r.ooo) && (buffer ? r.background !== COLOURS[r.ooo] : r.background === COLOURS[r.ooo]);
     check(ok, `${r.person} ${r.ooo}${buffer ? ' (buffer)' : ''} badge colour ${r.background}`);
+  }
+  if (everyColour) {
+    // the test arranged each type past its buffer and one still in it
+    for (const t of Object.keys(COLOURS)) {
+      const r = ooa.find((x) => x.ooo === t && !x.badge.includes('buffer'));
+      check(r && r.background === COLOURS[t], `a ${t} agent past the buffer is shown ${COLOURS[t]} (${r ? `${r.person}: ${r.background}` : 'none'})`);
+    }
+    const b = ooa.find((x) => x.badge.includes('buffer'));
+    check(b && b.background !== COLOURS[b.ooo], `an agent in buffer is shown light (${b ? `${b.person} ${b.ooo}: ${b.background}` : 'none'})`);
   }
   // every type's badge, whoever is out right now: the page's stylesheet on probe elements
   const probe = await page.evaluate(() => {
@@ -146,44 +178,50 @@ try {
     return shown.length > 0 && shown.every((r) => r.dataset.ooo);
   }, null, { timeout: 30000 }).catch(() => {});
   const filtered = await rows(page);
-  check(filtered.length > 0 && filtered.length < 40 && filtered.every((r) => r.ooo),
+  check(filtered.length > 0 && filtered.length < agents && filtered.every((r) => r.ooo),
     `"only out of adherence" shows ${filtered.length} agents, all out of adherence`);
   const count = await page.textContent('#count');
-  check(count.endsWith('of 40 agents'), `count reads "${count}"`);
+  check(count.endsWith(`of ${agents} agents`), `count reads "${count}"`);
   await page.screenshot({ path: `${shots}/only-out-of-adherence.png` });
   await page.uncheck('#only-ooa');
-  await page.waitForFunction(() => document.querySelectorAll('#tbody .row:not([hidden])').length >= 40, null, { timeout: 5000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#tbody .row:not([hidden])').length >= n, agents, { timeout: 5000 });
 
   // 5. live changes reach the table without a reload
   await page.evaluate(() => { window.__sameDocument = true; });
   const loadsBefore = loads;
   const abort = new AbortController();
-  const events = []; // [person, at, received]
-  const reader = (async () => {
+  // [person, at, since]: the change and when it started (produced to Kafka, or carried by the
+  // stream to this script's own subscription)
+  const events = [];
+  const reader = liveFromStdin ? stdinChanges(events) : (async () => {
     for await (const [p, at] of streamChanges(abort.signal)) events.push([p, at, Date.now()]);
   })().catch(() => {});
+  if (liveFromStdin) console.log('LIVE READY');
+  const from = liveFromStdin ? 'it was produced to Kafka' : 'the stream carried it';
   const latencies = [];
   const seen = new Set();
   const deadline = Date.now() + 60000;
-  while (latencies.length < LIVE_CHANGES && Date.now() < deadline) {
+  while (latencies.length < LIVE_CHANGES && Date.now() < deadline && !(liveFromStdin && events.closed && !events.length)) {
     const ev = events.shift();
     if (!ev) {
       await new Promise((r) => setTimeout(r, 20));
       continue;
     }
-    const [person, at, received] = ev;
-    if (seen.has(person)) continue;
+    const [person, at, since] = ev;
+    if (!liveFromStdin && seen.has(person)) continue;
     seen.add(person);
     const shown = await page.waitForFunction(([p, t]) => {
       const el = document.querySelector(`#tbody .row[data-person="${p}"]`);
       return el && Date.parse(el.dataset.at) >= Date.parse(t);
-    }, [person, at], { timeout: Math.max(1, received + LIVE_LIMIT_MS + 3000 - Date.now()) }).then(() => true, () => false);
-    const took = Date.now() - received;
+    }, [person, at], { timeout: Math.max(1, since + LIVE_LIMIT_MS + 3000 - Date.now()), polling: 10 }).then(() => true, () => false);
+    const took = Date.now() - since;
     latencies.push(shown ? took : Infinity);
-    check(shown && took <= LIVE_LIMIT_MS, `change of ${person} at ${at} shown ${shown ? `${took} ms after the stream carried it` : 'never'}`);
+    check(shown && took <= LIVE_LIMIT_MS, `change of ${person} at ${at} shown ${shown ? `${took} ms after ${from}` : 'never'}`);
+    if (liveFromStdin) console.log(`LIVE SHOWN ${person}`);
   }
   abort.abort();
-  await reader;
+  if (liveFromStdin) reader.close();
+  else await reader;
   check(latencies.length === LIVE_CHANGES, `${latencies.length} live changes observed`);
   const same = await page.evaluate(() => window.__sameDocument === true);
   check(same && loads === loadsBefore, 'no reload happened');

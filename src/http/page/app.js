@@ -59,6 +59,7 @@ async function loadAccounts() {
     setTimeout(loadAccounts, 3000);
     return;
   }
+  performance.mark('rta:accounts');
   $('login').hidden = true;
   $('main').hidden = false;
   const sel = $('account');
@@ -83,14 +84,37 @@ function switchAccount(account) {
   connect();
 }
 
+// The full state and the stream at once: the stream opens as soon as the states' headers say
+// which changes the snapshot holds (rta-seq) and sends the later ones first (?since=), so the
+// states download while it connects. Without that header (an error) it opens plainly and
+// `hello` fetches everything again.
 function connect() {
   if (S.es) S.es.close();
+  S.es = null;
   S.buffering = true;
   S.buffer = [];
-  const es = new EventSource(api.streamUrl(S.account));
+  const account = S.account;
+  const open = (since) => {
+    if (account === S.account && !S.es) openStream(since);
+  };
+  S.prefetch = fetchAll(open);
+  S.prefetch.catch((e) => {
+    if (e instanceof AuthError && account === S.account) showLogin('The access token is no longer accepted.');
+    else open(null);
+  });
+}
+
+function openStream(since) {
+  const es = new EventSource(api.streamUrl(S.account, since));
   S.es = es;
-  es.addEventListener('hello', reload);
-  es.addEventListener('resync', reload);
+  es.addEventListener('hello', () => {
+    performance.mark('rta:hello');
+    // the first hello continues from the snapshot; after a reconnect everything is fetched
+    const early = since != null ? S.prefetch : null;
+    S.prefetch = null;
+    reload(early);
+  });
+  es.addEventListener('resync', () => reload(null));
   es.addEventListener('states', (e) => {
     const list = JSON.parse(e.data);
     if (S.buffering) S.buffer.push(list);
@@ -125,28 +149,38 @@ async function loadDirectory() {
   S.filters.team = team.value;
 }
 
-// Full state: after (re)connecting and on resync. Changes that arrive meanwhile are replayed
-// on top, in order, so the newest record of each person wins.
-async function reload() {
+// The account's directory, states (without the per-day figures the table does not show;
+// `onSeq` gets their rta-seq header as soon as it arrives), summary and intervals.
+function fetchAll(onSeq) {
+  return Promise.all([
+    loadDirectory(),
+    api.getStates(`${base()}/states?omit=today`, onSeq),
+    api.get(base()),
+    api.get(`${base()}/intervals`),
+  ]);
+}
+
+// Full state: after (re)connecting and on resync — `early`, what connect() fetched, or
+// fetched now. Changes that arrive meanwhile are replayed on top, in order, so the newest record
+// of each person wins.
+async function reload(early) {
   const account = S.account;
   S.buffering = true;
-  S.buffer = [];
+  if (!early) S.buffer = [];
   try {
-    const [, states, summary, intervals] = await Promise.all([
-      loadDirectory(),
-      api.get(`${base()}/states`),
-      api.get(base()),
-      api.get(`${base()}/intervals`),
-    ]);
+    const [, { list: states }, summary, intervals] = await (early || fetchAll());
     if (account !== S.account) return;
+    performance.mark('rta:fetched');
     S.rows = new Map(states.map((r, i) => [r.person, toRow(r, S.dir, i)]));
     for (const list of S.buffer) applyStates(list);
     S.buffer = [];
     S.buffering = false;
+    performance.mark('rta:rows');
     renderSummary(summary);
     S.intervals = intervals;
     drawIntervals($('intervals'), intervals);
     refresh();
+    performance.mark('rta:shown');
     setLive(true);
     loadUnmapped();
     api.get(`${base()}/queues`).then(renderQueues, () => renderQueues(null));

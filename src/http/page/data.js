@@ -11,16 +11,31 @@ export const api = {
     this.token = t || '';
     if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY);
   },
-  async get(path) {
+  async fetch(path) {
     const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
     const r = await fetch(path, { headers, cache: 'no-store' });
     if (r.status === 401) throw new AuthError('access token needed');
     if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-    return r.json();
+    return r;
   },
-  streamUrl(account) {
+  async get(path) {
+    return (await this.fetch(path)).json();
+  },
+  // agent states; onSeq(n) gets the views' change count the snapshot holds (header rta-seq)
+  // before the body is read
+  async getStates(path, onSeq) {
+    const r = await this.fetch(path);
+    const seq = r.headers.get('rta-seq');
+    if (onSeq && seq && /^\d+$/.test(seq)) onSeq(seq);
+    return { list: await r.json() };
+  },
+  // the account's event stream; `since`: the rta-seq of the states the page holds
+  streamUrl(account, since) {
+    const q = new URLSearchParams();
+    if (this.token) q.set('token', this.token);
+    if (since != null) q.set('since', since);
     const u = `/api/accounts/${encodeURIComponent(account)}/stream`;
-    return this.token ? `${u}?token=${encodeURIComponent(this.token)}` : u;
+    return q.size ? `${u}?${q}` : u;
   },
 };
 

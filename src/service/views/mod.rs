@@ -102,6 +102,9 @@ pub struct LiveViews {
     /// account → today's queue intervals as JSON (`/api/accounts/{account}/queues`).
     queues: RwLock<BTreeMap<String, Vec<u8>>>,
     changes: broadcast::Sender<Arc<StateChange>>,
+    /// Agent-state records stored so far (each counted under its account's lock): a states
+    /// snapshot that read the count `n` first holds every change up to `n`.
+    seq: AtomicU64,
     pub config_caught_up: AtomicBool,
     /// Partitions assigned and every one of them rebuilt (always true embedded).
     pub partitions_ready: AtomicBool,
@@ -118,6 +121,7 @@ impl Default for LiveViews {
             summaries: RwLock::new(BTreeMap::new()),
             queues: RwLock::new(BTreeMap::new()),
             changes: broadcast::channel(STREAM_BUFFER).0,
+            seq: AtomicU64::new(0),
             config_caught_up: AtomicBool::new(false),
             partitions_ready: AtomicBool::new(false),
             broker_reachable: AtomicBool::new(false),
@@ -148,11 +152,17 @@ impl LiveViews {
             Some(a) => a,
             None => self.accounts.entry(account.into()).or_default(),
         };
+        // counted under the account's lock: a snapshot that read the count first sees it
+        let seq = self.seq.fetch_add(1, Ordering::AcqRel) + 1;
         match acct.persons.get_mut(person) {
-            Some(p) => p.put_state(value, facts),
+            Some(p) => {
+                p.put_state(value, facts);
+                p.seq = seq;
+            }
             None => {
                 let mut p = PersonView::default();
                 p.put_state(value, facts);
+                p.seq = seq;
                 acct.persons.insert(person.into(), p);
             }
         }
@@ -301,6 +311,50 @@ impl LiveViews {
         account: &str,
         keep: impl Fn(&str, &[u8], &Directory) -> bool,
     ) -> Option<Vec<u8>> {
+        self.states_json_with(account, keep, |v, out| out.extend_from_slice(v))
+    }
+
+    /// Agent-state records stored so far. Read before a snapshot ([`Self::states_json`]): the
+    /// snapshot holds every change up to it; read after [`Self::subscribe`]: the receiver gets
+    /// every change after it.
+    pub fn seq(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
+    /// The current records (a JSON array) of an account's persons whose state changed after
+    /// change count `since` ([`Self::seq`]), if at most `max` did; `None` for more or an
+    /// unknown account. With a snapshot read at `since` and a subscription made before this
+    /// call, nothing is missed.
+    pub fn states_since(&self, account: &str, since: u64, max: usize) -> Option<Vec<u8>> {
+        self.with_account(account, |acct| {
+            let mut out = vec![b'['];
+            let mut n = 0;
+            for p in acct.persons.values() {
+                if p.seq <= since || p.state.is_empty() {
+                    continue;
+                }
+                n += 1;
+                if n > max {
+                    return None;
+                }
+                if n > 1 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&p.state);
+            }
+            out.push(b']');
+            Some(out)
+        })
+        .flatten()
+    }
+
+    /// [`Self::states_json`] with each record written by `write` (e.g. without some fields).
+    pub fn states_json_with(
+        &self,
+        account: &str,
+        keep: impl Fn(&str, &[u8], &Directory) -> bool,
+        write: impl Fn(&[u8], &mut Vec<u8>),
+    ) -> Option<Vec<u8>> {
         self.with_account(account, |acct| {
             let mut sorted: Vec<(&str, &[u8])> = acct
                 .persons
@@ -317,7 +371,7 @@ impl LiveViews {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(v);
+                write(v, &mut out);
             }
             out.push(b']');
             out

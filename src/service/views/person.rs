@@ -33,6 +33,8 @@ pub struct Episode {
 pub struct PersonView {
     /// The latest agent-state record (JSON); empty until one arrives.
     pub state: Vec<u8>,
+    /// The views' change count ([`super::LiveViews::seq`]) when `state` was stored.
+    pub seq: u64,
     pub actual: VecDeque<Span>,
     pub episodes: VecDeque<Episode>,
     /// (intervalStart, [scheduledSeconds, inAdherenceSeconds]) by start.

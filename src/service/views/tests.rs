@@ -68,6 +68,41 @@ fn states_are_listed_in_natural_order_and_filtered() {
 }
 
 #[test]
+fn states_since_a_snapshot() {
+    let v = LiveViews::default();
+    let put = |p: &str, at: &str| {
+        let s = state(p, at, Some("1"), at, None);
+        v.put_state(&format!("acme/{p}"), s.as_bytes());
+    };
+    for p in ["p1", "p2", "p3"] {
+        put(p, "2026-11-23T08:00:00Z");
+    }
+    let snapshot = v.seq();
+    assert_eq!(snapshot, 3);
+    assert_eq!(v.states_since("acme", snapshot, 10).unwrap(), b"[]");
+    put("p2", "2026-11-23T08:01:00Z");
+    put("p3", "2026-11-23T08:02:00Z");
+    put("p2", "2026-11-23T08:03:00Z");
+    let since: Vec<serde_json::Value> =
+        serde_json::from_slice(&v.states_since("acme", snapshot, 10).unwrap()).unwrap();
+    let mut got: Vec<(&str, &str)> = since
+        .iter()
+        .map(|s| (s["person"].as_str().unwrap(), s["at"].as_str().unwrap()))
+        .collect();
+    got.sort();
+    // the current record of each person changed since, once
+    assert_eq!(
+        got,
+        [
+            ("p2", "2026-11-23T08:03:00Z"),
+            ("p3", "2026-11-23T08:02:00Z")
+        ]
+    );
+    assert!(v.states_since("acme", snapshot, 1).is_none(), "too many");
+    assert!(v.states_since("other", 0, 10).is_none());
+}
+
+#[test]
 fn actual_spans_and_episodes_follow_the_records() {
     let mut p = PersonView::default();
     p.put_state(
