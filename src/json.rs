@@ -120,7 +120,7 @@ impl<'a> ObjectWriter<'a> {
 
     /// Bytes written to the buffer so far (all records of it, not only this object's).
     #[inline(always)]
-    pub fn len(&self) -> usize {
+    pub fn written_len(&self) -> usize {
         self.out.len()
     }
 

@@ -55,7 +55,7 @@ pub fn agent_state(
             Some(i) => {
                 let act = rules.activity(i);
                 a.str(k!("activity"), &act.id);
-                let end = a.len() - 1; // before the closing quote
+                let end = a.written_len() - 1; // before the closing quote
                 let start = end - act.id.len();
                 if &a.written()[start..end] == act.id.as_bytes() {
                     activity_span = Some((start as u32, end as u32));
