@@ -12,7 +12,6 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rta::envelope::Envelope;
 use rta::simulate::{plan_day, SimOptions};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const WITHIN: Duration = Duration::from_secs(180);
@@ -86,7 +85,8 @@ impl Morning {
             let topic = names.topic(t);
             wait_committed(broker, &group, &topic, &end_offsets(broker, &topic), WITHIN);
         }
-        let dashboard = start_dashboard(broker, &names, token);
+        let dashboard =
+            crate::common::dashboard::start_dashboard(broker, &names, &["--http-token", token]);
         dashboard.wait_ready(WITHIN);
         // caught up: the states read twice a second apart agree
         let deadline = Instant::now() + WITHIN;
@@ -270,23 +270,6 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-fn start_dashboard(broker: &Broker, names: &Names, token: &str) -> Rta {
-    let http = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_rta"))
-        .args(["dashboard", "--brokers", &broker.addr])
-        .args(["--topic-prefix", &names.prefix, "--http-token", token])
-        .args(["--http", &format!("127.0.0.1:{http}")])
-        .env("RTA_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run rta dashboard");
-    Rta {
-        child: Some(child),
-        http,
-    }
 }
 
 /// GET with the access token: the body of a 200.
