@@ -75,6 +75,10 @@ impl Envelope {
     /// Parse one NDJSON line. `value` may be any JSON value (its text is the payload), a JSON
     /// string (its content is the raw payload bytes) or null/absent (a tombstone).
     pub fn parse_line(line: &str) -> Result<Envelope, EnvelopeError> {
+        // serde would read the struct from an array too (`["t",null]`): only an object is one
+        if !line.trim_start().starts_with('{') {
+            return Err(EnvelopeError::Json("the line is not `{…}`".into()));
+        }
         let raw: RawEnvelope =
             serde_json::from_str(line).map_err(|e| EnvelopeError::Json(e.to_string()))?;
         let topic = match raw.topic {
@@ -155,5 +159,20 @@ impl Envelope {
             }
         }
         out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_object_is_an_envelope() {
+        // serde alone would read `["rta.agent-events", null]` positionally as topic and key
+        let e = Envelope::parse_line(r#"["rta.agent-events",null]"#).unwrap_err();
+        assert!(matches!(e, EnvelopeError::Json(_)), "{e}");
+        let ok = Envelope::parse_line(r#" {"topic":"t","key":"k","value":{"a":1}}"#).unwrap();
+        assert_eq!(ok.topic, "t");
+        assert_eq!(ok.key.as_deref(), Some("k"));
     }
 }

@@ -32,6 +32,9 @@ pub fn injixo_integration_id(payload: &[u8]) -> Option<String> {
         #[serde(default)]
         meta: Option<Value>,
     }
+    if !is_object(payload) {
+        return None;
+    }
     let m: Meta = serde_json::from_slice(payload).ok()?;
     match m.meta?.get("integrationConfigurationId")? {
         Value::Number(n) => Some(n.to_string()),
@@ -51,6 +54,15 @@ pub fn decode_injixo_max<'a>(
     max_elements: usize,
     out: &mut Decoded<'a>,
 ) -> Result<(), DecodeError> {
+    // serde would read a struct from an array too (`[[1],1]`): only an object is a body
+    if !is_object(payload) {
+        serde_json::from_slice::<serde::de::IgnoredAny>(payload)
+            .map_err(|e| DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}")))?;
+        return Err(DecodeError::new(
+            "invalid_json",
+            "an injixo-api payload must be an object with \"data\" and \"meta\"",
+        ));
+    }
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
             DecodeError::new(
@@ -86,6 +98,11 @@ pub fn decode_injixo_max<'a>(
         }
     }
     Ok(())
+}
+
+/// Whether a payload's first non-blank byte opens an object.
+fn is_object(payload: &[u8]) -> bool {
+    payload.trim_ascii_start().first() == Some(&b'{')
 }
 
 type Item<'a> = (DecodedEvent<'a>, Option<DecodedEvent<'a>>);
@@ -186,6 +203,17 @@ mod tests {
             decode_injixo(b"{x", &mut out).unwrap_err().reason,
             "invalid_json"
         );
+    }
+
+    #[test]
+    fn an_array_is_not_read_as_a_body() {
+        // Found by the fuzzer: serde reads a struct positionally from an array (`data`, `meta`).
+        let mut out = Decoded::new();
+        let e = decode_injixo(b"\n\n[[1]\n,1]", &mut out).unwrap_err();
+        assert_eq!(e.reason, "invalid_json");
+        assert!(e.detail.contains("must be an object"), "{}", e.detail);
+        assert!(out.is_empty());
+        assert_eq!(injixo_integration_id(br#"[[],{"integrationConfigurationId":1}]"#), None);
     }
 
     #[test]
