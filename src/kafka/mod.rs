@@ -9,12 +9,14 @@
 //! poll, so they see the worker's state between two records.
 
 pub mod acks;
+pub mod changelog;
 pub mod client;
 pub mod config_reader;
 pub mod group;
 pub mod health;
 pub mod preflight;
 pub mod sources;
+pub mod store;
 pub mod tables;
 pub mod topics;
 pub mod txn;
@@ -34,6 +36,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use worker::Worker;
+
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -110,6 +113,7 @@ pub fn run(
         topic: s.topics.agent_events.clone(),
         sources: sources.clone(),
         retention: s.retention,
+        changelog: s.changelog,
         metrics: metrics.clone(),
         health: health.clone(),
         tracker: tracker.clone(),
@@ -134,6 +138,19 @@ pub fn run(
             s.topics.agent_events
         );
     }
+    let changelog = if s.changelog {
+        let n = partition_count(&consumer, &s.topics.changelog)?;
+        if n != partition_count {
+            bail!(
+                "topic {} has {n} partitions but {} has {partition_count}; the changelog is partitioned like the input and must have the same count (recreate it with that count, or set changelog = false)",
+                s.topics.changelog,
+                s.topics.agent_events
+            );
+        }
+        Some(changelog::Store::new(s, brokers)?)
+    } else {
+        None
+    };
     consumer.subscribe(&sources.topics()).with_context(|| {
         format!(
             "cannot subscribe to {} and {}",
@@ -165,6 +182,7 @@ pub fn run(
         views,
         metrics,
         health,
+        changelog,
     };
     let result = w.run_loop();
     let shutdown = w.shutdown(result.is_ok());

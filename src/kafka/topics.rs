@@ -61,7 +61,7 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
         .map(|(name, compacted)| {
             let partitions = if *name == s.topics.config {
                 1
-            } else if *name == s.topics.contact_events {
+            } else if *name == s.topics.contact_events || *name == s.topics.changelog {
                 events_partitions.unwrap_or(s.partitions)
             } else {
                 s.partitions

@@ -65,6 +65,8 @@ pub struct Worker<'a> {
     pub views: Arc<LiveViews>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<super::health::BrokerHealth>,
+    /// The state store's changelog (`None`: off, every assignment rebuilds from input).
+    pub changelog: Option<super::changelog::Store>,
 }
 
 impl Worker<'_> {
@@ -214,6 +216,9 @@ impl Worker<'_> {
             let p = sources::partition(src);
             if !self.rebuilds.keys().any(|s| sources::partition(*s) == p) {
                 self.proc.end_rebuild(p);
+                if let Some(store) = self.changelog.as_mut() {
+                    store.whole.insert(p);
+                }
                 tracing::info!(partition = p, "partition rebuilt; live");
             }
             self.update_readiness();
@@ -260,9 +265,28 @@ impl Worker<'_> {
                 };
                 let (known, fresh) = (ids(true), ids(false));
                 let rebuild_ids: Vec<i32> = rebuild_ids.into_iter().collect();
+                // partitions whose committed offsets carry the changelog's mark restore from it
+                let restore_ids: Vec<i32> = known
+                    .iter()
+                    .copied()
+                    .filter(|p| {
+                        parts
+                            .iter()
+                            .any(|a| a.restore && sources::partition(a.partition) == *p)
+                    })
+                    .collect();
                 self.send_outputs();
+                if let Some(store) = self.changelog.as_mut() {
+                    // what live accounts changed so far is kept: restoring forgets what it touched
+                    self.proc.collect_changelog(&mut store.pending);
+                    let whole = known.iter().chain(&fresh).filter(|p| !restore_ids.contains(p));
+                    store.whole.extend(whole);
+                }
                 self.proc.assign(self.partition_count, &known, false);
                 self.proc.outputs.clear();
+                if !restore_ids.is_empty() {
+                    self.restore_partitions(&restore_ids);
+                }
                 self.proc.assign(self.partition_count, &fresh, false);
                 self.proc.assign(self.partition_count, &rebuild_ids, true);
                 // accounts materialized from config get their timers fired at once
@@ -280,6 +304,9 @@ impl Worker<'_> {
                     parts.iter().map(|s| sources::partition(*s)).collect();
                 partitions.sort_unstable();
                 partitions.dedup();
+                if let Some(store) = self.changelog.as_mut() {
+                    store.whole.retain(|p| !partitions.contains(p));
+                }
                 self.proc.revoke(&partitions);
                 self.update_readiness();
             }
@@ -322,7 +349,7 @@ impl Worker<'_> {
         self.on_group_event(GroupEvent::Assigned(assigned));
     }
 
-    fn update_readiness(&self) {
+    pub(super) fn update_readiness(&self) {
         let ready = self.assigned_once && self.rebuilds.is_empty();
         self.views.partitions_ready.store(ready, Ordering::Release);
         self.metrics
@@ -363,7 +390,7 @@ impl Worker<'_> {
 
     /// Hand pending outputs to the producer, tagged with the open batch (and, exactly-once,
     /// inside the open transaction). A full queue is backpressure, never a drop.
-    fn send_outputs(&mut self) {
+    pub(super) fn send_outputs(&mut self) {
         if self.proc.outputs.is_empty() {
             return;
         }
@@ -463,7 +490,7 @@ impl Worker<'_> {
         }
     }
 
-    fn seal_batch(&mut self) {
+    pub(super) fn seal_batch(&mut self) {
         if let Ok(mut t) = self.tracker.lock() {
             t.seal();
         }
@@ -474,6 +501,15 @@ impl Worker<'_> {
         let Some(txn) = self.txn.clone() else {
             return Ok(());
         };
+        if self.changelog.is_some() {
+            // the transaction commits the offsets with the state they lead to
+            self.send_outputs();
+            if let Err(e) = txn.ensure_open() {
+                self.on_txn_error(e);
+                return Ok(());
+            }
+            self.write_changelog();
+        }
         let views = self.views.clone();
         let stop = self.stop;
         let keep_trying = || {
@@ -506,6 +542,9 @@ impl Worker<'_> {
 
     /// At-least-once: commit the acknowledged offsets.
     fn commit(&mut self, mode: CommitMode) -> Result<()> {
+        if self.changelog.is_some() && !self.flush_changelog() {
+            return Ok(());
+        }
         let offsets = {
             let Ok(mut t) = self.tracker.lock() else {
                 return Ok(());
@@ -562,6 +601,14 @@ impl Worker<'_> {
         self.seal_batch();
         let mut result = Ok(());
         if let Some(txn) = self.txn.clone() {
+            if commit && self.changelog.is_some() {
+                match txn.ensure_open() {
+                    Ok(()) => {
+                        self.write_changelog();
+                    }
+                    Err(e) => self.on_txn_error(e),
+                }
+            }
             if commit {
                 let deadline = Instant::now() + TIMEOUT;
                 let keep_trying = || Instant::now() < deadline;

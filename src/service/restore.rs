@@ -1,0 +1,91 @@
+//! The processing core's side of the state store (SPEC §11, docs/changelog.md): what changed
+//! goes out as changelog records, and accounts come back from them. The transport reads and
+//! writes the topic; this knows which accounts live here and what to redo after a restore.
+
+use super::processor::Processor;
+use crate::engine::snapshot::{ChangeKey, Changelog, SnapshotError};
+use crate::engine::Origin;
+
+impl Processor {
+    /// The changelog records of everything touched since the last call, appended to `out`.
+    pub fn collect_changelog(&mut self, out: &mut Changelog) {
+        self.engine.collect_changelog(out);
+    }
+
+    /// Every key of the accounts of `partitions`, appended to `out` (they went live without a
+    /// restore, so the changelog may hold none or an older state of them).
+    pub fn snapshot_partitions(&self, partitions: &[i32], out: &mut Changelog) {
+        let mut accounts: Vec<&str> = self
+            .partition_of
+            .iter()
+            .filter(|(_, p)| partitions.contains(p))
+            .map(|(a, _)| &**a)
+            .collect();
+        accounts.sort_unstable();
+        for a in accounts {
+            if let Some(acct) = self.engine.account(a) {
+                acct.snapshot_all(out);
+            }
+        }
+    }
+
+    /// The input partition of a changelog key's account, if this instance owns it (`None`:
+    /// not an rta changelog key, or the account went to another instance meanwhile).
+    pub fn changelog_partition(&self, key: &str) -> Option<i32> {
+        let k = ChangeKey::parse(key.as_bytes()).ok()?;
+        self.ownership
+            .owns(&k.account)
+            .then(|| self.ownership.partition(&k.account))
+    }
+
+    /// Install one changelog record of an assigned partition. Records of accounts another
+    /// instance owns are ignored; a record that cannot be read changes nothing.
+    pub fn restore(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), SnapshotError> {
+        let k = ChangeKey::parse(key)?;
+        if !self.ownership.owns(&k.account) {
+            return Ok(());
+        }
+        self.engine.restore(key, value)?;
+        if !self.partition_of.contains_key(k.account.as_str()) {
+            let p = self.ownership.partition(&k.account);
+            self.partition_of.insert(k.account.as_str().into(), p);
+        }
+        Ok(())
+    }
+
+    /// After the changelog of `partitions` was restored: what materializing and restoring
+    /// touched is not written back (the caller collected every other change before), the
+    /// config table is applied again to their accounts (what changed after the snapshots is
+    /// published and written, what did not changes nothing), and the views show the states.
+    pub fn restored(&mut self, partitions: &[i32]) {
+        self.engine.discard_changelog();
+        let mut accounts: Vec<Box<str>> = self
+            .partition_of
+            .iter()
+            .filter(|(_, p)| partitions.contains(p))
+            .map(|(a, _)| a.clone())
+            .collect();
+        accounts.sort_unstable();
+        for a in &accounts {
+            let records: Vec<(String, Vec<u8>)> = self
+                .table
+                .records(a)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .collect();
+            for (key, value) in &records {
+                let origin = Origin {
+                    topic: crate::wire::CONFIG_TOPIC,
+                    partition: -1,
+                    offset: -1,
+                    key: Some(key.as_bytes()),
+                    payload: Some(value),
+                };
+                self.engine.on_config(&origin, &mut self.outputs);
+            }
+        }
+        for a in &accounts {
+            self.refresh_views(a);
+        }
+    }
+}
