@@ -130,6 +130,10 @@ pub fn run(
         .create_with_context(ctx)
         .context("cannot create the Kafka consumer; check the [kafka] properties")?;
     let contact_partitions = partition_count(&consumer, &s.topics.contact_events)?;
+    let changelog_partitions = match s.changelog {
+        true => Some(partition_count(&consumer, &s.topics.changelog)?),
+        false => None,
+    };
     let partition_count = partition_count(&consumer, &s.topics.agent_events)?;
     if contact_partitions != partition_count {
         bail!(
@@ -138,8 +142,7 @@ pub fn run(
             s.topics.agent_events
         );
     }
-    let changelog = if s.changelog {
-        let n = partition_count(&consumer, &s.topics.changelog)?;
+    let changelog = if let Some(n) = changelog_partitions {
         if n != partition_count {
             bail!(
                 "topic {} has {n} partitions but {} has {partition_count}; the changelog is partitioned like the input and must have the same count (recreate it with that count, or set changelog = false)",

@@ -100,6 +100,7 @@ mod tests {
     #[test]
     fn source_ids_round_trip() {
         let s = Sources {
+            mark: false,
             events: "e".into(),
             contacts: "c".into(),
         };

@@ -54,9 +54,9 @@ impl Processor {
     }
 
     /// After the changelog of `partitions` was restored: what materializing and restoring
-    /// touched is not written back (the caller collected every other change before), the
-    /// config table is applied again to their accounts (what changed after the snapshots is
-    /// published and written, what did not changes nothing), and the views show the states.
+    /// touched is not written back (the caller collected every other change before), their
+    /// schedules are applied again from the config table (a schedule changed after the
+    /// snapshots is published and written, one that did not changes nothing), and the views show the states.
     pub fn restored(&mut self, partitions: &[i32]) {
         self.engine.discard_changelog();
         let mut accounts: Vec<Box<str>> = self
@@ -67,10 +67,13 @@ impl Processor {
             .collect();
         accounts.sort_unstable();
         for a in &accounts {
+            // schedules are the only config a person's snapshot holds; what else the config
+            // says (rules, names) came from the table when the account was materialized
             let records: Vec<(String, Vec<u8>)> = self
                 .table
                 .records(a)
                 .into_iter()
+                .filter(|(k, _)| k.split('/').nth(1) == Some("schedule"))
                 .map(|(k, v)| (k.to_string(), v.to_vec()))
                 .collect();
             for (key, value) in &records {
