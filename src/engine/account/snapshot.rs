@@ -236,7 +236,9 @@ impl Account {
                 self.parked.push(AHashMap::new());
             }
             for (external, mut entries) in slots {
-                entries.iter_mut().for_each(|e| e.status = m.status(e.status));
+                entries
+                    .iter_mut()
+                    .for_each(|e| e.status = m.status(e.status));
                 self.parked_total += entries.len();
                 self.parked_bytes += entries.len() * PARKED_ENTRY + external.len() + PARKED_SLOT;
                 self.parked[i].insert(external.into(), entries);
