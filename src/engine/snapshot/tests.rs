@@ -386,7 +386,15 @@ fn replaying_applied_input_over_a_restore() {
     let cut = (input.len() / BATCH / 2) * BATCH;
     let overlap = 300;
     let a = run_a(&input, &opts, &[cut]);
+    let replay = &input[cut - overlap..cut];
+    for topic in [
+        crate::cli::process::EVENTS_TOPIC,
+        crate::cli::process::CONTACTS_TOPIC,
+    ] {
+        assert!(replay.iter().any(|e| e.topic == topic), "{topic} replayed");
+    }
     let (b, outs) = run_b(&input, &opts, cut, &a.logs[&cut], cut - overlap);
+    assert!(b.stats.duplicates > 0 && b.stats.contact_resubmissions > 0);
     // the replayed records are duplicates (SPEC §5): the state ends the same...
     assert_eq!(state(&a.engine), state(&b));
     // ...and everything after the overlap is published as by A; the overlap itself publishes
