@@ -112,8 +112,8 @@ impl Account {
     }
 
     fn encode_core_body(&self, t: &mut EncTables, w: &mut Writer) {
-        let flags = (self.clock.is_some() as u8) * CLOCK
-            | (self.reports_pruned_at.is_some() as u8) * PRUNED_AT;
+        let flags = ((self.clock.is_some() as u8) * CLOCK)
+            | ((self.reports_pruned_at.is_some() as u8) * PRUNED_AT);
         w.u8(flags);
         self.clock.into_iter().for_each(|c| w.iv(c));
         self.reports_pruned_at.into_iter().for_each(|c| w.iv(c));
@@ -316,11 +316,14 @@ fn read_loose_entry(prev: Millis, tb: &DecTables, r: &mut Reader) -> Result<Entr
     Ok(Entry::new(t, event_id, status, 0, kind))
 }
 
+/// Parked entries of one integration: (externalId, entries) per identifier.
+type ParkedSlots<'a> = Vec<(&'a str, Vec<Entry>)>;
+
 /// The account record, decoded with the record's local references.
 struct Core<'a> {
     clock: Option<Millis>,
     pruned_at: Option<Millis>,
-    parked: Vec<(u32, Vec<(&'a str, Vec<Entry>)>)>,
+    parked: Vec<(u32, ParkedSlots<'a>)>,
     held: Vec<(u32, Vec<(&'a str, Entry)>)>,
     reports: Vec<(UnmappedKind, u32, &'a str, Report)>,
 }

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 const BATCH: usize = 500;
 
 type Log = BTreeMap<String, Option<Vec<u8>>>;
+/// Output values per (topic, key).
+type PerKey = BTreeMap<(u8, Option<String>), Vec<Option<Vec<u8>>>>;
 
 fn day(persons: usize, seed: u64) -> Vec<Envelope> {
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
@@ -107,9 +109,7 @@ fn run_b(
 
 /// Outputs per (topic, key), in order: Kafka's order (persons restored in another order fire
 /// their timers at the same instant in another order, each person's records in order).
-fn per_key(
-    outs: impl IntoIterator<Item = Output>,
-) -> BTreeMap<(u8, Option<String>), Vec<Option<Vec<u8>>>> {
+fn per_key(outs: impl IntoIterator<Item = Output>) -> PerKey {
     let mut m: BTreeMap<_, Vec<_>> = BTreeMap::new();
     for o in outs {
         m.entry((o.topic as u8, o.key)).or_default().push(o.value);
