@@ -112,8 +112,8 @@ impl Account {
     }
 
     fn encode_core_body(&self, t: &mut EncTables, w: &mut Writer) {
-        let flags = (self.clock.is_some() as u8) * CLOCK
-            | (self.reports_pruned_at.is_some() as u8) * PRUNED_AT;
+        let flags = ((self.clock.is_some() as u8) * CLOCK)
+            | ((self.reports_pruned_at.is_some() as u8) * PRUNED_AT);
         w.u8(flags);
         self.clock.into_iter().for_each(|c| w.iv(c));
         self.reports_pruned_at.into_iter().for_each(|c| w.iv(c));
@@ -236,7 +236,9 @@ impl Account {
                 self.parked.push(AHashMap::new());
             }
             for (external, mut entries) in slots {
-                entries.iter_mut().for_each(|e| e.status = m.status(e.status));
+                entries
+                    .iter_mut()
+                    .for_each(|e| e.status = m.status(e.status));
                 self.parked_total += entries.len();
                 self.parked_bytes += entries.len() * PARKED_ENTRY + external.len() + PARKED_SLOT;
                 self.parked[i].insert(external.into(), entries);
@@ -314,11 +316,14 @@ fn read_loose_entry(prev: Millis, tb: &DecTables, r: &mut Reader) -> Result<Entr
     Ok(Entry::new(t, event_id, status, 0, kind))
 }
 
+/// Parked entries of one integration: (externalId, entries) per identifier.
+type ParkedSlots<'a> = Vec<(&'a str, Vec<Entry>)>;
+
 /// The account record, decoded with the record's local references.
 struct Core<'a> {
     clock: Option<Millis>,
     pruned_at: Option<Millis>,
-    parked: Vec<(u32, Vec<(&'a str, Vec<Entry>)>)>,
+    parked: Vec<(u32, ParkedSlots<'a>)>,
     held: Vec<(u32, Vec<(&'a str, Entry)>)>,
     reports: Vec<(UnmappedKind, u32, &'a str, Report)>,
 }

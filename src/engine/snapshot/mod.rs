@@ -207,10 +207,8 @@ impl Changelog {
 }
 
 /// What the string tables are resolved against.
-pub(in crate::engine) type TablesFor<'a> = (
-    &'a crate::config::Rules,
-    &'a crate::engine::idents::Idents,
-);
+pub(in crate::engine) type TablesFor<'a> =
+    (&'a crate::config::Rules, &'a crate::engine::idents::Idents);
 
 /// Check the version and kind bytes; the reader is then at the tables.
 pub(in crate::engine) fn open(value: &[u8], kind: u8) -> Result<wire::Reader<'_>, SnapshotError> {

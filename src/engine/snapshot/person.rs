@@ -250,7 +250,8 @@ pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool)
         if head & E_IDENT != 0 {
             ident = tb.ident_ref(r)?;
         }
-        p.timeline.push(Entry::new(t, event_id, status, ident, kind));
+        p.timeline
+            .push(Entry::new(t, event_id, status, ident, kind));
         prev_t = t;
     }
     if flags & BASE != 0 {

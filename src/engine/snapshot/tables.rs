@@ -229,7 +229,11 @@ impl Maps {
         match v {
             0 => NO_STATUS,
             1 => NEVER,
-            v => self.statuses.get(v as usize - 2).copied().unwrap_or(NO_STATUS),
+            v => self
+                .statuses
+                .get(v as usize - 2)
+                .copied()
+                .unwrap_or(NO_STATUS),
         }
     }
 

@@ -129,12 +129,16 @@ impl<'a> Reader<'a> {
 
     pub fn u64_fixed(&mut self) -> Result<u64, SnapshotError> {
         let b = self.take(8)?;
-        Ok(u64::from_le_bytes(b.try_into().map_err(|_| corrupt("truncated"))?))
+        Ok(u64::from_le_bytes(
+            b.try_into().map_err(|_| corrupt("truncated"))?,
+        ))
     }
 
     pub fn u128_fixed(&mut self) -> Result<u128, SnapshotError> {
         let b = self.take(16)?;
-        Ok(u128::from_le_bytes(b.try_into().map_err(|_| corrupt("truncated"))?))
+        Ok(u128::from_le_bytes(
+            b.try_into().map_err(|_| corrupt("truncated"))?,
+        ))
     }
 
     pub fn str(&mut self) -> Result<&'a str, SnapshotError> {
@@ -166,7 +170,16 @@ mod tests {
 
     #[test]
     fn varints_round_trip_at_the_edges() {
-        let us = [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX - 1, u64::MAX];
+        let us = [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
         let is = [0i64, -1, 1, -64, 64, i64::MIN, i64::MAX, 1_764_000_000_000];
         let mut buf = Vec::new();
         let mut w = Writer(&mut buf);
@@ -184,9 +197,11 @@ mod tests {
         assert!(r.end().is_ok());
         // An 11-byte varint and an overflowing tenth byte are refused.
         assert!(Reader::new(&[0xff; 11]).uv().is_err());
-        assert!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02])
-            .uv()
-            .is_err());
+        assert!(
+            Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02])
+                .uv()
+                .is_err()
+        );
         // A count larger than the bytes left is refused before any allocation.
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2]);
         assert!(r.count(1).is_err());
