@@ -39,10 +39,19 @@ impl Worker<'_> {
         }
         let mut sent = 0;
         let mut bytes = 0;
+        // a partition rebuilding from input is written whole when it goes live
+        let rebuilding: Vec<i32> = self
+            .rebuilds
+            .keys()
+            .map(|s| super::sources::partition(*s))
+            .collect();
         for (key, value) in store.pending.iter() {
             let Some(p) = self.proc.changelog_partition(key) else {
                 continue;
             };
+            if rebuilding.contains(&p) {
+                continue;
+            }
             batch.add();
             let mut rec: BaseRecord<'_, str, [u8], Arc<acks::Batch>> =
                 BaseRecord::with_opaque_to(&store.topic, batch.clone())
