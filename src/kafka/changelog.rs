@@ -17,6 +17,7 @@
 
 use super::client;
 use crate::engine::snapshot::Changelog;
+use crate::engine::Origin;
 use crate::settings::Settings;
 use anyhow::{Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -50,14 +51,14 @@ pub fn reader(s: &Settings, brokers: &str) -> Result<BaseConsumer> {
 }
 
 /// Read `partitions` of the changelog from the beginning to the end offsets they have now,
-/// handing each record (key, value; `None` = tombstone) to `apply`, which answers whether it
-/// could be read. `None`: stopped before the end.
+/// handing each record (its key and value, `None` = tombstone, in an [`Origin`]) to `apply`,
+/// which answers whether it could be read. `None`: stopped before the end.
 pub fn restore(
     c: &BaseConsumer,
     topic: &str,
     partitions: &[i32],
     stop: &AtomicBool,
-    mut apply: impl FnMut(&[u8], Option<&[u8]>) -> bool,
+    mut apply: impl FnMut(&Origin) -> bool,
 ) -> Result<Option<Restored>> {
     let mut tpl = TopicPartitionList::new();
     let mut ends = BTreeMap::new();
@@ -91,7 +92,14 @@ pub fn restore(
                     if m.payload().is_none() {
                         got.tombstones += 1;
                     }
-                    if !apply(key, m.payload()) {
+                    let origin = Origin {
+                        topic,
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: Some(key),
+                        payload: m.payload(),
+                    };
+                    if !apply(&origin) {
                         got.unreadable += 1;
                     }
                 }
@@ -115,7 +123,11 @@ pub fn restore(
             }
         }
         if last_log.elapsed() >= Duration::from_secs(5) {
-            tracing::info!(records = got.records, bytes = got.bytes, "restoring from the changelog");
+            tracing::info!(
+                records = got.records,
+                bytes = got.bytes,
+                "restoring from the changelog"
+            );
             last_log = Instant::now();
         }
     }
@@ -140,6 +152,9 @@ pub struct Store {
     /// Partitions that went live without a restore (fresh, rebuilt from input, or committed
     /// without the mark): all their keys are written at the next commit.
     pub whole: BTreeSet<i32>,
+    /// Keys of records that could not be restored, by partition: replaced by tombstones once
+    /// the partition, rebuilt from the retained input, is written whole.
+    pub bad_keys: Vec<(i32, Vec<u8>)>,
 }
 
 impl Store {
@@ -149,6 +164,7 @@ impl Store {
             reader: reader(s, brokers)?,
             pending: Changelog::default(),
             whole: BTreeSet::new(),
+            bad_keys: Vec::new(),
         })
     }
 }

@@ -57,6 +57,9 @@ pub struct GroupContext {
     pub retention: Millis,
     /// The state store's changelog is on: commits carry its mark, restores start from it.
     pub changelog: bool,
+    /// Partitions whose changelog could not be read whole: rebuilt from the retained input
+    /// until they are live again.
+    pub no_restore: Mutex<std::collections::BTreeSet<i32>>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<super::health::BrokerHealth>,
     pub tracker: Arc<Mutex<Tracker>>,
@@ -260,7 +263,8 @@ impl GroupContext {
                     _ => None,
                 }
             });
-            let restore = self.changelog && marked;
+            let restore =
+                self.changelog && marked && !self.no_restore.lock().is_ok_and(|n| n.contains(&p));
             let window = by_time
                 .as_ref()
                 .and_then(|c| c.find_partition(&topic, p))

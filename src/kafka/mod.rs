@@ -37,7 +37,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use worker::Worker;
 
-
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Run the service until `stop` is raised; returns an error only for start-up problems and
@@ -114,6 +113,7 @@ pub fn run(
         sources: sources.clone(),
         retention: s.retention,
         changelog: s.changelog,
+        no_restore: Mutex::new(Default::default()),
         metrics: metrics.clone(),
         health: health.clone(),
         tracker: tracker.clone(),
@@ -186,6 +186,7 @@ pub fn run(
         metrics,
         health,
         changelog,
+        replan: false,
     };
     let result = w.run_loop();
     let shutdown = w.shutdown(result.is_ok());

@@ -5,72 +5,109 @@ use super::acks;
 use super::changelog;
 use super::worker::Worker;
 use crate::engine::snapshot::SnapshotError;
+use crate::engine::Origin;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::BaseRecord;
+use rdkafka::producer::{BaseRecord, Producer};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A changelog record that could not be restored.
+struct Failed {
+    offset: i64,
+    payload: Option<Vec<u8>>,
+    why: String,
+}
+
 impl Worker<'_> {
     /// Send the changelog records of everything changed since the last call (and of the
-    /// partitions to write whole), tagged with the open batch; exactly-once, inside the open
-    /// transaction. Returns how many were sent.
+    /// partitions to write whole, and tombstones for unreadable records of partitions live
+    /// again), tagged with the open batch; exactly-once, inside the open transaction. A full
+    /// producer queue waits with the input paused, the group kept. Returns how many were sent.
     pub(super) fn write_changelog(&mut self) -> usize {
         let Some(store) = self.changelog.as_mut() else {
             return 0;
         };
+        let mut pending = std::mem::take(&mut store.pending);
         if !store.whole.is_empty() {
             let parts: Vec<i32> = std::mem::take(&mut store.whole).into_iter().collect();
-            self.proc.snapshot_partitions(&parts, &mut store.pending);
+            self.proc.snapshot_partitions(&parts, &mut pending);
         }
-        self.proc.collect_changelog(&mut store.pending);
-        if store.pending.is_empty() {
-            return 0;
-        }
-        let batch = match self.tracker.lock() {
-            Ok(t) => t.current().clone(),
-            Err(_) => return 0,
-        };
-        if let Some(txn) = &self.txn {
-            txn.sending.store(true, Ordering::Release);
-        }
-        let mut sent = 0;
-        let mut bytes = 0;
+        self.proc.collect_changelog(&mut pending);
         // a partition rebuilding from input is written whole when it goes live
         let rebuilding: Vec<i32> = self
             .rebuilds
             .keys()
             .map(|s| super::sources::partition(*s))
             .collect();
-        for (key, value) in store.pending.iter() {
-            let Some(p) = self.proc.changelog_partition(key) else {
-                continue;
-            };
-            if rebuilding.contains(&p) {
-                continue;
-            }
+        let (tombstones, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut store.bad_keys)
+            .into_iter()
+            .partition(|(p, _)| !rebuilding.contains(p) && self.proc.owns_partition(*p));
+        store.bad_keys = keep;
+        let topic = store.topic.clone();
+        let records = pending
+            .iter()
+            .filter_map(|(key, value)| {
+                let p = self.proc.changelog_partition(key)?;
+                (!rebuilding.contains(&p)).then_some((key.as_bytes(), value, p))
+            })
+            .chain(tombstones.iter().map(|(p, k)| (k.as_slice(), None, *p)));
+        let (sent, bytes) = self.send_changelog(&topic, records);
+        pending.clear();
+        if let Some(store) = self.changelog.as_mut() {
+            store.pending = pending;
+        }
+        self.metrics
+            .changelog_records
+            .with_label_values(&["written"])
+            .inc_by(sent as u64);
+        self.metrics
+            .changelog_bytes
+            .with_label_values(&["written"])
+            .inc_by(bytes as u64);
+        sent
+    }
+
+    /// Produce (key, value, partition) records to the changelog; (records, bytes) sent.
+    fn send_changelog<'r>(
+        &self,
+        topic: &str,
+        records: impl Iterator<Item = (&'r [u8], Option<&'r [u8]>, i32)>,
+    ) -> (usize, usize) {
+        let batch = match self.tracker.lock() {
+            Ok(t) => t.current().clone(),
+            Err(_) => return (0, 0),
+        };
+        if let Some(txn) = &self.txn {
+            txn.sending.store(true, Ordering::Release);
+        }
+        let (mut sent, mut bytes) = (0, 0);
+        let mut paused = None;
+        for (key, value, p) in records {
             batch.add();
-            let mut rec: BaseRecord<'_, str, [u8], Arc<acks::Batch>> =
-                BaseRecord::with_opaque_to(&store.topic, batch.clone())
+            let mut rec: BaseRecord<'_, [u8], [u8], Arc<acks::Batch>> =
+                BaseRecord::with_opaque_to(topic, batch.clone())
                     .key(key)
                     .partition(p);
             if let Some(v) = value {
                 rec = rec.payload(v);
             }
-            bytes += key.len() + value.map_or(0, <[u8]>::len);
             loop {
                 match self.producer.send(rec) {
                     Ok(()) => {
                         sent += 1;
+                        bytes += key.len() + value.map_or(0, <[u8]>::len);
                         break;
                     }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        // the queue drains on librdkafka's threads; the group is kept by the
-                        // caller's polls (a commit is short)
-                        self.views.beat();
+                        if paused.is_none() {
+                            paused = self.pause_input();
+                        }
+                        self.keep_membership();
                         rec = back;
                         std::thread::sleep(Duration::from_millis(1));
                     }
@@ -83,19 +120,36 @@ impl Worker<'_> {
                 }
             }
         }
+        self.resume_input(paused);
         if let Some(txn) = &self.txn {
             txn.sending.store(false, Ordering::Release);
         }
-        store.pending.clear();
-        self.metrics
-            .changelog_records
-            .with_label_values(&["written"])
-            .inc_by(sent);
-        self.metrics
-            .changelog_bytes
-            .with_label_values(&["written"])
-            .inc_by(bytes as u64);
-        sent as usize
+        (sent, bytes)
+    }
+
+    /// Wait until every record handed to the producer is acknowledged, the input paused and
+    /// the group kept meanwhile. `false`: not within the timeout (or stopping).
+    fn drain_in_group(&self) -> bool {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut paused = None;
+        let mut pause = Duration::from_micros(100);
+        let mut done = true;
+        while self.producer.in_flight_count() > 0 {
+            if Instant::now() >= deadline {
+                done = false;
+                break;
+            }
+            if paused.is_none() && pause >= Duration::from_millis(1) {
+                paused = self.pause_input();
+            }
+            if paused.is_some() {
+                self.keep_membership();
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(1));
+        }
+        self.resume_input(paused);
+        done
     }
 
     /// At-least-once, before a commit: outputs in flight acknowledged, then the changelog
@@ -105,14 +159,16 @@ impl Worker<'_> {
     pub(super) fn flush_changelog(&mut self) -> bool {
         self.send_outputs();
         self.seal_batch();
-        if let Err(e) = acks::drain(&self.producer, TIMEOUT) {
-            tracing::warn!(error = %e, "outputs still in flight before a commit; committing later");
+        if !self.drain_in_group() {
+            tracing::warn!("outputs still in flight before a commit; committing later");
             return false;
         }
         if self.write_changelog() > 0 {
             self.seal_batch();
-            if let Err(e) = acks::drain(&self.producer, TIMEOUT) {
-                tracing::warn!(error = %e, "changelog records still in flight before a commit; committing later");
+            if !self.drain_in_group() {
+                tracing::warn!(
+                    "changelog records still in flight before a commit; committing later"
+                );
                 return false;
             }
         }
@@ -132,25 +188,63 @@ impl Worker<'_> {
             .set((self.rebuilds.len() + partitions.len()) as i64);
         let started = Instant::now();
         let proc = &mut self.proc;
-        let metrics = &self.metrics;
         let mut newer: Option<SnapshotError> = None;
-        let r = changelog::restore(&store.reader, &store.topic, partitions, self.stop, |k, v| {
-            match proc.restore(k, v) {
-                Ok(()) => true,
+        // a key's record that cannot be read counts only if no later record of the key could
+        // (the log may not be compacted yet): (partition, key) → the record and why
+        let mut failed: BTreeMap<(i32, Vec<u8>), Failed> = BTreeMap::new();
+        let r = changelog::restore(&store.reader, &store.topic, partitions, self.stop, |o| {
+            let key = o.key.unwrap_or_default();
+            match proc.restore(key, o.payload) {
+                Ok(()) => {
+                    if !failed.is_empty() {
+                        failed.remove(&(o.partition, key.to_vec()));
+                    }
+                    true
+                }
                 Err(e) => {
                     if matches!(e, SnapshotError::NewerVersion { .. }) {
                         newer.get_or_insert(e);
                     } else {
-                        tracing::warn!(error = %e, "changelog record skipped");
+                        failed.insert(
+                            (o.partition, key.to_vec()),
+                            Failed {
+                                offset: o.offset,
+                                payload: o.payload.map(<[u8]>::to_vec),
+                                why: e.to_string(),
+                            },
+                        );
                     }
-                    metrics
-                        .changelog_records
-                        .with_label_values(&["unreadable"])
-                        .inc();
                     false
                 }
             }
         });
+        if !failed.is_empty() {
+            let topic = store.topic.clone();
+            for ((partition, key), f) in &failed {
+                // the key names a person: not logged above debug
+                tracing::warn!(error = %f.why, partition, offset = f.offset, "changelog record skipped; the partition is rebuilt from the retained input");
+                let origin = Origin {
+                    topic: &topic,
+                    partition: *partition,
+                    offset: f.offset,
+                    key: Some(key),
+                    payload: f.payload.as_deref(),
+                };
+                self.proc
+                    .dead_letter(&origin, "bad_changelog_record", &f.why);
+            }
+            self.metrics
+                .changelog_records
+                .with_label_values(&["unreadable"])
+                .inc_by(failed.len() as u64);
+            if let Ok(mut n) = self.consumer.context().no_restore.lock() {
+                n.extend(failed.keys().map(|(p, _)| *p));
+            }
+            if let Some(store) = self.changelog.as_mut() {
+                store.bad_keys.extend(failed.into_keys());
+            }
+            self.replan = true;
+        }
         match r {
             Ok(Some(got)) => {
                 self.metrics

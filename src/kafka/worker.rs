@@ -67,6 +67,8 @@ pub struct Worker<'a> {
     pub health: Arc<super::health::BrokerHealth>,
     /// The state store's changelog (`None`: off, every assignment rebuilds from input).
     pub changelog: Option<super::changelog::Store>,
+    /// A restore found unreadable changelog records: re-plan the assignment after this poll.
+    pub replan: bool,
 }
 
 impl Worker<'_> {
@@ -158,6 +160,15 @@ impl Worker<'_> {
             bail!("{why}");
         }
         if self.txn.as_ref().is_some_and(|t| t.take_aborted()) {
+            tracing::warn!("rewinding to the committed offsets after an aborted transaction");
+            self.metrics.transactions_aborted.inc();
+            self.rewind();
+            return Ok(true);
+        }
+        if std::mem::take(&mut self.replan) {
+            tracing::warn!(
+                "partitions whose changelog could not be read are rebuilt from the retained input"
+            );
             self.rewind();
             return Ok(true);
         }
@@ -218,6 +229,9 @@ impl Worker<'_> {
                 self.proc.end_rebuild(p);
                 if let Some(store) = self.changelog.as_mut() {
                     store.whole.insert(p);
+                    if let Ok(mut n) = self.consumer.context().no_restore.lock() {
+                        n.remove(&p);
+                    }
                 }
                 tracing::info!(partition = p, "partition rebuilt; live");
             }
@@ -279,7 +293,10 @@ impl Worker<'_> {
                 if let Some(store) = self.changelog.as_mut() {
                     // what live accounts changed so far is kept: restoring forgets what it touched
                     self.proc.collect_changelog(&mut store.pending);
-                    let whole = known.iter().chain(&fresh).filter(|p| !restore_ids.contains(p));
+                    let whole = known
+                        .iter()
+                        .chain(&fresh)
+                        .filter(|p| !restore_ids.contains(p));
                     store.whole.extend(whole);
                 }
                 self.proc.assign(self.partition_count, &known, false);
@@ -313,9 +330,10 @@ impl Worker<'_> {
         }
     }
 
-    /// After an aborted transaction: every assigned partition starts again from its committed
-    /// offset, its state rebuilt from retained input (outputs before that offset dropped, as
-    /// they were committed before).
+    /// After an aborted transaction, or a changelog that could not be read: every assigned
+    /// partition starts again from its committed offset, its state restored from the changelog
+    /// or rebuilt from retained input (outputs before that offset dropped, as they were
+    /// committed before).
     fn rewind(&mut self) {
         let Ok(mut tpl) = self.consumer.assignment() else {
             return;
@@ -329,8 +347,7 @@ impl Worker<'_> {
             // the assignment was lost meanwhile: the next one starts from committed offsets
             return;
         }
-        tracing::warn!(partitions = ?parts, "rewinding to the committed offsets after an aborted transaction");
-        self.metrics.transactions_aborted.inc();
+        tracing::info!(partitions = ?parts, "rewinding to the committed offsets");
         self.proc.outputs.clear();
         self.on_group_event(GroupEvent::Revoked(parts.clone()));
         if let Ok(mut t) = self.tracker.lock() {
@@ -451,20 +468,25 @@ impl Worker<'_> {
                 }
             }
         }
-        if let Some(tpl) = paused {
-            if let Err(e) = self.consumer.resume(&tpl) {
-                tracing::warn!(error = %e, "cannot resume the input partitions");
-            }
-            tracing::info!("producer queue drained; consumption resumed");
-        }
+        self.resume_input(paused);
         if let Some(txn) = &self.txn {
             txn.sending.store(false, Ordering::Release);
         }
         self.proc.outputs.clear();
     }
 
+    /// Fetch input again after [`Worker::pause_input`].
+    pub(super) fn resume_input(&self, paused: Option<TopicPartitionList>) {
+        if let Some(tpl) = paused {
+            if let Err(e) = self.consumer.resume(&tpl) {
+                tracing::warn!(error = %e, "cannot resume the input partitions");
+            }
+            tracing::info!("producer queue drained; consumption resumed");
+        }
+    }
+
     /// Stop fetching input while the producer queue is full.
-    fn pause_input(&self) -> Option<TopicPartitionList> {
+    pub(super) fn pause_input(&self) -> Option<TopicPartitionList> {
         let tpl = self.consumer.assignment().ok()?;
         if let Err(e) = self.consumer.pause(&tpl) {
             tracing::warn!(error = %e, "cannot pause the input partitions");
@@ -477,7 +499,7 @@ impl Worker<'_> {
 
     /// Poll the (paused) consumer so the group sees this instance alive. A record fetched
     /// before the pause is not processed now: its partition is moved back to it.
-    fn keep_membership(&self) {
+    pub(super) fn keep_membership(&self) {
         self.views.beat();
         if let Some(Ok(m)) = self.consumer.poll(Duration::ZERO) {
             let (topic, p, o) = (m.topic().to_string(), m.partition(), m.offset());

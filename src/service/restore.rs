@@ -41,7 +41,12 @@ impl Processor {
     /// Install one changelog record of an assigned partition. Records of accounts another
     /// instance owns are ignored; a record that cannot be read changes nothing.
     pub fn restore(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), SnapshotError> {
-        let k = ChangeKey::parse(key)?;
+        let k = match ChangeKey::parse(key) {
+            Ok(k) => k,
+            // the tombstone of a key rta never writes deletes nothing
+            Err(_) if value.is_none() => return Ok(()),
+            Err(e) => return Err(e),
+        };
         if !self.ownership.owns(&k.account) {
             return Ok(());
         }
@@ -51,6 +56,21 @@ impl Processor {
             self.partition_of.insert(k.account.as_str().into(), p);
         }
         Ok(())
+    }
+
+    /// Whether this instance owns input partition `p`.
+    pub fn owns_partition(&self, p: i32) -> bool {
+        match &self.ownership {
+            super::Ownership::All => true,
+            super::Ownership::Partitions { assigned, .. } => assigned.contains(&p),
+        }
+    }
+
+    /// A changelog record that cannot be restored, as a dead letter (reason
+    /// `bad_changelog_record`).
+    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
+        self.engine
+            .dead_letter(origin, reason, detail, &mut self.outputs);
     }
 
     /// After the changelog of `partitions` was restored: what materializing and restoring
