@@ -1,8 +1,8 @@
 //! The state store's changelog on Apache Kafka (SPEC §11, docs/changelog.md), where it goes
 //! wrong: a record that cannot be read is dead-lettered and its partition rebuilt from the
 //! retained input (the final states still equal `rta process`'s, and the record is later
-//! replaced by a tombstone); a record of a newer format version stops the instance with one
-//! line.
+//! replaced by a tombstone); a deleted changelog is rebuilt from the retained input; a record of
+//! a newer format version stops the instance with one line.
 
 mod common;
 
@@ -151,4 +151,50 @@ fn a_changelog_record_of_a_newer_format_stops_rta_with_one_line() {
             && last.contains("format version 9 is newer than this rta understands (1)"),
         "one clear line: {last}"
     );
+}
+
+#[test]
+fn a_deleted_changelog_is_rebuilt_from_the_retained_input() {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    let broker = Broker::shared();
+    let (names, group, envs, late) = first_half("cldel.");
+    // the committed offsets carry the mark, but the changelog is gone (rta creates it empty)
+    let admin: AdminClient<_> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .create()
+        .expect("admin client");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let changelog = names.topic("rta.changelog");
+    let res = rt
+        .block_on(admin.delete_topics(&[changelog.as_str()], &AdminOptions::new()))
+        .expect("delete the changelog");
+    assert!(res.iter().all(|r| r.is_ok()), "{res:?}");
+    let deadline = std::time::Instant::now() + WITHIN;
+    while end_offsets(broker, &changelog).values().any(|o| *o > 0) {
+        assert!(std::time::Instant::now() < deadline, "the changelog is still there");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    produce(broker, &names, &late);
+    let mut rta = Rta::start(broker, &names, &group, &[]);
+    let topic = names.topic("rta.agent-events");
+    wait_committed(broker, &group, &topic, &end_offsets(broker, &topic), WITHIN);
+    // rebuilt from the retained input: the same final states as rta process over the day
+    let got = published(broker, &names);
+    assert_final_states_equal("after the changelog was deleted", &got, &offline(&envs));
+    assert_eq!(rta.terminate(), Some(0));
+    // and written whole again: the next start restores
+    let again = Rta::start(broker, &names, &group, &[]);
+    again.wait_ready(WITHIN);
+    let (_, metrics) = again.get("/metrics").expect("metrics");
+    let restored: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("rta_changelog_records_total{op=\"restored\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(restored > 0.0, "the changelog was written whole again");
+    let mut again = again;
+    assert_eq!(again.terminate(), Some(0));
 }

@@ -33,13 +33,15 @@ pub const MARK: &str = "rta-changelog/1";
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a restore read.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Restored {
     pub records: u64,
     pub bytes: u64,
     pub tombstones: u64,
     /// Records that could not be read (each reported by the caller's `apply`).
     pub unreadable: u64,
+    /// Partitions that held no record at all.
+    pub empty: Vec<i32>,
 }
 
 /// The reader of the changelog: no group, nothing committed, transactions read committed.
@@ -71,7 +73,14 @@ pub fn restore(
             ends.insert(p, high);
         }
     }
-    let mut got = Restored::default();
+    let mut got = Restored {
+        empty: partitions
+            .iter()
+            .copied()
+            .filter(|p| !ends.contains_key(p))
+            .collect(),
+        ..Restored::default()
+    };
     if ends.is_empty() {
         return Ok(Some(got));
     }

@@ -245,6 +245,17 @@ impl Worker<'_> {
             }
             self.replan = true;
         }
+        // a marked partition whose changelog holds nothing (the topic was deleted and
+        // created again): its state is rebuilt from the retained input
+        if let Ok(Some(got)) = &r {
+            if !got.empty.is_empty() {
+                tracing::warn!(partitions = ?got.empty, "the changelog holds nothing for partitions whose committed offsets carry its mark; rebuilding them from the retained input");
+                if let Ok(mut n) = self.consumer.context().no_restore.lock() {
+                    n.extend(got.empty.iter().copied());
+                }
+                self.replan = true;
+            }
+        }
         match r {
             Ok(Some(got)) => {
                 self.metrics
