@@ -68,7 +68,11 @@ fn main() {
             ", produced before rta starts".into()
         }
     );
-    for g in guarantees.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+    for g in guarantees
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
         let on = day(&broker, g, true, &config, &events, spread);
         let off = day(&broker, g, false, &config, &events, spread);
         report(g, total, events.len(), &on, &off);
@@ -144,7 +148,13 @@ fn day(
     ];
     let log_dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let started = Instant::now();
-    let mut rta = spawn(broker, &names, &group, &args, &log_dir.join(format!("rs-{tag}-1.log")));
+    let mut rta = spawn(
+        broker,
+        &names,
+        &group,
+        &args,
+        &log_dir.join(format!("rs-{tag}-1.log")),
+    );
     let pid = rta.child.as_ref().map_or(0, |c| c.id());
     if spread > 0 {
         produce_spread(broker, &names, events, 60, Duration::from_secs(spread));
@@ -156,8 +166,14 @@ fn day(
     let cpu_s = cpu_seconds(pid);
     let rss_day = rss(pid);
     let m = metrics(&rta);
-    let written_records = m.get("rta_changelog_records_total{op=\"written\"}").copied().unwrap_or(0.0);
-    let written_bytes = m.get("rta_changelog_bytes_total{op=\"written\"}").copied().unwrap_or(0.0);
+    let written_records = m
+        .get("rta_changelog_records_total{op=\"written\"}")
+        .copied()
+        .unwrap_or(0.0);
+    let written_bytes = m
+        .get("rta_changelog_bytes_total{op=\"written\"}")
+        .copied()
+        .unwrap_or(0.0);
     let commits = m
         .iter()
         .filter(|(k, _)| k.starts_with("rta_commits_total{result=\"ok\""))
@@ -171,7 +187,8 @@ fn day(
             records: a.records + v.records,
             bytes: a.bytes + v.bytes,
         });
-    let changelog_volume = changelog.then(|| changelog_volume(broker, &names.topic("rta.changelog")));
+    let changelog_volume =
+        changelog.then(|| changelog_volume(broker, &names.topic("rta.changelog")));
     // the killed member's partitions move when its session (6 s) expires: wait that out, so
     // that the restart's time is its own
     std::thread::sleep(Duration::from_secs(8));
@@ -268,7 +285,11 @@ fn report(g: &str, persons: usize, inputs: usize, on: &Run, off: &Run) {
     );
     for (what, r, day) in [
         ("restore from the changelog", &on.restart, on),
-        ("replay of the retained input (--changelog false)", &off.restart, off),
+        (
+            "replay of the retained input (--changelog false)",
+            &off.restart,
+            off,
+        ),
     ] {
         println!(
             "restart, {what}: ready {:.2} s after spawn, {:.2} s CPU = {:.0} persons/s to ready; restored {:.0} records, {:.1} MB",
@@ -297,7 +318,13 @@ fn report(g: &str, persons: usize, inputs: usize, on: &Run, off: &Run) {
 }
 
 /// `rta run` as `Rta::start`, its log (stderr) to a file.
-fn spawn(broker: &Broker, names: &Names, group: &str, extra: &[&str], log: &std::path::Path) -> Rta {
+fn spawn(
+    broker: &Broker,
+    names: &Names,
+    group: &str,
+    extra: &[&str],
+    log: &std::path::Path,
+) -> Rta {
     let http = free_port();
     let file = std::fs::File::create(log).expect("rta log file");
     let child = Command::new(env!("CARGO_BIN_EXE_rta"))
@@ -370,7 +397,8 @@ fn volume(broker: &Broker, topic: &str, mut each: impl FnMut(&[u8], Option<&[u8]
         .unwrap();
     let mut tpl = TopicPartitionList::new();
     for p in ends.keys() {
-        tpl.add_partition_offset(topic, *p, Offset::Beginning).unwrap();
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .unwrap();
     }
     c.assign(&tpl).unwrap();
     let mut remaining: BTreeMap<i32, i64> = ends.into_iter().filter(|(_, e)| *e > 0).collect();
@@ -378,7 +406,10 @@ fn volume(broker: &Broker, topic: &str, mut each: impl FnMut(&[u8], Option<&[u8]
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut n = 0u64;
     while !remaining.is_empty() {
-        assert!(Instant::now() < deadline, "could not read {topic} to its end");
+        assert!(
+            Instant::now() < deadline,
+            "could not read {topic} to its end"
+        );
         let idle = match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 let k = m.key().unwrap_or_default();

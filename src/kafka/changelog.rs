@@ -96,7 +96,8 @@ pub fn restore(
                     }
                 }
                 // the last record before the end: ask now rather than after an idle poll
-                ends.get(&m.partition()).is_some_and(|h| m.offset() + 1 >= *h)
+                ends.get(&m.partition())
+                    .is_some_and(|h| m.offset() + 1 >= *h)
             }
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "changelog read error");
@@ -116,7 +117,11 @@ pub fn restore(
             }
         }
         if last_log.elapsed() >= Duration::from_secs(5) {
-            tracing::info!(records = got.records, bytes = got.bytes, "restoring from the changelog");
+            tracing::info!(
+                records = got.records,
+                bytes = got.bytes,
+                "restoring from the changelog"
+            );
             last_log = Instant::now();
         }
     }

@@ -57,7 +57,8 @@ pub fn catch_up_config(
                 read += 1;
                 apply_config(proc, &m);
                 // the last record before the end: ask now rather than after an idle poll
-                ends.get(&m.partition()).is_some_and(|h| m.offset() + 1 >= *h)
+                ends.get(&m.partition())
+                    .is_some_and(|h| m.offset() + 1 >= *h)
             }
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "config topic read error");

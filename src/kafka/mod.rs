@@ -37,7 +37,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use worker::Worker;
 
-
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Run the service until `stop` is raised; returns an error only for start-up problems and

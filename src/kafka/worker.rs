@@ -229,7 +229,8 @@ impl Worker<'_> {
         match e {
             GroupEvent::Assigned(parts) => {
                 self.assigned_once = true;
-                if let Ok(n) = partition_count(self.producer.client(), &self.s.topics.agent_events) {
+                if let Ok(n) = partition_count(self.producer.client(), &self.s.topics.agent_events)
+                {
                     self.partition_count = n;
                 }
                 let (live, rebuilding): (Vec<&Assigned>, Vec<&Assigned>) = parts
@@ -279,7 +280,10 @@ impl Worker<'_> {
                 if let Some(store) = self.changelog.as_mut() {
                     // what live accounts changed so far is kept: restoring forgets what it touched
                     self.proc.collect_changelog(&mut store.pending);
-                    let whole = known.iter().chain(&fresh).filter(|p| !restore_ids.contains(p));
+                    let whole = known
+                        .iter()
+                        .chain(&fresh)
+                        .filter(|p| !restore_ids.contains(p));
                     store.whole.extend(whole);
                 }
                 self.proc.assign(self.partition_count, &known, false);
