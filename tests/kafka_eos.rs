@@ -65,7 +65,10 @@ fn crash_three_times(
     );
     let restored = metric(&rta, "rta_changelog_records_total{op=\"restored\"}");
     eprintln!("{guarantee}: the last instance restored {restored} changelog records");
-    assert!(restored > 0.0, "{guarantee}: the last restart did not restore from the changelog");
+    assert!(
+        restored > 0.0,
+        "{guarantee}: the last restart did not restore from the changelog"
+    );
     assert_eq!(
         metric(&rta, "rta_changelog_records_total{op=\"unreadable\"}"),
         0.0,

@@ -134,8 +134,12 @@ impl Worker<'_> {
         let proc = &mut self.proc;
         let metrics = &self.metrics;
         let mut newer: Option<SnapshotError> = None;
-        let r = changelog::restore(&store.reader, &store.topic, partitions, self.stop, |k, v| {
-            match proc.restore(k, v) {
+        let r = changelog::restore(
+            &store.reader,
+            &store.topic,
+            partitions,
+            self.stop,
+            |k, v| match proc.restore(k, v) {
                 Ok(()) => true,
                 Err(e) => {
                     if matches!(e, SnapshotError::NewerVersion { .. }) {
@@ -149,8 +153,8 @@ impl Worker<'_> {
                         .inc();
                     false
                 }
-            }
-        });
+            },
+        );
         match r {
             Ok(Some(got)) => {
                 self.metrics
