@@ -421,7 +421,7 @@ fn volume(broker: &Broker, topic: &str, mut each: impl FnMut(&[u8], Option<&[u8]
             _ => true,
         };
         n += 1;
-        if idle || n % 4096 == 0 {
+        if idle || n.is_multiple_of(4096) {
             if let Ok(pos) = c.position() {
                 remaining.retain(|p, end| {
                     !matches!(pos.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)

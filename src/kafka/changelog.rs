@@ -106,7 +106,7 @@ pub fn restore(
             None => true,
         };
         // the position passes transaction markers and compacted ranges; message offsets do not
-        if check || got.records % 1024 == 0 {
+        if check || got.records.is_multiple_of(1024) {
             if let Ok(pos) = c.position() {
                 ends.retain(|p, high| {
                     !matches!(

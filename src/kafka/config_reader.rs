@@ -69,7 +69,7 @@ pub fn catch_up_config(
         // the position passes transaction markers and deleted ranges; message offsets do not.
         // Asked at a partition's last record, when the queue ran dry, and every 1,024 records
         // (not per record: it copies the assignment each time)
-        if check || read % 1024 == 0 {
+        if check || read.is_multiple_of(1024) {
             if let Ok(pos) = c.position() {
                 ends.retain(|p, high| {
                     !matches!(
