@@ -174,7 +174,10 @@ fn a_deleted_changelog_is_rebuilt_from_the_retained_input() {
     assert!(res.iter().all(|r| r.is_ok()), "{res:?}");
     let deadline = std::time::Instant::now() + WITHIN;
     while end_offsets(broker, &changelog).values().any(|o| *o > 0) {
-        assert!(std::time::Instant::now() < deadline, "the changelog is still there");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the changelog is still there"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     produce(broker, &names, &late);

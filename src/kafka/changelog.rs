@@ -93,7 +93,7 @@ pub fn restore(
             let _ = c.unassign();
             return Ok(None);
         }
-        let idle = match c.poll(Duration::from_millis(100)) {
+        let check = match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 if let Some(key) = m.key() {
                     got.records += 1;
@@ -112,7 +112,9 @@ pub fn restore(
                         got.unreadable += 1;
                     }
                 }
-                false
+                // the last record before the end: ask now rather than after an idle poll
+                ends.get(&m.partition())
+                    .is_some_and(|h| m.offset() + 1 >= *h)
             }
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "changelog read error");
@@ -121,7 +123,7 @@ pub fn restore(
             None => true,
         };
         // the position passes transaction markers and compacted ranges; message offsets do not
-        if idle || got.records % 1024 == 0 {
+        if check || got.records.is_multiple_of(1024) {
             if let Ok(pos) = c.position() {
                 ends.retain(|p, high| {
                     !matches!(

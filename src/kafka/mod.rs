@@ -129,12 +129,12 @@ pub fn run(
     let consumer: BaseConsumer<GroupContext> = client::events_consumer(s, brokers)
         .create_with_context(ctx)
         .context("cannot create the Kafka consumer; check the [kafka] properties")?;
-    let contact_partitions = partition_count(&consumer, &s.topics.contact_events)?;
+    let contact_partitions = partition_count(consumer.client(), &s.topics.contact_events)?;
     let changelog_partitions = match s.changelog {
-        true => Some(partition_count(&consumer, &s.topics.changelog)?),
+        true => Some(partition_count(consumer.client(), &s.topics.changelog)?),
         false => None,
     };
-    let partition_count = partition_count(&consumer, &s.topics.agent_events)?;
+    let partition_count = partition_count(consumer.client(), &s.topics.agent_events)?;
     if contact_partitions != partition_count {
         bail!(
             "topic {} has {contact_partitions} partitions but {} has {partition_count}; both are partitioned by account and must have the same count (add partitions with kafka-topics --alter)",
@@ -194,8 +194,13 @@ pub fn run(
 }
 
 /// Partitions of an input topic (for account ownership); an error when it has none.
-fn partition_count<C: rdkafka::consumer::ConsumerContext>(
-    c: &BaseConsumer<C>,
+///
+/// Takes any client: the group consumer's connection may be holding a fetch at the end of the
+/// input for `fetch.wait.max.ms` (500 ms), and a metadata request on it waits behind that
+/// fetch (the broker answers a connection's requests in order), so the worker asks through the
+/// producer's connection after an assignment.
+fn partition_count<C: rdkafka::ClientContext>(
+    c: &rdkafka::client::Client<C>,
     topic: &str,
 ) -> Result<i32> {
     let md = c

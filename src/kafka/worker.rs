@@ -243,7 +243,8 @@ impl Worker<'_> {
         match e {
             GroupEvent::Assigned(parts) => {
                 self.assigned_once = true;
-                if let Ok(n) = partition_count(&self.consumer, &self.s.topics.agent_events) {
+                if let Ok(n) = partition_count(self.producer.client(), &self.s.topics.agent_events)
+                {
                     self.partition_count = n;
                 }
                 let (live, rebuilding): (Vec<&Assigned>, Vec<&Assigned>) = parts
