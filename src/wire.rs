@@ -8,5 +8,7 @@ pub const AGENT_EVENTS_TOPIC: &str = "rta.agent-events";
 pub const CONFIG_TOPIC: &str = "rta.config";
 /// injixo API contact-event bodies (SPEC §10).
 pub const CONTACT_EVENTS_TOPIC: &str = "rta.contact-events";
+/// The state store's changelog: per-person and per-account snapshots, compacted (SPEC §11).
+pub const CHANGELOG_TOPIC: &str = "rta.changelog";
 /// The header naming an input record's integration id.
 pub const INTEGRATION_HEADER: &str = "rta-integration";

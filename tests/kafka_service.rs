@@ -404,6 +404,8 @@ fn bad_records_end_in_the_dlq_and_the_service_keeps_going() {
 /// A retained poison record (issue 10): events dated 9999-12-31 and 0001-01-01 are dead
 /// letters live, and after a crash the partition rebuild replays them again — the restarted
 /// instance stays up, becomes ready, processes later events, and ends where `rta process` does.
+/// Without the changelog (`--changelog false`), so that the restart replays the retained input
+/// (the path a partition takes when its changelog cannot be used).
 #[test]
 fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     let broker = Broker::shared();
@@ -437,7 +439,8 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     produce(broker, &names, &poison);
 
     let input = names.topic("rta.agent-events");
-    let mut first = Rta::start(broker, &names, "poison", &[]);
+    let replay = ["--changelog", "false"];
+    let mut first = Rta::start(broker, &names, "poison", &replay);
     wait_committed(
         broker,
         "poison",
@@ -456,7 +459,7 @@ fn a_retained_poison_record_is_replayed_without_a_crash_loop() {
     first.kill();
 
     // the restart rebuilds the partition from retained input, poison records included
-    let mut second = Rta::start(broker, &names, "poison", &[]);
+    let mut second = Rta::start(broker, &names, "poison", &replay);
     second.wait_ready(WITHIN);
     let deadline = std::time::Instant::now() + WITHIN;
     loop {

@@ -304,6 +304,15 @@ impl Rules {
         i
     }
 
+    /// A status named by a restored snapshot, interned (unmapped) if new, with the offline
+    /// flag it had where the snapshot was written (fixed when a status is first seen, so it
+    /// follows that engine's history).
+    pub fn restore_status(&mut self, integration: u32, external: &str, offline: bool) -> u32 {
+        let i = self.intern_status(integration, external, offline);
+        self.statuses[i as usize].offline = offline;
+        i
+    }
+
     /// Map (or with `None`, unmap) an external status; returns its index.
     pub fn map_status(&mut self, integration: u32, external: &str, activity: Option<u32>) -> u32 {
         let offline =

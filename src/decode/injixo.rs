@@ -56,8 +56,9 @@ pub fn decode_injixo_max<'a>(
 ) -> Result<(), DecodeError> {
     // serde would read a struct from an array too (`[[1],1]`): only an object is a body
     if !is_object(payload) {
-        serde_json::from_slice::<serde::de::IgnoredAny>(payload)
-            .map_err(|e| DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}")))?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(|e| {
+            DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
+        })?;
         return Err(DecodeError::new(
             "invalid_json",
             "an injixo-api payload must be an object with \"data\" and \"meta\"",
@@ -213,7 +214,10 @@ mod tests {
         assert_eq!(e.reason, "invalid_json");
         assert!(e.detail.contains("must be an object"), "{}", e.detail);
         assert!(out.is_empty());
-        assert_eq!(injixo_integration_id(br#"[[],{"integrationConfigurationId":1}]"#), None);
+        assert_eq!(
+            injixo_integration_id(br#"[[],{"integrationConfigurationId":1}]"#),
+            None
+        );
     }
 
     #[test]

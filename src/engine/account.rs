@@ -23,6 +23,7 @@ mod contacts;
 mod diff;
 mod intake;
 mod revise;
+mod snapshot;
 mod states;
 
 use diff::diff_intervals;
@@ -82,6 +83,10 @@ pub struct Account {
     reports_pruned_at: Option<Millis>,
     /// Contact counters of the account's queues (SPEC §10).
     pub queues: Queues,
+    /// Persons touched since the changelog last collected them (see `engine::snapshot`).
+    dirty_persons: Vec<u32>,
+    /// The account's own state (clock, parked, held, reports) changed since then.
+    core_dirty: bool,
 }
 
 impl Account {
@@ -104,6 +109,8 @@ impl Account {
             reports: AHashMap::new(),
             reports_pruned_at: None,
             queues: Queues::default(),
+            dirty_persons: Vec::new(),
+            core_dirty: false,
         }
     }
 
@@ -118,6 +125,7 @@ impl Account {
         let p = self.persons.len() as u32;
         self.persons.push(Person::new(id));
         self.person_index.insert(id.into(), p);
+        self.touch(p);
         p
     }
 
@@ -344,6 +352,7 @@ impl Account {
             return;
         }
         self.clock = Some(now);
+        self.core_dirty = true;
         self.flush_timers(now - ctx.opts.lateness, ctx);
     }
 
@@ -440,6 +449,7 @@ impl Account {
 
     /// Re-arm the person's timer and prune what fell out of retention.
     fn after_change(&mut self, p: u32, ctx: &mut Ctx) {
+        self.touch(p);
         let horizon = self.horizon(ctx);
         let person = &mut self.persons[p as usize];
         if let (Some(h), Some(base), Some(live)) =

@@ -36,6 +36,34 @@ impl Idents {
             .copied()
     }
 
+    /// Identifier indices handed out (mapped or not).
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The index of an identifier, reserving one (unmapped) if it is new: a restored
+    /// snapshot names identifiers the config may no longer map.
+    pub fn intern(&mut self, integration: u32, external: &str) -> u32 {
+        if let Some(i) = self.lookup(integration, external) {
+            return i;
+        }
+        while self.by_integration.len() <= integration as usize {
+            self.by_integration.push(AHashMap::new());
+        }
+        let i = self.list.len() as u32;
+        self.list.push(IdentInfo {
+            integration,
+            external: external.into(),
+            person: None,
+        });
+        self.by_integration[integration as usize].insert(external.into(), i);
+        i
+    }
+
     #[inline]
     pub fn get(&self, i: u32) -> &IdentInfo {
         &self.list[i as usize]

@@ -12,6 +12,7 @@ mod person;
 pub mod queues;
 mod rewind;
 mod schedule;
+pub mod snapshot;
 mod stats;
 mod timeline;
 
@@ -20,6 +21,7 @@ pub use cursor::{status_offline, Cursor, Ooo, StateView};
 pub use limits::Limits;
 pub use output::{Origin, OutTopic, Output, OutputRef, Outputs, StateFacts};
 pub use person::Person;
+pub use snapshot::{ChangeKey, Changelog, KeyKind, SnapshotError, FORMAT_VERSION};
 pub use stats::Stats;
 
 use crate::config::{parse_config_record, ConfigChange, Vendor};

@@ -33,6 +33,9 @@ pub struct Person {
     /// Cursor snapshots near the live cursor, where recomputations start (not state).
     #[serde(skip)]
     pub rewind: Rewind,
+    /// Touched since the changelog last collected it (see `engine::snapshot`; not state).
+    #[serde(skip)]
+    pub dirty: bool,
 }
 
 impl Person {
@@ -50,6 +53,7 @@ impl Person {
             timer: Millis::MAX,
             ids: TimelineIndex::default(),
             rewind: Rewind::default(),
+            dirty: false,
         }
     }
 

@@ -29,7 +29,7 @@ pub fn catch_up_config(
     let c: BaseConsumer = client::config_consumer(s, brokers)
         .create()
         .context("cannot create the config consumer; check the [kafka] properties")?;
-    let n = partition_count(&c, &s.topics.config)?;
+    let n = partition_count(c.client(), &s.topics.config)?;
     let mut tpl = TopicPartitionList::new();
     let mut ends = BTreeMap::new();
     for p in 0..n {
@@ -52,22 +52,32 @@ pub fn catch_up_config(
         if stop.load(Ordering::Acquire) {
             return Ok(None);
         }
-        match c.poll(Duration::from_millis(100)) {
+        let check = match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 read += 1;
                 apply_config(proc, &m);
+                // the last record before the end: ask now rather than after an idle poll
+                ends.get(&m.partition())
+                    .is_some_and(|h| m.offset() + 1 >= *h)
             }
-            Some(Err(e)) => tracing::warn!(error = %e, "config topic read error"),
-            None => {}
-        }
-        // the position passes transaction markers and deleted ranges; message offsets do not
-        if let Ok(pos) = c.position() {
-            ends.retain(|p, high| {
-                !matches!(
-                    pos.find_partition(&s.topics.config, *p).map(|e| e.offset()),
-                    Some(Offset::Offset(o)) if o >= *high
-                )
-            });
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "config topic read error");
+                true
+            }
+            None => true,
+        };
+        // the position passes transaction markers and deleted ranges; message offsets do not.
+        // Asked at a partition's last record, when the queue ran dry, and every 1,024 records
+        // (not per record: it copies the assignment each time)
+        if check || read.is_multiple_of(1024) {
+            if let Ok(pos) = c.position() {
+                ends.retain(|p, high| {
+                    !matches!(
+                        pos.find_partition(&s.topics.config, *p).map(|e| e.offset()),
+                        Some(Offset::Offset(o)) if o >= *high
+                    )
+                });
+            }
         }
         if last_log.elapsed() > Duration::from_secs(2) {
             tracing::info!(read, end_offsets = total, "config catch-up progress");

@@ -3,8 +3,13 @@
 //! - **Assigned**: each partition starts at the oldest record within the retention window, so
 //!   its accounts are rebuilt from retained input (outputs of records before the committed
 //!   offset are dropped: they were published before). The worker learns where the rebuild ends.
+//!   With the changelog, a partition whose committed offset carries [`super::changelog::MARK`]
+//!   starts at that offset instead, its state restored from the changelog.
 //! - **Revoked**: outputs in flight are flushed, acknowledged offsets committed synchronously,
-//!   then the partitions go (the next owner starts exactly where this instance stopped).
+//!   then the partitions go (the next owner starts exactly where this instance stopped). With
+//!   the changelog, only offsets whose state it holds are committed: at a revoke nothing more
+//!   is committed (at-least-once) or the open transaction is aborted (exactly-once), and the
+//!   next owner continues from the last commit.
 
 use super::acks::{AckContext, Tracker};
 use super::txn::{Txn, TxnError};
@@ -34,6 +39,9 @@ pub struct Assigned {
     /// The group had committed an offset: the outputs of materializing the partition's
     /// accounts from config were published by an earlier owner.
     pub committed: bool,
+    /// The committed offset carries the changelog's mark: the state is restored from the
+    /// changelog and nothing is replayed.
+    pub restore: bool,
 }
 
 #[derive(Debug)]
@@ -47,6 +55,11 @@ pub struct GroupContext {
     pub topic: String,
     pub sources: super::sources::Sources,
     pub retention: Millis,
+    /// The state store's changelog is on: commits carry its mark, restores start from it.
+    pub changelog: bool,
+    /// Partitions whose changelog could not be read whole: rebuilt from the retained input
+    /// until they are live again.
+    pub no_restore: Mutex<std::collections::BTreeSet<i32>>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<super::health::BrokerHealth>,
     pub tracker: Arc<Mutex<Tracker>>,
@@ -128,8 +141,11 @@ impl ConsumerContext for GroupContext {
                     .filter_map(|e| self.sources.id(e.topic(), e.partition()))
                     .collect();
                 if let Some(txn) = self.txn.get() {
-                    self.end_transaction_before_revoke(consumer, txn, consumer.assignment_lost());
-                } else if !consumer.assignment_lost() {
+                    // the changelog is written at the worker's commits only: a transaction
+                    // committed here would commit offsets whose state it does not hold
+                    let lost = consumer.assignment_lost() || self.changelog;
+                    self.end_transaction_before_revoke(consumer, txn, lost);
+                } else if !consumer.assignment_lost() && !self.changelog {
                     self.commit_before_revoke(consumer, &parts);
                 }
                 if let Ok(mut t) = self.tracker.lock() {
@@ -234,20 +250,28 @@ impl GroupContext {
         let by_time = consumer.offsets_for_times(query, TIMEOUT).ok();
         let mut out = Vec::new();
         for (topic, p, high) in highs {
+            let mut marked = false;
             let committed_at = committed.find_partition(&topic, p).and_then(|e| {
                 if e.error().is_err() {
                     self.fail("a committed offset could not be read; restart to retry");
                 }
                 match e.offset() {
-                    Offset::Offset(o) => Some(o),
+                    Offset::Offset(o) => {
+                        marked = e.metadata() == super::changelog::MARK;
+                        Some(o)
+                    }
                     _ => None,
                 }
             });
+            let restore =
+                self.changelog && marked && !self.no_restore.lock().is_ok_and(|n| n.contains(&p));
             let window = by_time
                 .as_ref()
                 .and_then(|c| c.find_partition(&topic, p))
                 .map(|e| e.offset());
             let start = match (window, committed_at) {
+                // the changelog holds the state through the committed offset
+                (_, Some(c)) if restore => Offset::Offset(c),
                 (Some(Offset::Offset(w)), Some(c)) => Offset::Offset(w.min(c)),
                 (Some(Offset::Offset(w)), None) => Offset::Offset(w),
                 // no record within the window: continue where the group stopped
@@ -281,13 +305,15 @@ impl GroupContext {
                     _ => Some(replay_until.unwrap_or(start_n)),
                 },
                 committed: committed_at.is_some(),
+                restore,
             });
             tracing::info!(
                 topic = %topic,
                 partition = p,
                 start = ?start,
                 committed = ?committed_at,
-                "partition rebuilds from retained input"
+                restore,
+                "partition assigned"
             );
         }
         out

@@ -9,12 +9,14 @@
 //! poll, so they see the worker's state between two records.
 
 pub mod acks;
+pub mod changelog;
 pub mod client;
 pub mod config_reader;
 pub mod group;
 pub mod health;
 pub mod preflight;
 pub mod sources;
+pub mod store;
 pub mod tables;
 pub mod topics;
 pub mod txn;
@@ -110,6 +112,8 @@ pub fn run(
         topic: s.topics.agent_events.clone(),
         sources: sources.clone(),
         retention: s.retention,
+        changelog: s.changelog,
+        no_restore: Mutex::new(Default::default()),
         metrics: metrics.clone(),
         health: health.clone(),
         tracker: tracker.clone(),
@@ -125,8 +129,12 @@ pub fn run(
     let consumer: BaseConsumer<GroupContext> = client::events_consumer(s, brokers)
         .create_with_context(ctx)
         .context("cannot create the Kafka consumer; check the [kafka] properties")?;
-    let contact_partitions = partition_count(&consumer, &s.topics.contact_events)?;
-    let partition_count = partition_count(&consumer, &s.topics.agent_events)?;
+    let contact_partitions = partition_count(consumer.client(), &s.topics.contact_events)?;
+    let changelog_partitions = match s.changelog {
+        true => Some(partition_count(consumer.client(), &s.topics.changelog)?),
+        false => None,
+    };
+    let partition_count = partition_count(consumer.client(), &s.topics.agent_events)?;
     if contact_partitions != partition_count {
         bail!(
             "topic {} has {contact_partitions} partitions but {} has {partition_count}; both are partitioned by account and must have the same count (add partitions with kafka-topics --alter)",
@@ -134,6 +142,18 @@ pub fn run(
             s.topics.agent_events
         );
     }
+    let changelog = if let Some(n) = changelog_partitions {
+        if n != partition_count {
+            bail!(
+                "topic {} has {n} partitions but {} has {partition_count}; the changelog is partitioned like the input and must have the same count (recreate it with that count, or set changelog = false)",
+                s.topics.changelog,
+                s.topics.agent_events
+            );
+        }
+        Some(changelog::Store::new(s, brokers)?)
+    } else {
+        None
+    };
     consumer.subscribe(&sources.topics()).with_context(|| {
         format!(
             "cannot subscribe to {} and {}",
@@ -165,6 +185,8 @@ pub fn run(
         views,
         metrics,
         health,
+        changelog,
+        replan: false,
     };
     let result = w.run_loop();
     let shutdown = w.shutdown(result.is_ok());
@@ -172,8 +194,13 @@ pub fn run(
 }
 
 /// Partitions of an input topic (for account ownership); an error when it has none.
-fn partition_count<C: rdkafka::consumer::ConsumerContext>(
-    c: &BaseConsumer<C>,
+///
+/// Takes any client: the group consumer's connection may be holding a fetch at the end of the
+/// input for `fetch.wait.max.ms` (500 ms), and a metadata request on it waits behind that
+/// fetch (the broker answers a connection's requests in order), so the worker asks through the
+/// producer's connection after an assignment.
+fn partition_count<C: rdkafka::ClientContext>(
+    c: &rdkafka::client::Client<C>,
     topic: &str,
 ) -> Result<i32> {
     let md = c

@@ -16,6 +16,8 @@ pub const CONTACTS_BASE: i32 = 1 << 24;
 pub struct Sources {
     pub events: String,
     pub contacts: String,
+    /// Commits carry the changelog's mark ([`super::changelog::MARK`]).
+    pub mark: bool,
 }
 
 impl Sources {
@@ -23,6 +25,7 @@ impl Sources {
         Sources {
             events: s.topics.agent_events.clone(),
             contacts: s.topics.contact_events.clone(),
+            mark: s.changelog,
         }
     }
 
@@ -55,6 +58,11 @@ impl Sources {
         for (id, o) in offsets {
             let (topic, p) = self.topic_partition(*id);
             let _ = tpl.add_partition_offset(topic, p, Offset::Offset(*o));
+            if self.mark {
+                if let Some(mut e) = tpl.find_partition(topic, p) {
+                    e.set_metadata(super::changelog::MARK);
+                }
+            }
         }
         tpl
     }
@@ -92,6 +100,7 @@ mod tests {
     #[test]
     fn source_ids_round_trip() {
         let s = Sources {
+            mark: false,
             events: "e".into(),
             contacts: "c".into(),
         };

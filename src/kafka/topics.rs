@@ -14,6 +14,9 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Create the topics that do not exist yet.
+/// Segments of the changelog roll at least this often (ms), so compaction can clean them.
+const CHANGELOG_SEGMENT_MS: &str = "600000";
+
 pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
     let probe: BaseConsumer = super::client::base(s, brokers)
         .create()
@@ -61,7 +64,7 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
         .map(|(name, compacted)| {
             let partitions = if *name == s.topics.config {
                 1
-            } else if *name == s.topics.contact_events {
+            } else if *name == s.topics.contact_events || *name == s.topics.changelog {
                 events_partitions.unwrap_or(s.partitions)
             } else {
                 s.partitions
@@ -71,7 +74,13 @@ pub async fn ensure(s: &Settings, brokers: &str) -> Result<()> {
                 partitions,
                 TopicReplication::Fixed(s.replication_factor),
             );
-            if *compacted {
+            if *name == s.topics.changelog {
+                // a restore reads the log up to its end: keep the part not yet compacted small
+                // (the broker only cleans closed segments; by default 1 GB or 7 days)
+                t.set("cleanup.policy", "compact")
+                    .set("segment.ms", CHANGELOG_SEGMENT_MS)
+                    .set("min.cleanable.dirty.ratio", "0.1")
+            } else if *compacted {
                 t.set("cleanup.policy", "compact")
             } else if *name == s.topics.agent_events || *name == s.topics.contact_events {
                 t.set("retention.ms", &retention_ms)

@@ -65,6 +65,10 @@ pub struct Worker<'a> {
     pub views: Arc<LiveViews>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<super::health::BrokerHealth>,
+    /// The state store's changelog (`None`: off, every assignment rebuilds from input).
+    pub changelog: Option<super::changelog::Store>,
+    /// A restore found unreadable changelog records: re-plan the assignment after this poll.
+    pub replan: bool,
 }
 
 impl Worker<'_> {
@@ -156,6 +160,15 @@ impl Worker<'_> {
             bail!("{why}");
         }
         if self.txn.as_ref().is_some_and(|t| t.take_aborted()) {
+            tracing::warn!("rewinding to the committed offsets after an aborted transaction");
+            self.metrics.transactions_aborted.inc();
+            self.rewind();
+            return Ok(true);
+        }
+        if std::mem::take(&mut self.replan) {
+            tracing::warn!(
+                "partitions whose changelog could not be read are rebuilt from the retained input"
+            );
             self.rewind();
             return Ok(true);
         }
@@ -214,6 +227,12 @@ impl Worker<'_> {
             let p = sources::partition(src);
             if !self.rebuilds.keys().any(|s| sources::partition(*s) == p) {
                 self.proc.end_rebuild(p);
+                if let Some(store) = self.changelog.as_mut() {
+                    store.whole.insert(p);
+                    if let Ok(mut n) = self.consumer.context().no_restore.lock() {
+                        n.remove(&p);
+                    }
+                }
                 tracing::info!(partition = p, "partition rebuilt; live");
             }
             self.update_readiness();
@@ -224,7 +243,8 @@ impl Worker<'_> {
         match e {
             GroupEvent::Assigned(parts) => {
                 self.assigned_once = true;
-                if let Ok(n) = partition_count(&self.consumer, &self.s.topics.agent_events) {
+                if let Ok(n) = partition_count(self.producer.client(), &self.s.topics.agent_events)
+                {
                     self.partition_count = n;
                 }
                 let (live, rebuilding): (Vec<&Assigned>, Vec<&Assigned>) = parts
@@ -260,9 +280,31 @@ impl Worker<'_> {
                 };
                 let (known, fresh) = (ids(true), ids(false));
                 let rebuild_ids: Vec<i32> = rebuild_ids.into_iter().collect();
+                // partitions whose committed offsets carry the changelog's mark restore from it
+                let restore_ids: Vec<i32> = known
+                    .iter()
+                    .copied()
+                    .filter(|p| {
+                        parts
+                            .iter()
+                            .any(|a| a.restore && sources::partition(a.partition) == *p)
+                    })
+                    .collect();
                 self.send_outputs();
+                if let Some(store) = self.changelog.as_mut() {
+                    // what live accounts changed so far is kept: restoring forgets what it touched
+                    self.proc.collect_changelog(&mut store.pending);
+                    let whole = known
+                        .iter()
+                        .chain(&fresh)
+                        .filter(|p| !restore_ids.contains(p));
+                    store.whole.extend(whole);
+                }
                 self.proc.assign(self.partition_count, &known, false);
                 self.proc.outputs.clear();
+                if !restore_ids.is_empty() {
+                    self.restore_partitions(&restore_ids);
+                }
                 self.proc.assign(self.partition_count, &fresh, false);
                 self.proc.assign(self.partition_count, &rebuild_ids, true);
                 // accounts materialized from config get their timers fired at once
@@ -280,15 +322,19 @@ impl Worker<'_> {
                     parts.iter().map(|s| sources::partition(*s)).collect();
                 partitions.sort_unstable();
                 partitions.dedup();
+                if let Some(store) = self.changelog.as_mut() {
+                    store.whole.retain(|p| !partitions.contains(p));
+                }
                 self.proc.revoke(&partitions);
                 self.update_readiness();
             }
         }
     }
 
-    /// After an aborted transaction: every assigned partition starts again from its committed
-    /// offset, its state rebuilt from retained input (outputs before that offset dropped, as
-    /// they were committed before).
+    /// After an aborted transaction, or a changelog that could not be read: every assigned
+    /// partition starts again from its committed offset, its state restored from the changelog
+    /// or rebuilt from retained input (outputs before that offset dropped, as they were
+    /// committed before).
     fn rewind(&mut self) {
         let Ok(mut tpl) = self.consumer.assignment() else {
             return;
@@ -302,8 +348,7 @@ impl Worker<'_> {
             // the assignment was lost meanwhile: the next one starts from committed offsets
             return;
         }
-        tracing::warn!(partitions = ?parts, "rewinding to the committed offsets after an aborted transaction");
-        self.metrics.transactions_aborted.inc();
+        tracing::info!(partitions = ?parts, "rewinding to the committed offsets");
         self.proc.outputs.clear();
         self.on_group_event(GroupEvent::Revoked(parts.clone()));
         if let Ok(mut t) = self.tracker.lock() {
@@ -322,7 +367,7 @@ impl Worker<'_> {
         self.on_group_event(GroupEvent::Assigned(assigned));
     }
 
-    fn update_readiness(&self) {
+    pub(super) fn update_readiness(&self) {
         let ready = self.assigned_once && self.rebuilds.is_empty();
         self.views.partitions_ready.store(ready, Ordering::Release);
         self.metrics
@@ -363,7 +408,7 @@ impl Worker<'_> {
 
     /// Hand pending outputs to the producer, tagged with the open batch (and, exactly-once,
     /// inside the open transaction). A full queue is backpressure, never a drop.
-    fn send_outputs(&mut self) {
+    pub(super) fn send_outputs(&mut self) {
         if self.proc.outputs.is_empty() {
             return;
         }
@@ -424,20 +469,25 @@ impl Worker<'_> {
                 }
             }
         }
-        if let Some(tpl) = paused {
-            if let Err(e) = self.consumer.resume(&tpl) {
-                tracing::warn!(error = %e, "cannot resume the input partitions");
-            }
-            tracing::info!("producer queue drained; consumption resumed");
-        }
+        self.resume_input(paused);
         if let Some(txn) = &self.txn {
             txn.sending.store(false, Ordering::Release);
         }
         self.proc.outputs.clear();
     }
 
+    /// Fetch input again after [`Worker::pause_input`].
+    pub(super) fn resume_input(&self, paused: Option<TopicPartitionList>) {
+        if let Some(tpl) = paused {
+            if let Err(e) = self.consumer.resume(&tpl) {
+                tracing::warn!(error = %e, "cannot resume the input partitions");
+            }
+            tracing::info!("producer queue drained; consumption resumed");
+        }
+    }
+
     /// Stop fetching input while the producer queue is full.
-    fn pause_input(&self) -> Option<TopicPartitionList> {
+    pub(super) fn pause_input(&self) -> Option<TopicPartitionList> {
         let tpl = self.consumer.assignment().ok()?;
         if let Err(e) = self.consumer.pause(&tpl) {
             tracing::warn!(error = %e, "cannot pause the input partitions");
@@ -450,7 +500,7 @@ impl Worker<'_> {
 
     /// Poll the (paused) consumer so the group sees this instance alive. A record fetched
     /// before the pause is not processed now: its partition is moved back to it.
-    fn keep_membership(&self) {
+    pub(super) fn keep_membership(&self) {
         self.views.beat();
         if let Some(Ok(m)) = self.consumer.poll(Duration::ZERO) {
             let (topic, p, o) = (m.topic().to_string(), m.partition(), m.offset());
@@ -463,7 +513,7 @@ impl Worker<'_> {
         }
     }
 
-    fn seal_batch(&mut self) {
+    pub(super) fn seal_batch(&mut self) {
         if let Ok(mut t) = self.tracker.lock() {
             t.seal();
         }
@@ -474,6 +524,15 @@ impl Worker<'_> {
         let Some(txn) = self.txn.clone() else {
             return Ok(());
         };
+        if self.changelog.is_some() {
+            // the transaction commits the offsets with the state they lead to
+            self.send_outputs();
+            if let Err(e) = txn.ensure_open() {
+                self.on_txn_error(e);
+                return Ok(());
+            }
+            self.write_changelog();
+        }
         let views = self.views.clone();
         let stop = self.stop;
         let keep_trying = || {
@@ -506,6 +565,9 @@ impl Worker<'_> {
 
     /// At-least-once: commit the acknowledged offsets.
     fn commit(&mut self, mode: CommitMode) -> Result<()> {
+        if self.changelog.is_some() && !self.flush_changelog() {
+            return Ok(());
+        }
         let offsets = {
             let Ok(mut t) = self.tracker.lock() else {
                 return Ok(());
@@ -562,6 +624,14 @@ impl Worker<'_> {
         self.seal_batch();
         let mut result = Ok(());
         if let Some(txn) = self.txn.clone() {
+            if commit && self.changelog.is_some() {
+                match txn.ensure_open() {
+                    Ok(()) => {
+                        self.write_changelog();
+                    }
+                    Err(e) => self.on_txn_error(e),
+                }
+            }
             if commit {
                 let deadline = Instant::now() + TIMEOUT;
                 let keep_trying = || Instant::now() < deadline;

@@ -60,6 +60,9 @@ pub struct Metrics {
     pub delivery_failures: IntCounter,
     pub config_caught_up: IntGauge,
     pub restoring_partitions: IntGauge,
+    /// Changelog records and bytes by `op`: written, restored, unreadable (records only).
+    pub changelog_records: IntCounterVec,
+    pub changelog_bytes: IntCounterVec,
     pub batch_duration: HistogramVec,
     pub transaction_seconds: Histogram,
     pub transactions_aborted: IntCounter,
@@ -249,7 +252,19 @@ impl Metrics {
             restoring_partitions: gauge(
                 &r,
                 "restoring_partitions",
-                "Assigned partitions still rebuilding state from retained input.",
+                "Assigned partitions still restoring state (from the changelog or the retained input).",
+            ),
+            changelog_records: counter_vec(
+                &r,
+                "changelog_records_total",
+                "State store changelog records: written, restored, unreadable (skipped at restore).",
+                &["op"],
+            ),
+            changelog_bytes: counter_vec(
+                &r,
+                "changelog_bytes_total",
+                "Bytes (key and value) of state store changelog records: written, restored.",
+                &["op"],
             ),
             batch_duration,
             transaction_seconds: histogram(

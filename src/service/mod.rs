@@ -6,6 +6,7 @@ pub mod config_table;
 pub mod ownership;
 pub mod processor;
 pub mod queue_view;
+pub mod restore;
 pub mod views;
 
 pub use processor::{Ownership, Processor};

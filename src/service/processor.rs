@@ -49,10 +49,10 @@ impl Ownership {
 
 pub struct Processor {
     pub engine: Engine,
-    table: ConfigTable,
+    pub(super) table: ConfigTable,
     pub ownership: Ownership,
     /// Live account → the input partition its records came from (or are expected on).
-    partition_of: AHashMap<Box<str>, i32>,
+    pub(super) partition_of: AHashMap<Box<str>, i32>,
     /// Outputs waiting for the transport.
     pub outputs: Outputs,
     /// Outputs of replayed input (already published before a restart): dropped.

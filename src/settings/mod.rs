@@ -78,6 +78,8 @@ pub struct Topics {
     pub dlq: String,
     pub contact_events: String,
     pub queue_intervals: String,
+    /// The state store's changelog (compacted; SPEC §11, docs/changelog.md).
+    pub changelog: String,
 }
 
 impl Default for Topics {
@@ -92,13 +94,14 @@ impl Default for Topics {
             dlq: OutTopic::Dlq.default_name().into(),
             contact_events: crate::wire::CONTACT_EVENTS_TOPIC.into(),
             queue_intervals: OutTopic::QueueIntervals.default_name().into(),
+            changelog: crate::wire::CHANGELOG_TOPIC.into(),
         }
     }
 }
 
 impl Topics {
-    /// Every topic with whether it is compacted: the three inputs, then the outputs.
-    pub fn all(&self) -> [(&str, bool); 9] {
+    /// Every topic with whether it is compacted: the three inputs, the outputs, the changelog.
+    pub fn all(&self) -> [(&str, bool); 10] {
         [
             (&self.agent_events, false),
             (&self.config, true),
@@ -112,6 +115,7 @@ impl Topics {
             (&self.unmapped, OutTopic::Unmapped.compacted()),
             (&self.dlq, OutTopic::Dlq.compacted()),
             (&self.queue_intervals, OutTopic::QueueIntervals.compacted()),
+            (&self.changelog, true),
         ]
     }
 
@@ -172,6 +176,9 @@ pub struct Settings {
     /// in the group. Default: the host name.
     pub instance_id: String,
     pub create_topics: bool,
+    /// Keep the state in `topics.changelog` and restore from it (SPEC §11); off: every
+    /// assignment rebuilds from retained input.
+    pub changelog: bool,
     pub partitions: i32,
     pub replication_factor: i32,
     pub partitioner: PartitionerSetting,
@@ -211,6 +218,7 @@ impl Default for Settings {
             transaction_max_records: 10_000,
             instance_id: host_name(),
             create_topics: true,
+            changelog: true,
             partitions: 12,
             replication_factor: 1,
             partitioner: PartitionerSetting::Murmur2,
@@ -392,6 +400,7 @@ impl Topics {
             &mut self.dlq,
             &mut self.contact_events,
             &mut self.queue_intervals,
+            &mut self.changelog,
         ] {
             *t = format!("{p}{t}");
         }

@@ -10,8 +10,8 @@ use crate::time::Millis;
 use ahash::AHashMap;
 
 /// Bytes a parked entry costs, and a parked identifier's slot on top of its name.
-const PARKED_ENTRY: usize = std::mem::size_of::<Entry>();
-const PARKED_SLOT: usize = 64;
+pub(super) const PARKED_ENTRY: usize = std::mem::size_of::<Entry>();
+pub(super) const PARKED_SLOT: usize = 64;
 /// Unmapped reports are pruned (last seen before the retention horizon) at most this often
 /// while the account is at its cap.
 const PRUNE_EVERY: Millis = 3_600_000;
@@ -35,6 +35,7 @@ impl Account {
             external: external.into(),
             entry,
         });
+        self.core_dirty = true;
         self.held_bytes[i] += cost;
         ctx.stats.held += 1;
         true
@@ -120,6 +121,7 @@ impl Account {
         }
         let horizon = self.horizon(ctx);
         let lim = &ctx.opts.limits;
+        self.core_dirty = true;
         let map = &mut self.parked[integ as usize];
         let (len, new_slot) = match map.get_mut(external) {
             Some(slot) => {
@@ -151,6 +153,7 @@ impl Account {
     /// Take the parked entries of an identifier (it was just mapped).
     pub(super) fn unpark(&mut self, integ: u32, external: &str) -> Option<Vec<Entry>> {
         let parked = self.parked.get_mut(integ as usize)?.remove(external)?;
+        self.core_dirty = true;
         self.parked_total -= parked.len();
         self.parked_bytes -= parked.len() * PARKED_ENTRY + external.len() + PARKED_SLOT;
         Some(parked)
@@ -172,11 +175,13 @@ impl Account {
             return false;
         }
         self.reports_pruned_at = Some(clock);
+        self.core_dirty = true;
         self.reports.retain(|_, r| r.last >= h);
         self.reports.len() < ctx.opts.limits.max_unmapped
     }
 
     fn report(&mut self, kind: UnmappedKind, integ: u32, value: &str, t: Millis, ctx: &mut Ctx) {
+        self.core_dirty = true;
         let r = self
             .reports
             .entry((kind, integ, value.into()))
@@ -217,6 +222,7 @@ impl Account {
         ctx: &mut Ctx,
     ) {
         if self.reports.remove(&(kind, integ, value.into())).is_some() {
+            self.core_dirty = true;
             let integration = &self.rules.integration(integ).id;
             ctx.emit(|e| output::unmapped_tombstone(e, &self.name, integration, kind, value));
         }
@@ -229,6 +235,7 @@ impl Account {
             return;
         };
         self.held_bytes[integ as usize] = 0;
+        self.core_dirty = true;
         let h = self.horizon(ctx);
         let mut per_person: AHashMap<u32, Vec<Entry>> = AHashMap::new();
         for Held { external, entry } in held {

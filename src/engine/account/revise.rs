@@ -49,6 +49,7 @@ impl Account {
     /// revised intervals, reconcile alerts and publish the current state.
     pub(super) fn revise(&mut self, p: u32, before: Before, from: Millis, ctx: &mut Ctx) {
         ctx.stats.recomputations += 1;
+        self.touch(p);
         let floor = self.horizon(ctx);
         let clock = self.clock;
         // 1. What was published: the old inputs replayed to the old live time. A status remap

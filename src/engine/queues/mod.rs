@@ -13,6 +13,7 @@
 
 mod record;
 mod resubmit;
+mod snapshot;
 
 pub use record::{queue_interval, write_channels, QueueCounts, QueueInterval};
 pub use resubmit::{body_digest, Resubmissions};
@@ -80,6 +81,8 @@ pub struct Queues {
     held: BTreeSet<(Millis, u32)>,
     pub resubmissions: Resubmissions,
     pruned_at: Millis,
+    /// Changed since the changelog last collected it (see `engine::snapshot`).
+    pub(crate) changed: bool,
 }
 
 impl Queues {
@@ -117,6 +120,7 @@ impl Queues {
             }
         }
         self.dirty.insert((slot_start, q));
+        self.changed = true;
         Ok(())
     }
 
@@ -178,6 +182,7 @@ impl Queues {
             if end > watermark {
                 break;
             }
+            self.changed = true;
             if paused(self.queues[q as usize].integration) {
                 self.dirty.remove(&(slot, q));
                 self.held.insert((slot, q));
@@ -205,6 +210,7 @@ impl Queues {
             .into_iter()
             .partition(|(_, q)| paused(queues[*q as usize].integration));
         self.held = still;
+        self.changed |= !resumed.is_empty();
         self.dirty.extend(resumed);
     }
 
@@ -300,6 +306,7 @@ impl Queues {
             return;
         }
         self.pruned_at = clock;
+        self.changed = true;
         // from the start of the interval holding the horizon: a late contact inside it
         // republishes the whole interval
         let start = grid.interval_at(horizon).0;

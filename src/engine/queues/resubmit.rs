@@ -55,4 +55,14 @@ impl Resubmissions {
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
     }
+
+    /// Every remembered body: (integration, digest, latest contact time), unordered.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, u128, Millis)> + '_ {
+        self.seen.iter().map(|(&(i, d), &t)| (i, d, t))
+    }
+
+    /// Remember a body as restored from a snapshot.
+    pub(crate) fn insert(&mut self, integration: u32, digest: u128, latest: Millis) {
+        self.seen.insert((integration, digest), latest);
+    }
 }

@@ -1,0 +1,501 @@
+//! The state store on a local Apache Kafka 4.4.0 broker (the tests' broker,
+//! `tests/common/broker.rs`): what `rta.changelog` costs while a day is processed, and what it
+//! saves when an instance starts. For each guarantee, the same simulated day (`accounts_day`:
+//! `RESTORE_ACCOUNTS` accounts × `RESTORE_PERSONS` persons, agent events only) goes through
+//! two `rta run` instances on event time, each with topics of its own: one with the changelog
+//! (the default), one with `--changelog false`. Then each is SIGKILLed, and a fresh instance
+//! starts in the same group once the group's session has expired; it is timed from spawn to
+//! `/readyz` 200 — a restore from the changelog, or a replay of the retained input.
+//!
+//! Reported per guarantee:
+//! 1. volume: records and bytes (key + value) written to `rta.changelog`
+//!    (`rta_changelog_*_total{op="written"}`, and by key kind read back from the topic) against
+//!    the output topics (read back, read_committed), and the compacted size (latest record
+//!    per key; the broker has not compacted yet: one active segment);
+//! 2. CPU: user + sys seconds of the process (`/proc/PID/stat`) from spawn to every input
+//!    offset committed, per input record, changelog on vs off (same run session, same input);
+//! 3. start → ready of the restarted instance, with the time of its config catch-up and its
+//!    restore (from its own log lines: "config topic caught up", "restored from the changelog",
+//!    "partition rebuilt; live");
+//! 4. resident memory (`/proc/PID/status` VmRSS) of the day's instance and of the restarted one.
+//!
+//! Run: `cargo bench --bench kafka_restore` (env `RESTORE_ACCOUNTS` default 20,
+//! `RESTORE_PERSONS` per account default 500, `RESTORE_GUARANTEES` default
+//! `at-least-once,exactly-once`, `RESTORE_SPREAD_S`: produce the day's events spread over that
+//! many seconds while rta runs instead of before it starts, default 0). Bounded: every wait
+//! has a deadline; nothing is asserted on time.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
+use rta::envelope::Envelope;
+use std::collections::{BTreeMap, HashMap};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let accounts: usize = env_or("RESTORE_ACCOUNTS", 20);
+    let persons: usize = env_or("RESTORE_PERSONS", 500);
+    let spread: u64 = env_or("RESTORE_SPREAD_S", 0);
+    let guarantees: String = env_or(
+        "RESTORE_GUARANTEES",
+        "at-least-once,exactly-once".to_string(),
+    );
+    let broker = Broker::start();
+    let envs = accounts_day(accounts, persons, 11);
+    let (config, events): (Vec<Envelope>, Vec<Envelope>) =
+        envs.into_iter().partition(|e| e.topic == "rta.config");
+    let total = accounts * persons;
+    println!(
+        "day: {accounts} accounts × {persons} persons = {total} persons, {} config records, {} agent events{}",
+        config.len(),
+        events.len(),
+        if spread > 0 {
+            format!(", produced over {spread} s while rta runs")
+        } else {
+            ", produced before rta starts".into()
+        }
+    );
+    for g in guarantees
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
+        let on = day(&broker, g, true, &config, &events, spread);
+        let off = day(&broker, g, false, &config, &events, spread);
+        report(g, total, events.len(), &on, &off);
+    }
+}
+
+/// What one instance did with the day, and what its restarted successor did.
+struct Run {
+    cpu_s: f64,
+    day_s: f64,
+    rss_day: u64,
+    written_records: f64,
+    written_bytes: f64,
+    commits: f64,
+    outputs: Volume,
+    changelog: Option<ChangelogVolume>,
+    restart: Restart,
+}
+
+#[derive(Default)]
+struct Volume {
+    records: u64,
+    bytes: u64,
+}
+
+#[derive(Default)]
+struct ChangelogVolume {
+    /// by key kind: person, account, queues
+    kinds: BTreeMap<&'static str, Volume>,
+    tombstones: u64,
+    latest_keys: u64,
+    latest_bytes: u64,
+}
+
+struct Restart {
+    ready_s: f64,
+    cpu_s: f64,
+    rss: u64,
+    restored_records: f64,
+    restored_bytes: f64,
+    log: Vec<String>,
+}
+
+fn day(
+    broker: &Broker,
+    guarantee: &str,
+    changelog: bool,
+    config: &[Envelope],
+    events: &[Envelope],
+    spread: u64,
+) -> Run {
+    let short = if guarantee == "exactly-once" {
+        "eos"
+    } else {
+        "alo"
+    };
+    let tag = format!("{short}-{}", if changelog { "on" } else { "off" });
+    let names = Names::new(&format!("rs-{tag}."));
+    create_topics(broker, &names, 3);
+    produce(broker, &names, config);
+    if spread == 0 {
+        produce(broker, &names, events);
+    }
+    let group = format!("rs-{tag}");
+    let flag = changelog.to_string();
+    let args = [
+        "--processing-guarantee",
+        guarantee,
+        "--instance-id",
+        "i1",
+        "--changelog",
+        &flag,
+    ];
+    let log_dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let started = Instant::now();
+    let mut rta = spawn(
+        broker,
+        &names,
+        &group,
+        &args,
+        &log_dir.join(format!("rs-{tag}-1.log")),
+    );
+    let pid = rta.child.as_ref().map_or(0, |c| c.id());
+    if spread > 0 {
+        produce_spread(broker, &names, events, 60, Duration::from_secs(spread));
+    }
+    let input = names.topic("rta.agent-events");
+    let ends = end_offsets(broker, &input);
+    wait_committed(broker, &group, &input, &ends, Duration::from_secs(900));
+    let day_s = started.elapsed().as_secs_f64();
+    let cpu_s = cpu_seconds(pid);
+    let rss_day = rss(pid);
+    let m = metrics(&rta);
+    let written_records = m
+        .get("rta_changelog_records_total{op=\"written\"}")
+        .copied()
+        .unwrap_or(0.0);
+    let written_bytes = m
+        .get("rta_changelog_bytes_total{op=\"written\"}")
+        .copied()
+        .unwrap_or(0.0);
+    let commits = m
+        .iter()
+        .filter(|(k, _)| k.starts_with("rta_commits_total{result=\"ok\""))
+        .map(|(_, v)| v)
+        .sum();
+    rta.kill();
+    let outputs = rta::engine::OutTopic::ALL
+        .iter()
+        .map(|t| volume(broker, &names.out(*t), |_, _| {}))
+        .fold(Volume::default(), |a, v| Volume {
+            records: a.records + v.records,
+            bytes: a.bytes + v.bytes,
+        });
+    let changelog_volume =
+        changelog.then(|| changelog_volume(broker, &names.topic("rta.changelog")));
+    // the killed member's partitions move when its session (6 s) expires: wait that out, so
+    // that the restart's time is its own
+    std::thread::sleep(Duration::from_secs(8));
+    let log = log_dir.join(format!("rs-{tag}-2.log"));
+    let t0 = Instant::now();
+    let mut next = spawn(broker, &names, &group, &args, &log);
+    let pid = next.child.as_ref().map_or(0, |c| c.id());
+    wait_ready(&next, Duration::from_secs(600));
+    let ready_s = t0.elapsed().as_secs_f64();
+    let cpu_restart = cpu_seconds(pid);
+    let rss_restart = rss(pid);
+    let m = metrics(&next);
+    next.kill();
+    let wanted = [
+        "config topic caught up",
+        "restored from the changelog",
+        "partition rebuilt; live",
+        "partitions restored; live",
+    ];
+    let lines: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| wanted.iter().any(|w| l.contains(w)))
+        .map(strip_ansi)
+        .collect();
+    Run {
+        cpu_s,
+        day_s,
+        rss_day,
+        written_records,
+        written_bytes,
+        commits,
+        outputs,
+        changelog: changelog_volume,
+        restart: Restart {
+            ready_s,
+            cpu_s: cpu_restart,
+            rss: rss_restart,
+            restored_records: m
+                .get("rta_changelog_records_total{op=\"restored\"}")
+                .copied()
+                .unwrap_or(0.0),
+            restored_bytes: m
+                .get("rta_changelog_bytes_total{op=\"restored\"}")
+                .copied()
+                .unwrap_or(0.0),
+            log: lines,
+        },
+    }
+}
+
+fn report(g: &str, persons: usize, inputs: usize, on: &Run, off: &Run) {
+    let mb = |b: f64| b / 1e6;
+    println!("\n== {g} ==");
+    println!(
+        "day with the changelog: {:.1} s to every offset committed, {:.0} commits; without: {:.1} s, {:.0} commits",
+        on.day_s, on.commits, off.day_s, off.commits
+    );
+    println!(
+        "outputs: {} records, {:.1} MB (key + value)",
+        on.outputs.records,
+        mb(on.outputs.bytes as f64)
+    );
+    println!(
+        "changelog written: {:.0} records, {:.1} MB = {:.2}× the output bytes ({:.2} records per person)",
+        on.written_records,
+        mb(on.written_bytes),
+        on.written_bytes / on.outputs.bytes.max(1) as f64,
+        on.written_records / persons as f64
+    );
+    if let Some(c) = &on.changelog {
+        for (kind, v) in &c.kinds {
+            println!(
+                "  {kind}: {} records, {:.1} MB, {:.0} bytes/record",
+                v.records,
+                mb(v.bytes as f64),
+                v.bytes as f64 / v.records.max(1) as f64
+            );
+        }
+        println!(
+            "  tombstones {}; compacted (latest per key): {} keys, {:.1} MB",
+            c.tombstones,
+            c.latest_keys,
+            mb(c.latest_bytes as f64)
+        );
+    }
+    println!(
+        "CPU per input record: changelog on {:.1} µs, off {:.1} µs = {:.2}× (process user + sys from spawn to all committed: {:.2} s vs {:.2} s)",
+        on.cpu_s * 1e6 / inputs as f64,
+        off.cpu_s * 1e6 / inputs as f64,
+        on.cpu_s / off.cpu_s,
+        on.cpu_s,
+        off.cpu_s
+    );
+    for (what, r, day) in [
+        ("restore from the changelog", &on.restart, on),
+        (
+            "replay of the retained input (--changelog false)",
+            &off.restart,
+            off,
+        ),
+    ] {
+        println!(
+            "restart, {what}: ready {:.2} s after spawn, {:.2} s CPU = {:.0} persons/s to ready; restored {:.0} records, {:.1} MB",
+            r.ready_s,
+            r.cpu_s,
+            persons as f64 / r.ready_s,
+            r.restored_records,
+            mb(r.restored_bytes)
+        );
+        println!(
+            "  RSS: {:.1} MB = {:.0} bytes/person (the day's instance at its end: {:.1} MB = {:.0} bytes/person)",
+            mb(r.rss as f64),
+            r.rss as f64 / persons as f64,
+            mb(day.rss_day as f64),
+            day.rss_day as f64 / persons as f64
+        );
+        for l in &r.log {
+            println!("  log: {l}");
+        }
+    }
+    println!(
+        "= restore ready in {:.2}× the replay's time, {:.2}× its CPU",
+        on.restart.ready_s / off.restart.ready_s,
+        on.restart.cpu_s / off.restart.cpu_s
+    );
+}
+
+/// `rta run` as `Rta::start`, its log (stderr) to a file.
+fn spawn(
+    broker: &Broker,
+    names: &Names,
+    group: &str,
+    extra: &[&str],
+    log: &std::path::Path,
+) -> Rta {
+    let http = free_port();
+    let file = std::fs::File::create(log).expect("rta log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_rta"))
+        .args([
+            "run",
+            "--brokers",
+            &broker.addr,
+            "--group-id",
+            group,
+            "--topic-prefix",
+            &names.prefix,
+            "--clock",
+            "event-time",
+            "--http",
+            &format!("127.0.0.1:{http}"),
+            "--partitions",
+            "3",
+            "--kafka",
+            "session.timeout.ms=6000",
+            "--kafka",
+            "heartbeat.interval.ms=1000",
+        ])
+        .args(extra)
+        .env(
+            "RTA_LOG",
+            std::env::var("RESTORE_RTA_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("run rta");
+    Rta {
+        child: Some(child),
+        http,
+    }
+}
+
+/// Poll `/readyz` every 10 ms.
+fn wait_ready(rta: &Rta, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !matches!(rta.get("/readyz"), Some((200, _))) {
+        assert!(Instant::now() < deadline, "rta not ready within {within:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Every sample of `/metrics`, by name with labels.
+fn metrics(rta: &Rta) -> HashMap<String, f64> {
+    let (_, body) = rta.get("/metrics").expect("metrics answer");
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Read a topic from the beginning to its current end (read_committed), handing each record's
+/// key and value to `each`: records and bytes (key + value).
+fn volume(broker: &Broker, topic: &str, mut each: impl FnMut(&[u8], Option<&[u8]>)) -> Volume {
+    let ends = end_offsets(broker, topic);
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.addr)
+        .set("group.id", "rs-reader")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in ends.keys() {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .unwrap();
+    }
+    c.assign(&tpl).unwrap();
+    let mut remaining: BTreeMap<i32, i64> = ends.into_iter().filter(|(_, e)| *e > 0).collect();
+    let mut v = Volume::default();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut n = 0u64;
+    while !remaining.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "could not read {topic} to its end"
+        );
+        let idle = match c.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                let k = m.key().unwrap_or_default();
+                v.records += 1;
+                v.bytes += (k.len() + m.payload().map_or(0, <[u8]>::len)) as u64;
+                each(k, m.payload());
+                false
+            }
+            _ => true,
+        };
+        n += 1;
+        if idle || n.is_multiple_of(4096) {
+            if let Ok(pos) = c.position() {
+                remaining.retain(|p, end| {
+                    !matches!(pos.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
+                });
+            }
+        }
+    }
+    v
+}
+
+fn changelog_volume(broker: &Broker, topic: &str) -> ChangelogVolume {
+    let mut c = ChangelogVolume::default();
+    let mut latest: HashMap<Vec<u8>, usize> = HashMap::new();
+    volume(broker, topic, |k, v| {
+        let kind = match rta::engine::snapshot::ChangeKey::parse(k).map(|k| k.kind) {
+            Ok(rta::engine::snapshot::KeyKind::Person(_)) => "person records",
+            Ok(rta::engine::snapshot::KeyKind::Account) => "account records",
+            Ok(rta::engine::snapshot::KeyKind::Queues) => "queue records",
+            Err(_) => "unreadable keys",
+        };
+        let e = c.kinds.entry(kind).or_default();
+        let len = k.len() + v.map_or(0, <[u8]>::len);
+        e.records += 1;
+        e.bytes += len as u64;
+        if v.is_none() {
+            c.tombstones += 1;
+            latest.remove(k);
+        } else {
+            latest.insert(k.to_vec(), len);
+        }
+    });
+    c.latest_keys = latest.len() as u64;
+    c.latest_bytes = latest.values().map(|l| *l as u64).sum();
+    c
+}
+
+/// User + sys CPU seconds of a process so far (`/proc/PID/stat`, fields 14 and 15).
+fn cpu_seconds(pid: u32) -> f64 {
+    let ticks: f64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / ticks
+}
+
+/// Resident memory of a process (`/proc/PID/status` VmRSS), bytes.
+fn rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn strip_ansi(l: &str) -> String {
+    let mut out = String::new();
+    let mut esc = false;
+    for ch in l.chars() {
+        match (esc, ch) {
+            (false, '\u{1b}') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
