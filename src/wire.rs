@@ -10,5 +10,7 @@ pub const CONFIG_TOPIC: &str = "rta.config";
 pub const CONTACT_EVENTS_TOPIC: &str = "rta.contact-events";
 /// The state store's changelog: per-person and per-account snapshots, compacted (SPEC §11).
 pub const CHANGELOG_TOPIC: &str = "rta.changelog";
+/// The changelog record that marks a partition written whole (see `kafka::changelog`).
+pub const CHANGELOG_PARTITION_KEY: &str = "/partition";
 /// The header naming an input record's integration id.
 pub const INTEGRATION_HEADER: &str = "rta-integration";

@@ -30,6 +30,11 @@ use std::time::{Duration, Instant};
 /// Commit metadata of an input offset whose state the changelog holds (format version 1).
 pub const MARK: &str = "rta-changelog/1";
 
+/// Key of the record every changelog partition holds once it was written whole (value `[1]`):
+/// an empty partition then means a lost changelog, not a partition without accounts. The
+/// empty account part keeps it apart from every state key.
+pub const PARTITION_KEY: &str = crate::wire::CHANGELOG_PARTITION_KEY;
+
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a restore read.

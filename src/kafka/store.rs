@@ -33,9 +33,10 @@ impl Worker<'_> {
             return 0;
         };
         let mut pending = std::mem::take(&mut store.pending);
+        let mut whole: Vec<i32> = Vec::new();
         if !store.whole.is_empty() {
-            let parts: Vec<i32> = std::mem::take(&mut store.whole).into_iter().collect();
-            self.proc.snapshot_partitions(&parts, &mut pending);
+            whole = std::mem::take(&mut store.whole).into_iter().collect();
+            self.proc.snapshot_partitions(&whole, &mut pending);
         }
         self.proc.collect_changelog(&mut pending);
         // a partition rebuilding from input is written whole when it goes live
@@ -55,7 +56,12 @@ impl Worker<'_> {
                 let p = self.proc.changelog_partition(key)?;
                 (!rebuilding.contains(&p)).then_some((key.as_bytes(), value, p))
             })
-            .chain(tombstones.iter().map(|(p, k)| (k.as_slice(), None, *p)));
+            .chain(tombstones.iter().map(|(p, k)| (k.as_slice(), None, *p)))
+            // a partition written whole holds at least this record, so an empty changelog
+            // partition always means a lost one (even for a partition without accounts)
+            .chain(whole.iter().map(|p| {
+                (changelog::PARTITION_KEY.as_bytes(), Some(&[1u8][..]), *p)
+            }));
         let (sent, bytes) = self.send_changelog(&topic, records);
         pending.clear();
         if let Some(store) = self.changelog.as_mut() {

@@ -41,6 +41,9 @@ impl Processor {
     /// Install one changelog record of an assigned partition. Records of accounts another
     /// instance owns are ignored; a record that cannot be read changes nothing.
     pub fn restore(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), SnapshotError> {
+        if key == crate::wire::CHANGELOG_PARTITION_KEY.as_bytes() {
+            return Ok(());
+        }
         let k = match ChangeKey::parse(key) {
             Ok(k) => k,
             // the tombstone of a key rta never writes deletes nothing
