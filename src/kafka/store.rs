@@ -59,9 +59,11 @@ impl Worker<'_> {
             .chain(tombstones.iter().map(|(p, k)| (k.as_slice(), None, *p)))
             // a partition written whole holds at least this record, so an empty changelog
             // partition always means a lost one (even for a partition without accounts)
-            .chain(whole.iter().map(|p| {
-                (changelog::PARTITION_KEY.as_bytes(), Some(&[1u8][..]), *p)
-            }));
+            .chain(
+                whole
+                    .iter()
+                    .map(|p| (changelog::PARTITION_KEY.as_bytes(), Some(&[1u8][..]), *p)),
+            );
         let (sent, bytes) = self.send_changelog(&topic, records);
         pending.clear();
         if let Some(store) = self.changelog.as_mut() {
