@@ -141,9 +141,7 @@ impl ConsumerContext for GroupContext {
                     .filter_map(|e| self.sources.id(e.topic(), e.partition()))
                     .collect();
                 if let Some(txn) = self.txn.get() {
-                    // the changelog is written at the worker's commits only: a transaction
-                    // committed here would commit offsets whose state it does not hold
-                    let lost = consumer.assignment_lost() || self.changelog;
+                    let lost = consumer.assignment_lost();
                     self.end_transaction_before_revoke(consumer, txn, lost);
                 } else if !consumer.assignment_lost() && !self.changelog {
                     self.commit_before_revoke(consumer, &parts);
@@ -337,6 +335,17 @@ impl GroupContext {
     fn end_transaction_before_revoke(&self, consumer: &BaseConsumer<Self>, txn: &Txn, lost: bool) {
         let span = tracing::info_span!("commit", reason = "revoke");
         let _g = span.enter();
+        if self.changelog {
+            // the changelog is written at the worker's commits only: a transaction committed
+            // here would commit offsets whose state it does not hold
+            if txn.is_open() {
+                txn.abort(
+                    &self.tracker,
+                    "partitions revoked; the next owner restores the last commit",
+                );
+            }
+            return;
+        }
         if lost || txn.sending.load(std::sync::atomic::Ordering::Acquire) {
             txn.abort(
                 &self.tracker,
