@@ -68,6 +68,8 @@ pub struct GroupContext {
     pub txn: OnceLock<Arc<Txn>>,
     pub events: Mutex<Vec<GroupEvent>>,
     pub fatal: Mutex<Option<String>>,
+    /// Raised at SIGTERM: a rebalance callback stops retrying and returns.
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ClientContext for GroupContext {
@@ -210,6 +212,11 @@ impl GroupContext {
         // The committed offsets decide what is published again: never guess them.
         let mut committed = None;
         for attempt in 0..5 {
+            if self.stop.load(std::sync::atomic::Ordering::Acquire) {
+                // shutting down: nothing is read from these partitions, nothing committed
+                tracing::info!("stopping; the assignment is not planned");
+                return Vec::new();
+            }
             match consumer.committed_offsets(tpl.clone(), TIMEOUT) {
                 Ok(c) => {
                     committed = Some(c);

@@ -46,7 +46,7 @@ pub fn run(
     brokers: &str,
     views: Arc<LiveViews>,
     metrics: Arc<Metrics>,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<()> {
     // reachable, credentials accepted, topics as rta needs them: or one line and exit 1
     preflight::connect(s, brokers)?;
@@ -121,6 +121,7 @@ pub fn run(
         txn: OnceLock::new(),
         events: Mutex::new(Vec::new()),
         fatal: Mutex::new(None),
+        stop: stop.clone(),
     };
     let _ = ctx.producer.set(producer.clone());
     if let Some(t) = &txn {
