@@ -29,10 +29,6 @@
 mod common;
 
 use common::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use rdkafka::ClientConfig;
 use rta::envelope::Envelope;
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Stdio};
@@ -384,51 +380,16 @@ fn metrics(rta: &Rta) -> HashMap<String, f64> {
         .collect()
 }
 
-/// Read a topic from the beginning to its current end (read_committed), handing each record's
-/// key and value to `each`: records and bytes (key + value).
+/// Read a topic to its current end (read_committed), handing each record's key and value to
+/// `each`: records and bytes (key + value).
 fn volume(broker: &Broker, topic: &str, mut each: impl FnMut(&[u8], Option<&[u8]>)) -> Volume {
-    let ends = end_offsets(broker, topic);
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &broker.addr)
-        .set("group.id", "rs-reader")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in ends.keys() {
-        tpl.add_partition_offset(topic, *p, Offset::Beginning)
-            .unwrap();
-    }
-    c.assign(&tpl).unwrap();
-    let mut remaining: BTreeMap<i32, i64> = ends.into_iter().filter(|(_, e)| *e > 0).collect();
     let mut v = Volume::default();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut n = 0u64;
-    while !remaining.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "could not read {topic} to its end"
-        );
-        let idle = match c.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                let k = m.key().unwrap_or_default();
-                v.records += 1;
-                v.bytes += (k.len() + m.payload().map_or(0, <[u8]>::len)) as u64;
-                each(k, m.payload());
-                false
-            }
-            _ => true,
-        };
-        n += 1;
-        if idle || n.is_multiple_of(4096) {
-            if let Ok(pos) = c.position() {
-                remaining.retain(|p, end| {
-                    !matches!(pos.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
-                });
-            }
-        }
-    }
+    read_each(broker, topic, Duration::from_secs(300), |k, value| {
+        let k = k.unwrap_or_default();
+        v.records += 1;
+        v.bytes += (k.len() + value.map_or(0, <[u8]>::len)) as u64;
+        each(k, value);
+    });
     v
 }
 

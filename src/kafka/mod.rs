@@ -9,6 +9,7 @@
 //! poll, so they see the worker's state between two records.
 
 pub mod acks;
+pub mod assignment;
 pub mod changelog;
 pub mod client;
 pub mod config_reader;

@@ -15,8 +15,7 @@
 
 use super::acks::{self, AckContext, Tracker};
 use super::config_reader::apply_config;
-use super::group::{Assigned, GroupContext, GroupEvent};
-use super::partition_count;
+use super::group::GroupContext;
 use super::sources::{self, Sources};
 use super::txn::{Txn, TxnError};
 use crate::engine::Origin;
@@ -237,134 +236,6 @@ impl Worker<'_> {
             }
             self.update_readiness();
         }
-    }
-
-    fn on_group_event(&mut self, e: GroupEvent) {
-        match e {
-            GroupEvent::Assigned(parts) => {
-                self.assigned_once = true;
-                if let Ok(n) = partition_count(self.producer.client(), &self.s.topics.agent_events)
-                {
-                    self.partition_count = n;
-                }
-                let (live, rebuilding): (Vec<&Assigned>, Vec<&Assigned>) = parts
-                    .iter()
-                    .partition(|a| a.replay_until.is_none_or(|u| u <= a.start));
-                for a in &rebuilding {
-                    if let Some(u) = a.replay_until {
-                        self.rebuilds
-                            .insert(a.partition, Rebuild { replay_until: u });
-                    }
-                }
-                // One account partition has two sources (agent and contact events): it
-                // rebuilds if either does. Accounts of a partition the group has committed
-                // were published from config by an earlier owner: materialized silently.
-                // Those of a partition never committed publish their states, and the tracker
-                // commits the partition's start offset with them (`Tracker::start_at`).
-                let rebuild_ids: std::collections::BTreeSet<i32> = rebuilding
-                    .iter()
-                    .map(|a| sources::partition(a.partition))
-                    .collect();
-                let committed: std::collections::BTreeSet<i32> = live
-                    .iter()
-                    .filter(|a| a.committed)
-                    .map(|a| sources::partition(a.partition))
-                    .collect();
-                let ids = |known: bool| -> Vec<i32> {
-                    let set: std::collections::BTreeSet<i32> = live
-                        .iter()
-                        .map(|a| sources::partition(a.partition))
-                        .filter(|p| !rebuild_ids.contains(p) && committed.contains(p) == known)
-                        .collect();
-                    set.into_iter().collect()
-                };
-                let (known, fresh) = (ids(true), ids(false));
-                let rebuild_ids: Vec<i32> = rebuild_ids.into_iter().collect();
-                // partitions whose committed offsets carry the changelog's mark restore from it
-                let restore_ids: Vec<i32> = known
-                    .iter()
-                    .copied()
-                    .filter(|p| {
-                        parts
-                            .iter()
-                            .any(|a| a.restore && sources::partition(a.partition) == *p)
-                    })
-                    .collect();
-                self.send_outputs();
-                if let Some(store) = self.changelog.as_mut() {
-                    // what live accounts changed so far is kept: restoring forgets what it touched
-                    self.proc.collect_changelog(&mut store.pending);
-                    let whole = known
-                        .iter()
-                        .chain(&fresh)
-                        .filter(|p| !restore_ids.contains(p));
-                    store.whole.extend(whole);
-                }
-                self.proc.assign(self.partition_count, &known, false);
-                self.proc.outputs.clear();
-                if !restore_ids.is_empty() {
-                    self.restore_partitions(&restore_ids);
-                }
-                self.proc.assign(self.partition_count, &fresh, false);
-                self.proc.assign(self.partition_count, &rebuild_ids, true);
-                // accounts materialized from config get their timers fired at once
-                if self.s.clock == ClockSetting::Wall {
-                    self.proc.advance_clock(wall_clock_ms());
-                }
-                self.send_outputs();
-                self.update_readiness();
-            }
-            GroupEvent::Revoked(parts) => {
-                for p in &parts {
-                    self.rebuilds.remove(p);
-                }
-                let mut partitions: Vec<i32> =
-                    parts.iter().map(|s| sources::partition(*s)).collect();
-                partitions.sort_unstable();
-                partitions.dedup();
-                if let Some(store) = self.changelog.as_mut() {
-                    store.whole.retain(|p| !partitions.contains(p));
-                }
-                self.proc.revoke(&partitions);
-                self.update_readiness();
-            }
-        }
-    }
-
-    /// After an aborted transaction, or a changelog that could not be read: every assigned
-    /// partition starts again from its committed offset, its state restored from the changelog
-    /// or rebuilt from retained input (outputs before that offset dropped, as they were
-    /// committed before).
-    fn rewind(&mut self) {
-        let Ok(mut tpl) = self.consumer.assignment() else {
-            return;
-        };
-        let parts: Vec<i32> = tpl
-            .elements()
-            .iter()
-            .filter_map(|e| self.sources.id(e.topic(), e.partition()))
-            .collect();
-        if parts.is_empty() {
-            // the assignment was lost meanwhile: the next one starts from committed offsets
-            return;
-        }
-        tracing::info!(partitions = ?parts, "rewinding to the committed offsets");
-        self.proc.outputs.clear();
-        self.on_group_event(GroupEvent::Revoked(parts.clone()));
-        if let Ok(mut t) = self.tracker.lock() {
-            t.forget(&parts);
-        }
-        let assigned = self
-            .consumer
-            .context()
-            .plan_assignment(&self.consumer, &mut tpl);
-        if let Err(e) = self.consumer.seek_partitions(tpl, TIMEOUT) {
-            self.consumer
-                .context()
-                .fail(&format!("cannot rewind the input partitions after an aborted transaction ({e}); restart to rebuild"));
-            return;
-        }
-        self.on_group_event(GroupEvent::Assigned(assigned));
     }
 
     pub(super) fn update_readiness(&self) {

@@ -341,6 +341,24 @@ pub fn wait_committed(
 
 /// Every record of a topic, from the beginning to its current end: (key, value).
 pub fn read_all(broker: &Broker, topic: &str) -> Vec<Rec> {
+    let mut out = Vec::new();
+    read_each(broker, topic, Duration::from_secs(60), |k, v| {
+        out.push((
+            k.map(|k| String::from_utf8_lossy(k).into_owned()),
+            v.map(<[u8]>::to_vec),
+        ))
+    });
+    out
+}
+
+/// Read a topic from the beginning to its current end (read_committed) within `within`,
+/// handing each record's key and value to `each`.
+pub fn read_each(
+    broker: &Broker,
+    topic: &str,
+    within: Duration,
+    mut each: impl FnMut(Option<&[u8]>, Option<&[u8]>),
+) {
     let ends = end_offsets(broker, topic);
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &broker.addr)
@@ -356,27 +374,31 @@ pub fn read_all(broker: &Broker, topic: &str) -> Vec<Rec> {
     }
     c.assign(&tpl).unwrap();
     let mut remaining: BTreeMap<i32, i64> = ends.into_iter().filter(|(_, e)| *e > 0).collect();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + within;
+    let mut n = 0u64;
     while !remaining.is_empty() {
         assert!(
             Instant::now() < deadline,
             "could not read {topic} to its end ({remaining:?} left)"
         );
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
-            out.push((
-                m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                m.payload().map(<[u8]>::to_vec),
-            ));
-        }
-        // the position passes transaction markers and aborted records; offsets of records do not
-        if let Ok(pos) = c.position() {
-            remaining.retain(|p, end| {
-                !matches!(pos.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
-            });
+        let idle = match c.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                each(m.key(), m.payload());
+                false
+            }
+            _ => true,
+        };
+        n += 1;
+        // the position passes transaction markers and aborted records; offsets of records do
+        // not (asked when idle and every 1,024 records: it copies the whole assignment)
+        if idle || n.is_multiple_of(1024) || remaining.len() == 1 {
+            if let Ok(pos) = c.position() {
+                remaining.retain(|p, end| {
+                    !matches!(pos.find_partition(topic, *p).map(|e| e.offset()), Some(Offset::Offset(o)) if o >= *end)
+                });
+            }
         }
     }
-    out
 }
 
 /// Records per key, in order (Kafka keeps order per key), values as text.

@@ -86,6 +86,19 @@ pub struct Queues {
 }
 
 impl Queues {
+    /// Rebuild the lookup by (integration, queue id) from the queue list.
+    pub(super) fn reindex(&mut self) {
+        self.by_id.clear();
+        for (i, q) in self.queues.iter().enumerate() {
+            self.by_id
+                .entry(q.integration)
+                .or_default()
+                .entry(q.id.clone())
+                .or_default()
+                .push((q.name.clone(), i as u32));
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.queues.len()
     }
@@ -333,15 +346,7 @@ impl Queues {
                 self.queues.push(q);
             }
         }
-        self.by_id.clear();
-        for (i, q) in self.queues.iter().enumerate() {
-            self.by_id
-                .entry(q.integration)
-                .or_default()
-                .entry(q.id.clone())
-                .or_default()
-                .push((q.name.clone(), i as u32));
-        }
+        self.reindex();
         let renumbered = |set: BTreeSet<(Millis, u32)>| -> BTreeSet<(Millis, u32)> {
             set.into_iter()
                 .filter_map(|(s, q)| {

@@ -181,14 +181,6 @@ impl Queues {
         for (i, d, t) in seen {
             self.resubmissions.insert(m.integration(i), d, t);
         }
-        self.by_id.clear();
-        for (i, q) in self.queues.iter().enumerate() {
-            self.by_id
-                .entry(q.integration)
-                .or_default()
-                .entry(q.id.clone())
-                .or_default()
-                .push((q.name.clone(), i as u32));
-        }
+        self.reindex();
     }
 }
