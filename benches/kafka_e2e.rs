@@ -240,6 +240,7 @@ fn pass_through(
                 Arc::new(rta::service::LiveViews::default()),
                 metrics.clone(),
             ),
+            shard: 0,
             last_error: Mutex::new(None),
         })
         .unwrap();

@@ -114,13 +114,16 @@ struct Consumed {
 pub struct AckContext {
     pub metrics: Arc<Metrics>,
     pub health: Arc<super::health::BrokerHealth>,
+    /// The engine shard (worker thread) whose outputs this producer sends.
+    pub shard: usize,
     /// The last delivery error, for the one-line fatal message.
     pub last_error: Mutex<Option<String>>,
 }
 
 impl ClientContext for AckContext {
     fn stats(&self, s: rdkafka::Statistics) {
-        self.metrics.producer_queue.set(s.msg_cnt as i64);
+        self.metrics
+            .set_producer_queue(self.shard, s.msg_cnt as i64);
         self.health.on_stats(&s);
     }
 

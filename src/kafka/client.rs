@@ -15,10 +15,14 @@ pub fn base(s: &Settings, brokers: &str) -> ClientConfig {
     c
 }
 
-/// The group consumer of `rta.agent-events`: offsets are committed by rta, only after every
-/// output of a record has been acknowledged.
-pub fn events_consumer(s: &Settings, brokers: &str) -> ClientConfig {
+/// The group consumer of `rta.agent-events` of worker `shard`: offsets are committed by rta,
+/// only after every output of a record has been acknowledged. Each worker is a member of the
+/// group; a static membership (`group.instance.id`) gets the worker's suffix.
+pub fn events_consumer(s: &Settings, brokers: &str, shard: usize) -> ClientConfig {
     let mut c = base(s, brokers);
+    if let Some(id) = c.get("group.instance.id").map(str::to_string) {
+        c.set("group.instance.id", shard_name(&id, shard));
+    }
     c.set("group.id", &s.group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -64,13 +68,13 @@ pub fn table_consumer(s: &Settings, brokers: &str) -> ClientConfig {
 /// The output producer: idempotent, pipelined, acknowledged by all in-sync replicas; for
 /// exactly-once also transactional, with a `transactional.id` stable across restarts of this
 /// instance (so a restart aborts what a crash left open).
-pub fn producer(s: &Settings, brokers: &str) -> ClientConfig {
+pub fn producer(s: &Settings, brokers: &str, shard: usize) -> ClientConfig {
     let mut c = base(s, brokers);
     c.set("enable.idempotence", "true")
         .set_default("linger.ms", "5")
         .set_default("statistics.interval.ms", "5000");
     if s.guarantee == Guarantee::ExactlyOnce {
-        c.set("transactional.id", transactional_id(s))
+        c.set("transactional.id", transactional_id(s, shard))
             // a crashed instance's open transaction blocks read_committed readers until the
             // broker aborts it: keep that short (transactions last ~transaction_max_ms)
             .set_default("transaction.timeout.ms", "10000");
@@ -78,9 +82,19 @@ pub fn producer(s: &Settings, brokers: &str) -> ClientConfig {
     c
 }
 
-/// `{group_id}.{instance_id}`.
-pub fn transactional_id(s: &Settings) -> String {
-    format!("{}.{}", s.group_id, s.instance_id)
+/// `{group_id}.{instance_id}` for the first worker, `{group_id}.{instance_id}.w{n}` for worker
+/// `n` > 0 (the first keeps the name of a single-worker instance, so a restart with more or
+/// fewer workers still fences what the first left open).
+pub fn transactional_id(s: &Settings, shard: usize) -> String {
+    shard_name(&format!("{}.{}", s.group_id, s.instance_id), shard)
+}
+
+/// A per-worker name: `name` for worker 0, `name.w{n}` for the others.
+fn shard_name(name: &str, shard: usize) -> String {
+    match shard {
+        0 => name.to_string(),
+        n => format!("{name}.w{n}"),
+    }
 }
 
 trait SetDefault {

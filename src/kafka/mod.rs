@@ -4,9 +4,13 @@
 //! offsets only once their outputs are acknowledged (at-least-once), or committing outputs and
 //! offsets in one transaction (exactly-once).
 //!
-//! Everything runs on one worker thread (the engine is single-threaded by design; librdkafka
-//! does its network I/O on threads of its own). Rebalance callbacks run inside the worker's
-//! poll, so they see the worker's state between two records.
+//! `workers` worker threads each run a shard: a member of the consumer group with an engine of
+//! its own (accounts share nothing), its own producer (and transactional.id), config reader
+//! and changelog store; the group spreads the partitions over the members, and a rebalance
+//! moves a partition between workers as between instances (restored from the changelog). The
+//! HTTP views and the metrics are shared. librdkafka does its network I/O on threads of its
+//! own; rebalance callbacks run inside a worker's poll, so they see that worker's state
+//! between two records.
 
 pub mod acks;
 pub mod assignment;
@@ -33,7 +37,7 @@ use group::GroupContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::ThreadedProducer;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use worker::Worker;
@@ -59,11 +63,82 @@ pub fn run(
     let health = health::BrokerHealth::new(views.clone(), metrics.clone());
     health.up();
 
+    let workers = s.workers.clamp(1, crate::service::views::MAX_SHARDS);
+    views.set_shards(workers);
+    tracing::info!(workers, "starting the worker threads");
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let caught_up = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for shard in 0..workers {
+            let shared = Shared {
+                views: views.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+                workers,
+                caught_up: &caught_up,
+            };
+            let first_error = &first_error;
+            let spawned = std::thread::Builder::new()
+                .name(format!("rta-worker-{shard}"))
+                .spawn_scoped(scope, move || {
+                    let span = tracing::info_span!("worker", shard);
+                    let _g = span.enter();
+                    if let Err(e) = run_shard(s, brokers, shard, shared, stop) {
+                        // one worker down stops the instance: its partitions must not sit
+                        // unprocessed in a member that still heartbeats
+                        stop.store(true, Ordering::Release);
+                        if let Ok(mut f) = first_error.lock() {
+                            f.get_or_insert(e);
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                stop.store(true, Ordering::Release);
+                if let Ok(mut f) = first_error.lock() {
+                    f.get_or_insert(anyhow::anyhow!("cannot start worker thread {shard}: {e}"));
+                }
+                break;
+            }
+        }
+    });
+    match first_error.into_inner() {
+        Ok(Some(e)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// What the worker threads share.
+struct Shared<'a> {
+    views: Arc<LiveViews>,
+    metrics: Arc<Metrics>,
+    health: Arc<health::BrokerHealth>,
+    workers: usize,
+    /// Workers whose config reader has caught up.
+    caught_up: &'a AtomicUsize,
+}
+
+/// One worker thread: a group member with its own engine shard, producer, config reader and
+/// changelog store, until `stop` is raised.
+fn run_shard(
+    s: &Settings,
+    brokers: &str,
+    shard: usize,
+    shared: Shared<'_>,
+    stop: &Arc<AtomicBool>,
+) -> Result<()> {
+    let Shared {
+        views,
+        metrics,
+        health,
+        workers,
+        caught_up,
+    } = shared;
     let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
-        client::producer(s, brokers)
+        client::producer(s, brokers, shard)
             .create_with_context(AckContext {
                 metrics: metrics.clone(),
                 health: health.clone(),
+                shard,
                 last_error: Mutex::new(None),
             })
             .context("cannot create the Kafka producer; check the [kafka] properties")?,
@@ -72,7 +147,7 @@ pub fn run(
         Guarantee::AtLeastOnce => None,
         Guarantee::ExactlyOnce => {
             let t = txn::Txn::init(producer.clone(), stop)?;
-            tracing::info!(transactional_id = %client::transactional_id(s), "exactly-once: transactions initialised");
+            tracing::info!(transactional_id = %client::transactional_id(s, shard), "exactly-once: transactions initialised");
             Some(Arc::new(t))
         }
     };
@@ -92,7 +167,8 @@ pub fn run(
         assigned: Default::default(),
         partitioner: s.partitioner,
     };
-    let mut proc = Processor::new(opts, ownership, views.clone(), metrics.clone());
+    let mut proc =
+        Processor::new(opts, ownership, views.clone(), metrics.clone()).with_shard(shard);
     if s.clock == ClockSetting::Wall {
         proc.advance_clock(wall_clock_ms());
     }
@@ -103,8 +179,10 @@ pub fn run(
         return Ok(());
     };
     proc.outputs.clear(); // nothing is owned yet
-    views.config_caught_up.store(true, Ordering::Release);
-    metrics.config_caught_up.set(1);
+    if caught_up.fetch_add(1, Ordering::AcqRel) + 1 == workers {
+        views.config_caught_up.store(true, Ordering::Release);
+        metrics.config_caught_up.set(1);
+    }
 
     // 2. The event stream, as a group.
     let tracker = Arc::new(Mutex::new(Tracker::default()));
@@ -128,7 +206,7 @@ pub fn run(
     if let Some(t) = &txn {
         let _ = ctx.txn.set(t.clone());
     }
-    let consumer: BaseConsumer<GroupContext> = client::events_consumer(s, brokers)
+    let consumer: BaseConsumer<GroupContext> = client::events_consumer(s, brokers, shard)
         .create_with_context(ctx)
         .context("cannot create the Kafka consumer; check the [kafka] properties")?;
     let contact_partitions = partition_count(consumer.client(), &s.topics.contact_events)?;

@@ -190,10 +190,11 @@ impl Worker<'_> {
         let Some(store) = self.changelog.as_mut() else {
             return;
         };
-        self.views.partitions_ready.store(false, Ordering::Release);
-        self.metrics
-            .restoring_partitions
-            .set((self.rebuilds.len() + partitions.len()) as i64);
+        self.views.set_shard_ready(self.proc.shard, false);
+        self.metrics.set_restoring(
+            self.proc.shard,
+            (self.rebuilds.len() + partitions.len()) as i64,
+        );
         let started = Instant::now();
         let proc = &mut self.proc;
         let mut newer: Option<SnapshotError> = None;

@@ -112,7 +112,7 @@ impl Worker<'_> {
                 batch_started = now;
             }
             if now.duration_since(last_housekeeping) >= HOUSEKEEPING {
-                self.views.beat();
+                self.views.beat_shard(self.proc.shard);
                 // config changes, as they come
                 while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
                     match r {
@@ -240,10 +240,9 @@ impl Worker<'_> {
 
     pub(super) fn update_readiness(&self) {
         let ready = self.assigned_once && self.rebuilds.is_empty();
-        self.views.partitions_ready.store(ready, Ordering::Release);
+        self.views.set_shard_ready(self.proc.shard, ready);
         self.metrics
-            .restoring_partitions
-            .set(self.rebuilds.len() as i64);
+            .set_restoring(self.proc.shard, self.rebuilds.len() as i64);
     }
 
     fn on_tick(&mut self) {
@@ -272,8 +271,13 @@ impl Worker<'_> {
             }
         }
         self.metrics
-            .producer_queue
-            .set(self.producer.in_flight_count() as i64);
+            .set_producer_queue(self.proc.shard, self.producer.in_flight_count() as i64);
+        if let crate::service::Ownership::Partitions { assigned, .. } = &self.proc.ownership {
+            self.metrics
+                .worker_partitions
+                .with_label_values(&[&self.proc.shard.to_string()])
+                .set(assigned.len() as i64);
+        }
         self.proc.refresh_summaries();
     }
 
@@ -372,7 +376,7 @@ impl Worker<'_> {
     /// Poll the (paused) consumer so the group sees this instance alive. A record fetched
     /// before the pause is not processed now: its partition is moved back to it.
     pub(super) fn keep_membership(&self) {
-        self.views.beat();
+        self.views.beat_shard(self.proc.shard);
         if let Some(Ok(m)) = self.consumer.poll(Duration::ZERO) {
             let (topic, p, o) = (m.topic().to_string(), m.partition(), m.offset());
             drop(m);
@@ -406,8 +410,9 @@ impl Worker<'_> {
         }
         let views = self.views.clone();
         let stop = self.stop;
+        let shard = self.proc.shard;
         let keep_trying = || {
-            views.beat();
+            views.beat_shard(shard);
             !stop.load(Ordering::Acquire)
         };
         match txn.commit(

@@ -60,6 +60,8 @@ pub struct Metrics {
     pub delivery_failures: IntCounter,
     pub config_caught_up: IntGauge,
     pub restoring_partitions: IntGauge,
+    /// Input partitions (of rta.agent-events) each worker thread holds.
+    pub worker_partitions: IntGaugeVec,
     /// Changelog records and bytes by `op`: written, restored, unreadable (records only).
     pub changelog_records: IntCounterVec,
     pub changelog_bytes: IntCounterVec,
@@ -73,8 +75,31 @@ pub struct Metrics {
     pub contact_resubmissions: IntCounter,
     pub contact_bodies_unchecked: IntCounter,
     pub contact_dead_letters: IntCounterVec,
-    /// Engine counters already exported (the engine's [`Stats`] are cumulative).
-    exported: std::sync::Mutex<Stats>,
+    /// Engine counters already exported, per engine shard (the engine's [`Stats`] are
+    /// cumulative).
+    exported: std::sync::Mutex<Vec<Stats>>,
+    /// Each engine shard's part of the gauges summed over shards.
+    shard_gauges: std::sync::Mutex<Vec<ShardGauges>>,
+}
+
+/// One engine shard's (worker thread's) part of the gauges the shards share.
+#[derive(Default, Clone, Debug)]
+struct ShardGauges {
+    persons: i64,
+    unmapped_identifiers: i64,
+    unmapped_statuses: i64,
+    restoring: i64,
+    producer_queue: i64,
+    /// (account, adherence state) → persons; accounts never span shards.
+    adherence: BTreeMap<(String, &'static str), i64>,
+}
+
+/// What a shard's engine holds, for [`Metrics::set_engine_gauges`].
+pub struct EngineGauges {
+    pub persons: i64,
+    pub unmapped_identifiers: i64,
+    pub unmapped_statuses: i64,
+    pub adherence: BTreeMap<(String, &'static str), i64>,
 }
 
 fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -254,6 +279,12 @@ impl Metrics {
                 "restoring_partitions",
                 "Assigned partitions still restoring state (from the changelog or the retained input).",
             ),
+            worker_partitions: gauge_vec(
+                &r,
+                "worker_partitions",
+                "Partitions of the agent-events topic assigned to each worker thread (setting workers).",
+                &["worker"],
+            ),
             changelog_records: counter_vec(
                 &r,
                 "changelog_records_total",
@@ -313,7 +344,8 @@ impl Metrics {
                 "Contact-event records or items dead-lettered, by reason (also in dead_letters_total).",
                 &["reason"],
             ),
-            exported: std::sync::Mutex::new(Stats::default()),
+            exported: std::sync::Mutex::new(Vec::new()),
+            shard_gauges: std::sync::Mutex::new(Vec::new()),
             registry: r,
         };
         m.init_fixed_labels();
@@ -341,9 +373,18 @@ impl Metrics {
 
     /// Export the engine's cumulative counters (adds what grew since the last call).
     pub fn sync_engine(&self, s: &Stats) {
-        let Ok(mut old) = self.exported.lock() else {
+        self.sync_shard(0, s);
+    }
+
+    /// Export the cumulative counters of engine shard `shard`.
+    pub fn sync_shard(&self, shard: usize, s: &Stats) {
+        let Ok(mut all) = self.exported.lock() else {
             return;
         };
+        if all.len() <= shard {
+            all.resize_with(shard + 1, Stats::default);
+        }
+        let old = &mut all[shard];
         let d = |new: u64, old: u64| new.saturating_sub(old);
         self.events_applied
             .inc_by(d(s.events_applied, old.events_applied));
@@ -392,14 +433,55 @@ impl Metrics {
         *old = s.clone();
     }
 
-    /// Replace the per-account adherence gauges.
-    pub fn set_adherence(&self, counts: &BTreeMap<(String, &'static str), i64>) {
-        self.persons_by_adherence.reset();
-        for ((account, state), n) in counts {
-            self.persons_by_adherence
-                .with_label_values(&[account.as_str(), state])
-                .set(*n);
+    /// Update shard `shard`'s part of the shared gauges, then the gauges (sums over shards).
+    fn with_shard(&self, shard: usize, f: impl FnOnce(&mut ShardGauges)) {
+        let Ok(mut all) = self.shard_gauges.lock() else {
+            return;
+        };
+        if all.len() <= shard {
+            all.resize_with(shard + 1, ShardGauges::default);
         }
+        let adherence_before = all[shard].adherence.clone();
+        f(&mut all[shard]);
+        let sum = |g: fn(&ShardGauges) -> i64| all.iter().map(g).sum::<i64>();
+        self.persons_tracked.set(sum(|g| g.persons));
+        self.unmapped_values
+            .with_label_values(&["identifier"])
+            .set(sum(|g| g.unmapped_identifiers));
+        self.unmapped_values
+            .with_label_values(&["status"])
+            .set(sum(|g| g.unmapped_statuses));
+        self.restoring_partitions.set(sum(|g| g.restoring));
+        self.producer_queue.set(sum(|g| g.producer_queue));
+        if all[shard].adherence != adherence_before {
+            self.persons_by_adherence.reset();
+            for ((account, state), n) in all.iter().flat_map(|g| g.adherence.iter()) {
+                self.persons_by_adherence
+                    .with_label_values(&[account.as_str(), state])
+                    .set(*n);
+            }
+        }
+    }
+
+    /// What engine shard `shard` holds: persons, unmapped values, persons per account and
+    /// adherence state.
+    pub fn set_engine_gauges(&self, shard: usize, e: EngineGauges) {
+        self.with_shard(shard, |g| {
+            g.persons = e.persons;
+            g.unmapped_identifiers = e.unmapped_identifiers;
+            g.unmapped_statuses = e.unmapped_statuses;
+            g.adherence = e.adherence;
+        });
+    }
+
+    /// Partitions shard `shard` is restoring or rebuilding.
+    pub fn set_restoring(&self, shard: usize, n: i64) {
+        self.with_shard(shard, |g| g.restoring = n);
+    }
+
+    /// Records in shard `shard`'s producer queue.
+    pub fn set_producer_queue(&self, shard: usize, n: i64) {
+        self.with_shard(shard, |g| g.producer_queue = n);
     }
 
     /// Prometheus text exposition.
@@ -446,6 +528,52 @@ mod tests {
         let text = m.render();
         assert!(text.contains("rta_events_applied_total 7"), "{text}");
         assert!(text.contains("rta_dead_letters_total{reason=\"too_late\"} 2"));
+    }
+
+    #[test]
+    fn shards_export_their_own_deltas_and_sum_their_gauges() {
+        let m = Metrics::new();
+        let s0 = Stats {
+            events_applied: 5,
+            ..Stats::default()
+        };
+        let s1 = Stats {
+            events_applied: 3,
+            ..Stats::default()
+        };
+        m.sync_shard(0, &s0);
+        m.sync_shard(1, &s1);
+        m.sync_shard(0, &s0);
+        assert_eq!(
+            m.events_applied.get(),
+            8,
+            "each shard's counters are its own"
+        );
+        let gauges = |persons, account: &str| EngineGauges {
+            persons,
+            unmapped_identifiers: 1,
+            unmapped_statuses: 0,
+            adherence: BTreeMap::from([((account.to_string(), "in"), persons)]),
+        };
+        m.set_engine_gauges(0, gauges(10, "a"));
+        m.set_engine_gauges(1, gauges(4, "b"));
+        m.set_restoring(1, 2);
+        assert_eq!(m.persons_tracked.get(), 14);
+        assert_eq!(
+            m.unmapped_values.with_label_values(&["identifier"]).get(),
+            2
+        );
+        assert_eq!(m.restoring_partitions.get(), 2);
+        let text = m.render();
+        assert!(text.contains("rta_persons_by_adherence{account=\"a\",adherence=\"in\"} 10"));
+        assert!(text.contains("rta_persons_by_adherence{account=\"b\",adherence=\"in\"} 4"));
+        m.set_engine_gauges(1, gauges(5, "c"));
+        let text = m.render();
+        assert!(
+            !text.contains("account=\"b\""),
+            "shard 1 no longer holds b: {text}"
+        );
+        assert_eq!(m.persons_tracked.get(), 15);
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct Processor {
     invalid_config: Vec<InvalidConfig>,
     /// Schedules of local dates before this day (days since 1970) were dropped.
     pruned_before: i32,
+    /// Which engine shard (worker thread) of the process this is: its part of the shared
+    /// views and gauges.
+    pub shard: usize,
 }
 
 /// An invalid `rta.config` record waiting for its account's owner to report it.
@@ -103,7 +106,14 @@ impl Processor {
             metrics,
             invalid_config: Vec::new(),
             pruned_before: i32::MIN,
+            shard: 0,
         }
+    }
+
+    /// The processor of engine shard `shard` (a worker thread of several).
+    pub fn with_shard(mut self, shard: usize) -> Processor {
+        self.shard = shard;
+        self
     }
 
     /// One `rta.config` record. Valid records update the global table; records of accounts
@@ -382,7 +392,7 @@ impl Processor {
     /// today's queue slots of each account.
     pub fn refresh_summaries(&self) {
         let m = &self.metrics;
-        m.sync_engine(&self.engine.stats);
+        m.sync_shard(self.shard, &self.engine.stats);
         let mut summaries = BTreeMap::new();
         let mut queues = BTreeMap::new();
         let mut gauges: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
@@ -436,16 +446,17 @@ impl Processor {
             queues.insert(s.account.clone(), super::queue_view::queues_json(acct));
             summaries.insert(s.account.clone(), s);
         }
-        m.persons_tracked.set(persons as i64);
-        m.unmapped_values
-            .with_label_values(&["identifier"])
-            .set(unmapped_ids as i64);
-        m.unmapped_values
-            .with_label_values(&["status"])
-            .set(unmapped_statuses as i64);
-        m.set_adherence(&gauges);
-        self.views.set_summaries(summaries);
-        self.views.set_queues(queues);
+        m.set_engine_gauges(
+            self.shard,
+            crate::metrics::EngineGauges {
+                persons: persons as i64,
+                unmapped_identifiers: unmapped_ids as i64,
+                unmapped_statuses: unmapped_statuses as i64,
+                adherence: gauges,
+            },
+        );
+        self.views.set_shard_summaries(self.shard, summaries);
+        self.views.set_shard_queues(self.shard, queues);
     }
 
     pub fn config_records(&self) -> usize {

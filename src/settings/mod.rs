@@ -179,6 +179,8 @@ pub struct Settings {
     /// Keep the state in `topics.changelog` and restore from it (SPEC §11); off: every
     /// assignment rebuilds from retained input.
     pub changelog: bool,
+    /// Worker threads of the Kafka service (group members with an engine shard each).
+    pub workers: usize,
     pub partitions: i32,
     pub replication_factor: i32,
     pub partitioner: PartitionerSetting,
@@ -219,6 +221,7 @@ impl Default for Settings {
             instance_id: host_name(),
             create_topics: true,
             changelog: true,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get().min(64)),
             partitions: 12,
             replication_factor: 1,
             partitioner: PartitionerSetting::Murmur2,

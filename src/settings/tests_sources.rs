@@ -30,7 +30,8 @@ fn sample<S: Declared>(k: &Key<S>) -> String {
     match k.kind {
         Kind::Bool => (default != "true").to_string(),
         Kind::Int { max, .. } => {
-            let d: i64 = default.parse().unwrap();
+            // a described default ("(the number of cores)"): the sample is max - 1
+            let d: i64 = default.parse().unwrap_or(max);
             (if d < max { d + 1 } else { d - 1 }).to_string()
         }
         Kind::Float => "2.5".into(),

@@ -96,36 +96,96 @@ pub struct Versions {
     pub directory: u64,
 }
 
+/// Most engine shards (worker threads) one process runs.
+pub const MAX_SHARDS: usize = 64;
+
+/// A view each engine shard (worker thread) writes its own part of: accounts never span
+/// shards, so a lookup finds an account in at most one part.
+struct Sharded<T>(RwLock<Vec<BTreeMap<String, T>>>);
+
+impl<T: Clone> Sharded<T> {
+    fn new() -> Self {
+        Sharded(RwLock::new(Vec::new()))
+    }
+
+    /// Replace `shard`'s part.
+    fn set(&self, shard: usize, part: BTreeMap<String, T>) {
+        if let Ok(mut w) = self.0.write() {
+            if w.len() <= shard {
+                w.resize_with(shard + 1, BTreeMap::new);
+            }
+            w[shard] = part;
+        }
+    }
+
+    fn get(&self, account: &str) -> Option<T> {
+        let r = self.0.read().ok()?;
+        r.iter().find_map(|m| m.get(account).cloned())
+    }
+
+    fn contains(&self, account: &str) -> bool {
+        self.0
+            .read()
+            .map(|r| r.iter().any(|m| m.contains_key(account)))
+            .unwrap_or(false)
+    }
+
+    fn remove(&self, account: &str) {
+        if let Ok(mut w) = self.0.write() {
+            for m in w.iter_mut() {
+                m.remove(account);
+            }
+        }
+    }
+
+    /// Every shard's entries, by account.
+    fn values(&self) -> Vec<T> {
+        let Ok(r) = self.0.read() else {
+            return Vec::new();
+        };
+        let mut all: Vec<(&String, &T)> = r.iter().flat_map(|m| m.iter()).collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all.into_iter().map(|(_, v)| v.clone()).collect()
+    }
+}
+
 pub struct LiveViews {
     accounts: DashMap<Box<str>, AccountView>,
-    summaries: RwLock<BTreeMap<String, AccountSummary>>,
+    summaries: Sharded<AccountSummary>,
     /// account → today's queue intervals as JSON (`/api/accounts/{account}/queues`).
-    queues: RwLock<BTreeMap<String, Vec<u8>>>,
+    queues: Sharded<Vec<u8>>,
     changes: broadcast::Sender<Arc<StateChange>>,
     /// Agent-state records stored so far (each counted under its account's lock): a states
     /// snapshot that read the count `n` first holds every change up to `n`.
     seq: AtomicU64,
     pub config_caught_up: AtomicBool,
-    /// Partitions assigned and every one of them rebuilt (always true embedded).
+    /// Partitions assigned and every one of them rebuilt (always true embedded); with several
+    /// engine shards, set by [`LiveViews::set_shard_ready`] once every shard is.
     pub partitions_ready: AtomicBool,
+    /// Bit `n`: shard `n` has its partitions assigned and restored.
+    ready_shards: AtomicU64,
     /// The Kafka brokers answer (always true embedded; set by the producer's callbacks).
     pub broker_reachable: AtomicBool,
-    /// Wall-clock ms of the worker's latest loop turn (liveness).
-    pub heartbeat: AtomicU64,
+    /// Wall-clock ms of each shard's latest loop turn (liveness: the oldest counts).
+    beats: [AtomicU64; MAX_SHARDS],
+    /// Engine shards (worker threads) beating; 1 unless [`LiveViews::set_shards`] says more.
+    shards: AtomicU64,
 }
 
 impl Default for LiveViews {
     fn default() -> Self {
         LiveViews {
             accounts: DashMap::new(),
-            summaries: RwLock::new(BTreeMap::new()),
-            queues: RwLock::new(BTreeMap::new()),
+            summaries: Sharded::new(),
+            queues: Sharded::new(),
             changes: broadcast::channel(STREAM_BUFFER).0,
             seq: AtomicU64::new(0),
             config_caught_up: AtomicBool::new(false),
             partitions_ready: AtomicBool::new(false),
+            ready_shards: AtomicU64::new(0),
             broker_reachable: AtomicBool::new(false),
-            heartbeat: AtomicU64::new(0),
+            beats: std::array::from_fn(|_| AtomicU64::new(0)),
+            shards: AtomicU64::new(1),
         }
     }
 }
@@ -264,12 +324,8 @@ impl LiveViews {
 
     pub fn drop_account(&self, account: &str) {
         self.accounts.remove(account);
-        if let Ok(mut s) = self.summaries.write() {
-            s.remove(account);
-        }
-        if let Ok(mut q) = self.queues.write() {
-            q.remove(account);
-        }
+        self.summaries.remove(account);
+        self.queues.remove(account);
     }
 
     /// Live state changes of every account, for the stream. A receiver more than
@@ -285,12 +341,7 @@ impl LiveViews {
 
     /// An account is served here: it has a summary or views.
     pub fn has_account(&self, account: &str) -> bool {
-        self.accounts.contains_key(account)
-            || self
-                .summaries
-                .read()
-                .map(|s| s.contains_key(account))
-                .unwrap_or(false)
+        self.accounts.contains_key(account) || self.summaries.contains(account)
     }
 
     /// The accounts the views hold, sorted.
@@ -387,33 +438,37 @@ impl LiveViews {
             .map(|p| p.state.clone())
     }
 
+    /// Every account's summary (a single engine: shard 0).
     pub fn set_summaries(&self, s: BTreeMap<String, AccountSummary>) {
-        if let Ok(mut w) = self.summaries.write() {
-            *w = s;
-        }
+        self.summaries.set(0, s);
+    }
+
+    /// The summaries of the accounts engine shard `shard` runs.
+    pub fn set_shard_summaries(&self, shard: usize, s: BTreeMap<String, AccountSummary>) {
+        self.summaries.set(shard, s);
     }
 
     pub fn summaries(&self) -> Vec<AccountSummary> {
-        self.summaries
-            .read()
-            .map(|s| s.values().cloned().collect())
-            .unwrap_or_default()
+        self.summaries.values()
     }
 
     pub fn summary(&self, account: &str) -> Option<AccountSummary> {
-        self.summaries.read().ok()?.get(account).cloned()
+        self.summaries.get(account)
     }
 
-    /// Replace every account's queue view.
+    /// Replace every account's queue view (a single engine: shard 0).
     pub fn set_queues(&self, q: BTreeMap<String, Vec<u8>>) {
-        if let Ok(mut w) = self.queues.write() {
-            *w = q;
-        }
+        self.queues.set(0, q);
+    }
+
+    /// The queue views of the accounts engine shard `shard` runs.
+    pub fn set_shard_queues(&self, shard: usize, q: BTreeMap<String, Vec<u8>>) {
+        self.queues.set(shard, q);
     }
 
     /// An account's queue view (JSON); None for an account not known here.
     pub fn queues(&self, account: &str) -> Option<Vec<u8>> {
-        self.queues.read().ok()?.get(account).cloned()
+        self.queues.get(account)
     }
 
     /// The account's clock (its summary's `at`), else the wall clock.
@@ -424,15 +479,50 @@ impl LiveViews {
             .unwrap_or_else(super::wall_clock_ms)
     }
 
+    /// How many engine shards (worker threads) beat and report readiness (1 to [`MAX_SHARDS`]).
+    pub fn set_shards(&self, n: usize) {
+        let n = n.clamp(1, MAX_SHARDS);
+        let now = super::wall_clock_ms().max(0) as u64;
+        for b in &self.beats[..n] {
+            b.store(now, Ordering::Release);
+        }
+        self.shards.store(n as u64, Ordering::Release);
+    }
+
+    /// Shard `shard` has (or no longer has) every assigned partition restored; the instance
+    /// is ready once every shard is.
+    pub fn set_shard_ready(&self, shard: usize, ready: bool) {
+        let bit = 1u64 << shard.min(MAX_SHARDS - 1);
+        let mask = match ready {
+            true => self.ready_shards.fetch_or(bit, Ordering::AcqRel) | bit,
+            false => self.ready_shards.fetch_and(!bit, Ordering::AcqRel) & !bit,
+        };
+        let n = self.shards.load(Ordering::Acquire);
+        let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        self.partitions_ready
+            .store(mask & all == all, Ordering::Release);
+    }
+
+    /// A loop turn of the only (or the first) shard.
     pub fn beat(&self) {
-        self.heartbeat
+        self.beat_shard(0);
+    }
+
+    /// A loop turn of shard `shard`.
+    pub fn beat_shard(&self, shard: usize) {
+        self.beats[shard.min(MAX_SHARDS - 1)]
             .store(super::wall_clock_ms().max(0) as u64, Ordering::Release);
     }
 
-    /// Milliseconds since the worker's latest loop turn.
+    /// Milliseconds since the latest loop turn of the shard that turned least recently.
     pub fn since_beat(&self) -> u64 {
-        (super::wall_clock_ms().max(0) as u64)
-            .saturating_sub(self.heartbeat.load(Ordering::Acquire))
+        let n = (self.shards.load(Ordering::Acquire) as usize).clamp(1, MAX_SHARDS);
+        let oldest = self.beats[..n]
+            .iter()
+            .map(|b| b.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(0);
+        (super::wall_clock_ms().max(0) as u64).saturating_sub(oldest)
     }
 
     pub fn ready(&self) -> bool {

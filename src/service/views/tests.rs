@@ -425,3 +425,62 @@ fn facts_from_the_engine_equal_the_records_read_back() {
     }
     assert!(episodes > 0, "the day has out-of-adherence episodes");
 }
+
+#[test]
+fn several_shards_are_ready_and_alive_only_together() {
+    let v = LiveViews::default();
+    v.set_shards(3);
+    v.set_shard_ready(0, true);
+    v.set_shard_ready(2, true);
+    assert!(
+        !v.partitions_ready.load(Ordering::Acquire),
+        "shard 1 not ready"
+    );
+    v.set_shard_ready(1, true);
+    assert!(v.partitions_ready.load(Ordering::Acquire));
+    v.set_shard_ready(2, false);
+    assert!(
+        !v.partitions_ready.load(Ordering::Acquire),
+        "shard 2 restoring"
+    );
+    // liveness is the shard that turned least recently
+    v.beats[1].store(0, Ordering::Release);
+    v.beat_shard(0);
+    v.beat_shard(2);
+    assert!(v.since_beat() > 1_000_000, "shard 1 never turned");
+    v.beat_shard(1);
+    assert!(v.since_beat() < 60_000);
+}
+
+#[test]
+fn each_shard_replaces_only_its_own_summaries() {
+    let v = LiveViews::default();
+    let part = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| {
+                let s = AccountSummary {
+                    account: n.to_string(),
+                    ..AccountSummary::default()
+                };
+                (n.to_string(), s)
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    v.set_shard_summaries(0, part(&["b", "d"]));
+    v.set_shard_summaries(1, part(&["a", "c"]));
+    let names: Vec<String> = v.summaries().into_iter().map(|s| s.account).collect();
+    assert_eq!(names, ["a", "b", "c", "d"]);
+    v.set_shard_summaries(1, part(&["c"]));
+    let names: Vec<String> = v.summaries().into_iter().map(|s| s.account).collect();
+    assert_eq!(
+        names,
+        ["b", "c", "d"],
+        "shard 1 gave up a, shard 0 kept its own"
+    );
+    assert!(v.summary("d").is_some() && v.has_account("c") && !v.has_account("a"));
+    v.set_shard_queues(1, BTreeMap::from([("c".to_string(), b"[]".to_vec())]));
+    assert_eq!(v.queues("c").as_deref(), Some(&b"[]"[..]));
+    v.drop_account("c");
+    assert!(v.queues("c").is_none() && v.summary("c").is_none());
+}
