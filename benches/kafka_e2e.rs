@@ -12,6 +12,10 @@
 //!    clock); each event's timestamp is its produce time, and the latency is the time until
 //!    its agent-state output is read back (read_committed) from `rta.agent-states`.
 //!
+//! 3. Worker threads (`E2E_WORKERS`, e.g. `"1 2"`): `rta run` with each `--workers` count over a
+//!    day of 20 accounts on 8 partitions, both guarantees: rate and CPU per input record, and
+//!    the ratios to the first count, measured in the same run.
+//!
 //! Run: `cargo bench --bench kafka_e2e` (env `E2E_PERSONS`, default 50000, since the
 //! rates need windows of seconds; `E2E_SKIP_THROUGHPUT`,
 //! `E2E_SKIP_PASS_THROUGH`, `E2E_SKIP_LATENCY` leave parts out).
@@ -52,6 +56,76 @@ fn main() {
     }
     if std::env::var("E2E_SKIP_LATENCY").is_err() {
         latency(&broker);
+    }
+    if let Ok(list) = std::env::var("E2E_WORKERS") {
+        let counts: Vec<usize> = list
+            .split([' ', ','])
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        workers_throughput(&broker, persons, &counts);
+    }
+}
+
+/// `rta run --workers N` for each count over one simulated day of 20 accounts.
+fn workers_throughput(broker: &Broker, persons: usize, counts: &[usize]) {
+    let names = Names::new("wk.");
+    create_topics(broker, &names, 8);
+    let envs = accounts_day(20, (persons / 20).max(1), 11);
+    let (config, events): (Vec<Envelope>, Vec<Envelope>) =
+        envs.into_iter().partition(|e| e.topic == "rta.config");
+    produce(broker, &names, &config);
+    produce(broker, &names, &events);
+    let input = names.topic("rta.agent-events");
+    let total: i64 = end_offsets(broker, &input).values().sum();
+    println!("workers: {total} agent-event records (20 accounts, {persons} persons, 8 partitions)");
+    let cfg = std::env::temp_dir().join("rta-e2e-workers.toml");
+    std::fs::write(&cfg, "commit_interval_ms = 200\n").unwrap();
+    for guarantee in ["at-least-once", "exactly-once"] {
+        let mut first: Option<Rate> = None;
+        for &n in counts {
+            let group = format!("rta-wk-{guarantee}-{n}");
+            let workers = n.to_string();
+            let mut rta = Rta::start(
+                broker,
+                &names,
+                &group,
+                &[
+                    "--config",
+                    cfg.to_str().unwrap(),
+                    "--processing-guarantee",
+                    guarantee,
+                    "--instance-id",
+                    &format!("wk{n}"),
+                    "--workers",
+                    &workers,
+                ],
+            );
+            let pid = rta.child.as_ref().map_or(0, |c| c.id());
+            let r = watch_rate(
+                broker,
+                &group,
+                &input,
+                total,
+                || cpu_seconds(pid),
+                || {
+                    rta.child
+                        .as_mut()
+                        .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
+                },
+            );
+            rta.terminate();
+            println!("rta run --workers {n} ({guarantee}): {}", shown(r));
+            match (first, r) {
+                (None, Some(r)) => first = Some(r),
+                (Some(f), Some(r)) => println!(
+                    "= --workers {n} at {:.2}× the rate of --workers {}, {:.2}× its CPU per input",
+                    r.per_second / f.per_second,
+                    counts[0],
+                    r.cpu_us_per_record / f.cpu_us_per_record
+                ),
+                _ => {}
+            }
+        }
     }
 }
 

@@ -1,10 +1,12 @@
 //! The config topic as a global table: every partition read from the beginning up to the end
-//! offsets taken at start (before any event is processed), then followed live.
+//! offsets taken at start (before any event is processed), then followed live — once per
+//! instance, feeding every worker thread ([`ConfigFeed`]).
 
 use super::client;
 use super::partition_count;
 use crate::engine::Origin;
-use crate::service::Processor;
+use crate::metrics::Metrics;
+use crate::service::config_feed::ConfigFeed;
 use crate::settings::Settings;
 use anyhow::{Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -21,7 +23,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub fn catch_up_config(
     s: &Settings,
     brokers: &str,
-    proc: &mut Processor,
+    feed: &ConfigFeed,
+    metrics: &Metrics,
     stop: &AtomicBool,
 ) -> Result<Option<BaseConsumer>> {
     let span = tracing::info_span!("config_catch_up", topic = %s.topics.config);
@@ -55,7 +58,7 @@ pub fn catch_up_config(
         let check = match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 read += 1;
-                apply_config(proc, &m);
+                apply_config(feed, metrics, &m, true);
                 // the last record before the end: ask now rather than after an idle poll
                 ends.get(&m.partition())
                     .is_some_and(|h| m.offset() + 1 >= *h)
@@ -86,15 +89,34 @@ pub fn catch_up_config(
     }
     tracing::info!(
         records = read,
-        keys = proc.config_records(),
+        keys = feed.records(),
         seconds = started.elapsed().as_secs_f64(),
         "config topic caught up"
     );
     Ok(Some(c))
 }
 
-pub fn apply_config<M: Message>(proc: &mut Processor, m: &M) {
-    proc.metrics
+/// Follow the config topic after the catch-up until `stop`, feeding every worker.
+pub fn follow(
+    c: &BaseConsumer,
+    feed: &ConfigFeed,
+    metrics: &Metrics,
+    health: &super::health::BrokerHealth,
+    stop: &AtomicBool,
+) {
+    while !stop.load(Ordering::Acquire) {
+        match c.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => apply_config(feed, metrics, &m, false),
+            Some(Err(e)) => {
+                health.warn_throttled("config reader", &e.to_string(), "config topic read error")
+            }
+            None => {}
+        }
+    }
+}
+
+fn apply_config<M: Message>(feed: &ConfigFeed, metrics: &Metrics, m: &M, catching_up: bool) {
+    metrics
         .records_consumed
         .with_label_values(&[m.topic()])
         .inc();
@@ -105,5 +127,5 @@ pub fn apply_config<M: Message>(proc: &mut Processor, m: &M) {
         key: m.key(),
         payload: m.payload(),
     };
-    proc.on_config(&origin);
+    feed.apply(&origin, catching_up);
 }

@@ -29,6 +29,7 @@ pub mod worker;
 
 use crate::engine::{ClockMode, EngineOptions};
 use crate::metrics::Metrics;
+use crate::service::config_feed::ConfigFeed;
 use crate::service::{wall_clock_ms, LiveViews, Ownership, Processor};
 use crate::settings::{ClockSetting, Guarantee, Settings};
 use acks::{AckContext, Tracker};
@@ -37,7 +38,7 @@ use group::GroupContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::ThreadedProducer;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use worker::Worker;
@@ -65,17 +66,42 @@ pub fn run(
 
     let workers = s.workers.clamp(1, crate::service::views::MAX_SHARDS);
     views.set_shards(workers);
+
+    // 1. The config table, caught up to its end offsets: once, for every worker.
+    let feed = ConfigFeed::new(workers, s.limits.clone());
+    let Some(config_consumer) = config_reader::catch_up_config(s, brokers, &feed, &metrics, stop)?
+    else {
+        tracing::info!("stopped while catching up on the config topic");
+        return Ok(());
+    };
+    views.config_caught_up.store(true, Ordering::Release);
+    metrics.config_caught_up.set(1);
+
+    // 2. The event stream, as `workers` members of the group; the config followed live.
     tracing::info!(workers, "starting the worker threads");
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let caught_up = AtomicUsize::new(0);
     std::thread::scope(|scope| {
+        let (feed, metrics_c, health_c) = (&feed, metrics.clone(), health.clone());
+        let follower = std::thread::Builder::new()
+            .name("rta-config".into())
+            .spawn_scoped(scope, move || {
+                config_reader::follow(&config_consumer, feed, &metrics_c, &health_c, stop)
+            });
+        if let Err(e) = follower {
+            stop.store(true, Ordering::Release);
+            if let Ok(mut f) = first_error.lock() {
+                f.get_or_insert(anyhow::anyhow!(
+                    "cannot start the config reader thread: {e}"
+                ));
+            }
+            return;
+        }
         for shard in 0..workers {
             let shared = Shared {
                 views: views.clone(),
                 metrics: metrics.clone(),
                 health: health.clone(),
-                workers,
-                caught_up: &caught_up,
+                config: feed,
             };
             let first_error = &first_error;
             let spawned = std::thread::Builder::new()
@@ -112,9 +138,7 @@ struct Shared<'a> {
     views: Arc<LiveViews>,
     metrics: Arc<Metrics>,
     health: Arc<health::BrokerHealth>,
-    workers: usize,
-    /// Workers whose config reader has caught up.
-    caught_up: &'a AtomicUsize,
+    config: &'a ConfigFeed,
 }
 
 /// One worker thread: a group member with its own engine shard, producer, config reader and
@@ -130,8 +154,7 @@ fn run_shard(
         views,
         metrics,
         health,
-        workers,
-        caught_up,
+        config,
     } = shared;
     let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
         client::producer(s, brokers, shard)
@@ -167,24 +190,14 @@ fn run_shard(
         assigned: Default::default(),
         partitioner: s.partitioner,
     };
-    let mut proc =
-        Processor::new(opts, ownership, views.clone(), metrics.clone()).with_shard(shard);
+    let mut proc = Processor::new(opts, ownership, views.clone(), metrics.clone())
+        .with_shard(shard)
+        .with_shared_table(config.table.clone());
     if s.clock == ClockSetting::Wall {
         proc.advance_clock(wall_clock_ms());
     }
 
-    // 1. The config table, caught up to its end offsets.
-    let Some(config_consumer) = config_reader::catch_up_config(s, brokers, &mut proc, stop)? else {
-        tracing::info!("stopped while catching up on the config topic");
-        return Ok(());
-    };
-    proc.outputs.clear(); // nothing is owned yet
-    if caught_up.fetch_add(1, Ordering::AcqRel) + 1 == workers {
-        views.config_caught_up.store(true, Ordering::Release);
-        metrics.config_caught_up.set(1);
-    }
-
-    // 2. The event stream, as a group.
+    // the event stream, as a member of the group
     let tracker = Arc::new(Mutex::new(Tracker::default()));
     let sources = sources::Sources::new(s);
     let ctx = GroupContext {
@@ -256,7 +269,7 @@ fn run_shard(
         producer,
         tracker,
         consumer: Arc::new(consumer),
-        config_consumer,
+        config,
         txn,
         rebuilds: BTreeMap::new(),
         stop,

@@ -14,7 +14,6 @@
 //! drains.
 
 use super::acks::{self, AckContext, Tracker};
-use super::config_reader::apply_config;
 use super::group::GroupContext;
 use super::sources::{self, Sources};
 use super::txn::{Txn, TxnError};
@@ -54,7 +53,8 @@ pub struct Worker<'a> {
     pub producer: Arc<ThreadedProducer<AckContext>>,
     pub tracker: Arc<Mutex<Tracker>>,
     pub consumer: Arc<BaseConsumer<GroupContext>>,
-    pub config_consumer: BaseConsumer,
+    /// The instance's config reader: the shared table and this worker's fed records.
+    pub config: &'a crate::service::config_feed::ConfigFeed,
     /// Exactly-once: the transaction state (shared with the rebalance callback).
     pub txn: Option<Arc<Txn>>,
     pub rebuilds: BTreeMap<i32, Rebuild>,
@@ -113,16 +113,9 @@ impl Worker<'_> {
             }
             if now.duration_since(last_housekeeping) >= HOUSEKEEPING {
                 self.views.beat_shard(self.proc.shard);
-                // config changes, as they come
-                while let Some(r) = self.config_consumer.poll(Duration::ZERO) {
-                    match r {
-                        Ok(m) => apply_config(&mut self.proc, &m),
-                        Err(e) => self.health.warn_throttled(
-                            "config reader",
-                            &e.to_string(),
-                            "config topic read error",
-                        ),
-                    }
+                // config changes, as the config reader feeds them
+                for r in self.config.take(self.proc.shard) {
+                    self.proc.on_config_fed(&r.origin(), r.seq);
                 }
                 self.send_outputs();
                 last_housekeeping = now;

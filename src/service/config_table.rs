@@ -1,5 +1,6 @@
 //! The `rta.config` topic as a global table: the latest valid record per key, every account,
-//! kept by every instance. An instance that takes over an account rebuilds it from here.
+//! kept by every instance (once: its worker threads share it, [`SharedTable`]). An instance
+//! that takes over an account rebuilds it from here.
 
 use ahash::AHashMap;
 use std::collections::BTreeMap;
@@ -11,7 +12,13 @@ type Records = BTreeMap<Box<str>, Box<[u8]>>;
 pub struct ConfigTable {
     accounts: AHashMap<Box<str>, Records>,
     records: usize,
+    /// Records applied so far: a reader that saw `seq = n` saw every record up to the `n`th.
+    seq: u64,
 }
+
+/// The table shared by an instance's worker threads: written by the config reader, read by
+/// every engine shard when it brings an account to life.
+pub type SharedTable = std::sync::Arc<std::sync::RwLock<ConfigTable>>;
 
 /// Replay order of config kinds: what a record refers to comes before it.
 fn kind_rank(key: &str) -> u8 {
@@ -31,6 +38,7 @@ fn kind_rank(key: &str) -> u8 {
 impl ConfigTable {
     /// Store (`Some`) or delete (`None`) the record of `key`.
     pub fn apply(&mut self, account: &str, key: &str, value: Option<&[u8]>) {
+        self.seq += 1;
         match value {
             Some(v) => {
                 let recs = self.accounts.entry(account.into()).or_default();
@@ -84,6 +92,11 @@ impl ConfigTable {
 
     pub fn accounts(&self) -> impl Iterator<Item = &str> {
         self.accounts.keys().map(|k| &**k)
+    }
+
+    /// Records applied so far (see the field).
+    pub fn seq(&self) -> u64 {
+        self.seq
     }
 
     pub fn len(&self) -> usize {

@@ -2,6 +2,7 @@
 //! run ([`processor`]), the global config table, account ownership by partition, and the live
 //! views behind the HTTP endpoints.
 
+pub mod config_feed;
 pub mod config_table;
 pub mod ownership;
 pub mod processor;

@@ -3,7 +3,7 @@
 //! read. Input records go in, output records collect in [`Processor::outputs`] for the
 //! transport to send; nothing here touches a network or a clock.
 
-use super::config_table::ConfigTable;
+use super::config_table::{ConfigTable, SharedTable};
 use super::ownership::partition_of;
 use super::views::{AccountSummary, LiveViews};
 use crate::config::{check_limits, parse_config_record, ConfigChange};
@@ -49,7 +49,14 @@ impl Ownership {
 
 pub struct Processor {
     pub engine: Engine,
-    pub(super) table: ConfigTable,
+    pub(super) table: SharedTable,
+    /// This processor applies config records to the table itself (one engine); `false`: a
+    /// config reader does, for every worker thread, and feeds them the records
+    /// ([`Processor::on_config_fed`]).
+    owns_table: bool,
+    /// Fed records: the table's sequence number an account was materialized at (its records
+    /// up to there came from the table; fed ones up to there are skipped).
+    materialized_at: AHashMap<Box<str>, u64>,
     pub ownership: Ownership,
     /// Live account → the input partition its records came from (or are expected on).
     pub(super) partition_of: AHashMap<Box<str>, i32>,
@@ -97,7 +104,9 @@ impl Processor {
     ) -> Processor {
         Processor {
             engine: Engine::new(opts),
-            table: ConfigTable::default(),
+            table: SharedTable::default(),
+            owns_table: true,
+            materialized_at: AHashMap::new(),
             ownership,
             partition_of: AHashMap::new(),
             outputs: Outputs::default(),
@@ -116,36 +125,49 @@ impl Processor {
         self
     }
 
+    /// A processor fed by a config reader that keeps `table` for every worker thread.
+    pub fn with_shared_table(mut self, table: SharedTable) -> Processor {
+        self.table = table;
+        self.owns_table = false;
+        self
+    }
+
     /// One `rta.config` record. Valid records update the global table; records of accounts
     /// live here also go to the engine. Invalid records are dead-lettered by the instance that
     /// owns their account (or, without a usable key, by the owner of partition 0), so a bad
     /// record is reported once, not by every instance.
     pub fn on_config(&mut self, origin: &Origin) {
+        let parsed = config_change(origin, &self.engine.opts.limits);
+        if let (Some(change), true) = (&parsed, self.owns_table) {
+            if let Ok(mut table) = self.table.write() {
+                apply_to_table(&mut table, origin, change);
+            }
+        }
+        self.config_record(origin, parsed, None);
+    }
+
+    /// A config record the shared table's reader applied as its `seq`th and fed to this
+    /// worker thread (see [`Processor::with_shared_table`]).
+    pub fn on_config_fed(&mut self, origin: &Origin, seq: u64) {
+        let parsed = config_change(origin, &self.engine.opts.limits);
+        self.config_record(origin, parsed, Some(seq));
+    }
+
+    fn config_record(&mut self, origin: &Origin, parsed: Option<ConfigChange>, seq: Option<u64>) {
         let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
-        // Records over the limits are refused like invalid ones: never kept in the table.
-        let limits = &self.engine.opts.limits;
-        let parsed = match origin.payload.map_or(0, <[u8]>::len) > limits.max_record_bytes {
-            true => Err(()),
-            false => parse_config_record(key, origin.payload)
-                .ok()
-                .filter(|c| check_limits(c, limits).is_ok())
-                .ok_or(()),
-        };
         match parsed {
-            Ok(change) => {
-                let (account, key, value) = match &change {
-                    ConfigChange::Upsert { account, .. } => {
-                        (account.as_str(), key.unwrap_or(""), origin.payload)
-                    }
-                    ConfigChange::Delete { account, .. } => {
-                        (account.as_str(), key.unwrap_or(""), None)
+            Some(change) => {
+                let account = match &change {
+                    ConfigChange::Upsert { account, .. } | ConfigChange::Delete { account, .. } => {
+                        account.to_string()
                     }
                 };
-                if !key.is_empty() {
-                    self.table.apply(account, key, value);
-                }
-                let account = account.to_string();
                 if self.engine.has_account(&account) {
+                    // already in the table when the account was materialized
+                    let seen = self.materialized_at.get(account.as_str());
+                    if seq.zip(seen).is_some_and(|(s, seen)| s <= *seen) {
+                        return;
+                    }
                     self.engine.on_config(origin, &mut self.outputs);
                     self.views.apply_config(&change);
                 } else if self.ownership.owns(&account) {
@@ -153,7 +175,7 @@ impl Processor {
                     self.materialize(&account, p, false);
                 }
             }
-            Err(_) => {
+            None => {
                 let account = key.and_then(key_account).unwrap_or("").to_string();
                 if self.engine.has_account(&account) || self.ownership.owns(&account) {
                     self.engine.on_config(origin, &mut self.outputs);
@@ -235,7 +257,12 @@ impl Processor {
         self.engine.reset_account(account, rebuilding);
         self.partition_of.insert(account.into(), partition);
         self.views.reset_directory(account);
-        for (key, value) in self.table.records(account) {
+        let table = self.table.clone();
+        let Ok(table) = table.read() else {
+            return;
+        };
+        self.materialized_at.insert(account.into(), table.seq());
+        for (key, value) in table.records(account) {
             if let Ok(change) = parse_config_record(Some(key), Some(value)) {
                 self.views.apply_config(&change);
             }
@@ -269,10 +296,12 @@ impl Processor {
         }
         let accounts: Vec<String> = self
             .table
-            .accounts()
+            .read()
+            .map(|t| t.accounts().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
             .filter(|a| !self.engine.has_account(a))
             .filter(|a| partitions.contains(&self.ownership.partition(a)))
-            .map(str::to_string)
             .collect();
         for a in accounts {
             let p = self.ownership.partition(&a);
@@ -315,6 +344,7 @@ impl Processor {
             .collect();
         for a in gone {
             self.partition_of.remove(&a);
+            self.materialized_at.remove(&a);
             self.engine.remove_account(&a);
             self.views.drop_account(&a);
         }
@@ -364,7 +394,10 @@ impl Processor {
         self.pruned_before = cutoff_day;
         self.views.prune_schedules(cutoff_day);
         let cutoff = crate::time::format_date(cutoff_day);
-        let n = self.table.prune_schedules(&cutoff);
+        let n = match self.table.write() {
+            Ok(mut t) => t.prune_schedules(&cutoff),
+            Err(_) => 0,
+        };
         if n > 0 {
             tracing::info!(records = n, before = %cutoff, "old schedules dropped from the config table");
         }
@@ -460,6 +493,33 @@ impl Processor {
     }
 
     pub fn config_records(&self) -> usize {
-        self.table.len()
+        self.table.read().map_or(0, |t| t.len())
+    }
+}
+
+/// A config record checked: its change, or `None` for a record that is invalid or over the
+/// limits (never kept in the table).
+pub fn config_change(origin: &Origin, limits: &crate::engine::Limits) -> Option<ConfigChange> {
+    if origin.payload.map_or(0, <[u8]>::len) > limits.max_record_bytes {
+        return None;
+    }
+    let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
+    parse_config_record(key, origin.payload)
+        .ok()
+        .filter(|c| check_limits(c, limits).is_ok())
+}
+
+/// Store a valid record's change in the table (a delete removes its key).
+pub fn apply_to_table(table: &mut ConfigTable, origin: &Origin, change: &ConfigChange) {
+    let key = origin
+        .key
+        .and_then(|k| std::str::from_utf8(k).ok())
+        .unwrap_or("");
+    if key.is_empty() {
+        return;
+    }
+    match change {
+        ConfigChange::Upsert { account, .. } => table.apply(account, key, origin.payload),
+        ConfigChange::Delete { account, .. } => table.apply(account, key, None),
     }
 }

@@ -92,13 +92,15 @@ impl Processor {
         for a in &accounts {
             // schedules are the only config a person's snapshot holds; what else the config
             // says (rules, names) came from the table when the account was materialized
-            let records: Vec<(String, Vec<u8>)> = self
-                .table
-                .records(a)
-                .into_iter()
-                .filter(|(k, _)| k.split('/').nth(1) == Some("schedule"))
-                .map(|(k, v)| (k.to_string(), v.to_vec()))
-                .collect();
+            let records: Vec<(String, Vec<u8>)> = match self.table.read() {
+                Ok(table) => table
+                    .records(a)
+                    .into_iter()
+                    .filter(|(k, _)| k.split('/').nth(1) == Some("schedule"))
+                    .map(|(k, v)| (k.to_string(), v.to_vec()))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
             for (key, value) in &records {
                 let origin = Origin {
                     topic: crate::wire::CONFIG_TOPIC,
