@@ -60,7 +60,9 @@ fn an_unreadable_changelog_record_is_dead_lettered_and_its_partition_rebuilt() {
     write_to_changelog(&names, "acct0/p/zz", &[1, b'p', 0xff]);
     write_to_changelog(&names, "not-a-changelog-key", &[1, b'p']);
     produce(broker, &names, &late);
-    let mut rta = Rta::start(broker, &names, &group, &[]);
+    // one member: with several, a worker joining after another restored a partition moves it,
+    // and the bad records (not yet replaced by tombstones) are read and reported again
+    let mut rta = Rta::start(broker, &names, &group, &["--workers", "1"]);
     let topic = names.topic("rta.agent-events");
     wait_committed(broker, &group, &topic, &end_offsets(broker, &topic), WITHIN);
     let (_, metrics) = rta.get("/metrics").expect("metrics");

@@ -221,6 +221,9 @@ fn a_full_producer_queue_does_not_leave_the_group() {
         &names,
         "bp",
         &[
+            // one member: a second worker's join would be a rebalance of its own
+            "--workers",
+            "1",
             "--kafka",
             "queue.buffering.max.messages=5",
             "--kafka",

@@ -105,5 +105,23 @@ fn accounts_spread_over_the_workers() {
     }
     assert_eq!(used.len(), 4, "20 accounts use every worker");
     assert_eq!(worker_of(b"{not json", 4), 0);
+    // routing reads the head only: fields in any order, the value after it not parsed (a
+    // broken value is the worker's dead letter, under its account's worker)
+    for i in 0..20 {
+        let a = format!("acct{i}");
+        let w = worker_of(line(&a).as_bytes(), 4);
+        let reordered = format!("{{\"headers\":{{\"x\":\"y\"}},\"key\":\"{a}\",\"topic\":\"rta.agent-events\",\"value\":[1,2]}}");
+        assert_eq!(worker_of(reordered.as_bytes(), 4), w);
+        let broken = format!("{{\"topic\":\"rta.agent-events\",\"key\":\"{a}\",\"value\":{{oops");
+        assert_eq!(worker_of(broken.as_bytes(), 4), w);
+    }
+    assert_eq!(
+        worker_of(br#"{"topic":"rta.agent-events","key":null,"value":{}}"#, 4),
+        0
+    );
+    assert_eq!(
+        worker_of(br#"{"topic":"rta.agent-events","value":{}}"#, 4),
+        0
+    );
     let _ = DEFAULT_MAX_LINE;
 }

@@ -20,25 +20,58 @@ const QUEUED: usize = 32;
 /// One input line: its index (the dead letter's offset), its bytes, whether it was cut.
 type Line = (i64, Vec<u8>, bool);
 
-/// The worker (of `n`) that owns a line's account; unreadable lines go to worker 0.
+/// The worker (of `n`) that owns a line's account; lines without a readable head go to
+/// worker 0.
 pub fn worker_of(line: &[u8], n: usize) -> usize {
-    #[derive(serde::Deserialize)]
-    struct Head<'a> {
-        #[serde(borrow)]
-        topic: Cow<'a, str>,
-        #[serde(borrow, default)]
-        key: Option<Cow<'a, str>>,
-    }
-    let Ok(h) = serde_json::from_slice::<Head>(line) else {
+    let head = envelope_head(line);
+    let (Some(topic), Some(Some(key))) = (head.topic, head.key) else {
         return 0;
     };
-    let Some(key) = h.key else { return 0 };
-    let account = if h.topic == crate::wire::CONFIG_TOPIC {
+    let account = if topic == crate::wire::CONFIG_TOPIC {
         key.split('/').next().unwrap_or("")
     } else {
         &key
     };
     (crate::decode::stable_hash(&[account.as_bytes()]) % n as u64) as usize
+}
+
+/// The `topic` and `key` of an envelope line.
+#[derive(Default)]
+struct Head {
+    topic: Option<String>,
+    key: Option<Option<String>>,
+}
+
+/// Read an envelope's fields only until `topic` and `key` are both known: the value (usually
+/// last, and most of the line) is not parsed on the routing thread — the worker parses it.
+fn envelope_head(line: &[u8]) -> Head {
+    struct Fields<'a>(&'a mut Head);
+    impl<'de> serde::de::Visitor<'de> for Fields<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an envelope object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                match &*name {
+                    "topic" => self.0.topic = Some(map.next_value()?),
+                    "key" => self.0.key = Some(map.next_value()?),
+                    _ => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                if self.0.topic.is_some() && self.0.key.is_some() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut head = Head::default();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    // stopping early leaves the object unfinished, which the deserializer reports: expected
+    let _ = serde::Deserializer::deserialize_map(&mut de, Fields(&mut head));
+    head
 }
 
 /// [`super::process::process_max`] on `workers` threads.

@@ -65,7 +65,8 @@ impl Broker {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("broker dir");
-        let (plain, controller, secure) = (free_port(), free_port(), free_port());
+        // three distinct ports: each free_port() alone may hand out the one it just released
+        let [plain, controller, secure] = free_ports::<3>();
         let mut listeners =
             format!("PLAINTEXT://127.0.0.1:{plain},CONTROLLER://127.0.0.1:{controller}");
         let mut advertised = format!("PLAINTEXT://127.0.0.1:{plain}");
@@ -275,6 +276,14 @@ impl Drop for Broker {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// `N` distinct free loopback ports (held together while they are picked).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("a bound port").port())
 }
 
 pub fn free_port() -> u16 {
