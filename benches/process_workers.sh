@@ -3,7 +3,7 @@
 # day of ACCOUNTS accounts × PERSONS persons (`rta simulate`, agent events only, the accounts'
 # lines interleaved one by one, so each account keeps its order). Each count runs RUNS times,
 # alternating, in this one invocation; the best wall time of each and the process's CPU seconds
-# (user + sys) are reported, with the ratio. Run from the repository root after
+# (user + sys) and the median wall time are reported, with the ratios. Run from the repository root after
 # `cargo build --release`: `bash benches/process_workers.sh` (env ACCOUNTS 20, PERSONS 500,
 # RUNS 5, COUNTS "1 2").
 set -euo pipefail
@@ -24,6 +24,7 @@ python3 - "$bin" "$dir/day.ndjson" "$runs" $counts <<'PY'
 import os, subprocess, sys, time
 binary, day, runs, counts = sys.argv[1], sys.argv[2], int(sys.argv[3]), [int(c) for c in sys.argv[4:]]
 best = {c: (float("inf"), 0.0) for c in counts}
+walls = {c: [] for c in counts}
 for _ in range(runs):
     for c in counts:
         with open(day, "rb") as inp, open(os.devnull, "wb") as out:
@@ -33,10 +34,13 @@ for _ in range(runs):
             wall = time.perf_counter() - t0
         assert status == 0, f"rta process --workers {c} exited with {status}"
         cpu = ru.ru_utime + ru.ru_stime
+        walls[c].append(wall)
         if wall < best[c][0]:
             best[c] = (wall, cpu)
+median = {c: sorted(w)[len(w) // 2] for c, w in walls.items()}
 base = best[counts[0]]
 for c in counts:
     wall, cpu = best[c]
-    print(f"--workers {c}: best {wall:.2f} s wall, {cpu:.2f} CPU-s; {base[0] / wall:.2f}× the records/s of --workers {counts[0]}")
+    print(f"--workers {c}: best {wall:.2f} s wall ({cpu:.2f} CPU-s), median {median[c]:.2f} s; "
+          f"{base[0] / wall:.2f}× (best) / {median[counts[0]] / median[c]:.2f}× (median) the records/s of --workers {counts[0]}")
 PY

@@ -2,7 +2,7 @@
 //! the same order, for a day of several accounts with bad lines among them.
 
 use rta::cli::process::{process_max, DEFAULT_MAX_LINE};
-use rta::cli::process_workers::{process_parallel, worker_of};
+use rta::cli::process_workers::{process_parallel, Router};
 use rta::engine::EngineOptions;
 use rta::simulate::{write_ndjson, SimOptions};
 use std::collections::BTreeMap;
@@ -92,35 +92,36 @@ fn accounts_spread_over_the_workers() {
         |a: &str| format!("{{\"topic\":\"rta.agent-events\",\"key\":\"{a}\",\"value\":{{}}}}");
     let config =
         |a: &str| format!("{{\"topic\":\"rta.config\",\"key\":\"{a}/settings\",\"value\":{{}}}}");
-    let mut used = std::collections::BTreeSet::new();
+    let mut r = Router::new(4);
+    let mut per_worker = [0; 4];
     for i in 0..20 {
         let a = format!("acct{i}");
-        let w = worker_of(line(&a).as_bytes(), 4);
+        let w = r.worker_of(config(&a).as_bytes());
         assert_eq!(
             w,
-            worker_of(config(&a).as_bytes(), 4),
-            "config goes with its account"
+            r.worker_of(line(&a).as_bytes()),
+            "events go with their account's config"
         );
-        used.insert(w);
+        per_worker[w] += 1;
     }
-    assert_eq!(used.len(), 4, "20 accounts use every worker");
-    assert_eq!(worker_of(b"{not json", 4), 0);
+    assert_eq!(per_worker, [5; 4], "20 accounts, 5 per worker");
+    assert_eq!(r.worker_of(b"{not json"), 0);
     // routing reads the head only: fields in any order, the value after it not parsed (a
     // broken value is the worker's dead letter, under its account's worker)
     for i in 0..20 {
         let a = format!("acct{i}");
-        let w = worker_of(line(&a).as_bytes(), 4);
+        let w = r.worker_of(line(&a).as_bytes());
         let reordered = format!("{{\"headers\":{{\"x\":\"y\"}},\"key\":\"{a}\",\"topic\":\"rta.agent-events\",\"value\":[1,2]}}");
-        assert_eq!(worker_of(reordered.as_bytes(), 4), w);
+        assert_eq!(r.worker_of(reordered.as_bytes()), w);
         let broken = format!("{{\"topic\":\"rta.agent-events\",\"key\":\"{a}\",\"value\":{{oops");
-        assert_eq!(worker_of(broken.as_bytes(), 4), w);
+        assert_eq!(r.worker_of(broken.as_bytes()), w);
     }
     assert_eq!(
-        worker_of(br#"{"topic":"rta.agent-events","key":null,"value":{}}"#, 4),
+        r.worker_of(br#"{"topic":"rta.agent-events","key":null,"value":{}}"#),
         0
     );
     assert_eq!(
-        worker_of(br#"{"topic":"rta.agent-events","value":{}}"#, 4),
+        r.worker_of(br#"{"topic":"rta.agent-events","value":{}}"#),
         0
     );
     let _ = DEFAULT_MAX_LINE;

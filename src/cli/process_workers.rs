@@ -17,22 +17,82 @@ const BATCH: usize = 512;
 /// Batches waiting per worker (the reader's backpressure).
 const QUEUED: usize = 32;
 
-/// One input line: its index (the dead letter's offset), its bytes, whether it was cut.
-type Line = (i64, Vec<u8>, bool);
+/// Lines handed to a worker at once: their bytes in one buffer (one allocation per batch, not
+/// per line: a buffer freed by another thread than the one that allocated it costs a lock of
+/// the allocator's arena), and per line its index (the dead letter's offset), its end in
+/// `bytes` and whether it was cut.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    lines: Vec<(i64, usize, bool)>,
+}
 
-/// The worker (of `n`) that owns a line's account; lines without a readable head go to
+impl Batch {
+    fn push(&mut self, offset: i64, line: &[u8], too_long: bool) {
+        self.bytes.extend_from_slice(line);
+        self.lines.push((offset, self.bytes.len(), too_long));
+    }
+
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Each line: offset, bytes, cut.
+    fn iter(&self) -> impl Iterator<Item = (i64, &[u8], bool)> {
+        let mut start = 0;
+        self.lines.iter().map(move |&(offset, end, cut)| {
+            let line = &self.bytes[start..end];
+            start = end;
+            (offset, line, cut)
+        })
+    }
+}
+
+/// Routes lines to workers by account: an account goes to the worker with the fewest
+/// accounts when it is first seen (ties: the lowest index), and stays there — the split is
+/// even in accounts and depends only on the input. Lines without a readable head go to
 /// worker 0.
-pub fn worker_of(line: &[u8], n: usize) -> usize {
-    let head = envelope_head(line);
-    let (Some(topic), Some(Some(key))) = (head.topic, head.key) else {
-        return 0;
-    };
-    let account = if topic == crate::wire::CONFIG_TOPIC {
-        key.split('/').next().unwrap_or("")
-    } else {
-        &key
-    };
-    (crate::decode::stable_hash(&[account.as_bytes()]) % n as u64) as usize
+pub struct Router {
+    workers: usize,
+    of: ahash::AHashMap<Box<str>, usize>,
+    accounts: Vec<usize>,
+}
+
+impl Router {
+    pub fn new(workers: usize) -> Router {
+        let workers = workers.max(1);
+        Router {
+            workers,
+            of: ahash::AHashMap::new(),
+            accounts: vec![0; workers],
+        }
+    }
+
+    /// The worker that owns a line's account.
+    pub fn worker_of(&mut self, line: &[u8]) -> usize {
+        let head = envelope_head(line);
+        let (Some(topic), Some(Some(key))) = (head.topic, head.key) else {
+            return 0;
+        };
+        let account = if topic == crate::wire::CONFIG_TOPIC {
+            key.split('/').next().unwrap_or("")
+        } else {
+            &key
+        };
+        if let Some(w) = self.of.get(account) {
+            return *w;
+        }
+        let w = (0..self.workers)
+            .min_by_key(|w| self.accounts[*w])
+            .unwrap_or(0);
+        self.accounts[w] += 1;
+        self.of.insert(account.into(), w);
+        w
+    }
 }
 
 /// The `topic` and `key` of an envelope line.
@@ -86,17 +146,18 @@ pub fn process_parallel(
     let workers = workers.max(1);
     let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
-        let mut senders: Vec<SyncSender<Vec<Line>>> = Vec::new();
+        let mut senders: Vec<SyncSender<Batch>> = Vec::new();
         let mut handles = Vec::new();
         for _ in 0..workers {
-            let (tx, rx) = mpsc::sync_channel::<Vec<Line>>(QUEUED);
+            let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUED);
             senders.push(tx);
             let out_tx = out_tx.clone();
             let opts = opts.clone();
             handles.push(scope.spawn(move || work(rx, out_tx, opts, until, max_line)));
         }
         drop(out_tx);
-        let mut batches: Vec<Vec<Line>> = (0..workers).map(|_| Vec::new()).collect();
+        let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+        let mut router = Router::new(workers);
         let mut line = Vec::new();
         let mut n: i64 = 0;
         let mut result = Ok(());
@@ -118,9 +179,9 @@ pub fn process_parallel(
             let w = if too_long {
                 0
             } else {
-                worker_of(trimmed, workers)
+                router.worker_of(trimmed)
             };
-            batches[w].push((offset, trimmed.to_vec(), too_long));
+            batches[w].push(offset, trimmed, too_long);
             if batches[w].len() >= BATCH {
                 let b = std::mem::take(&mut batches[w]);
                 if let Err(e) = send(&senders[w], b, &out_rx, out) {
@@ -157,8 +218,8 @@ pub fn process_parallel(
 
 /// Hand a batch to a worker, writing finished output while its queue is full.
 fn send(
-    to: &SyncSender<Vec<Line>>,
-    mut batch: Vec<Line>,
+    to: &SyncSender<Batch>,
+    mut batch: Batch,
     outputs: &Receiver<Vec<u8>>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
@@ -184,7 +245,7 @@ fn send(
 
 /// One worker: its engine over the lines it gets, output lines back to the writer.
 fn work(
-    lines: Receiver<Vec<Line>>,
+    lines: Receiver<Batch>,
     out: mpsc::Sender<Vec<u8>>,
     opts: EngineOptions,
     until: Option<Millis>,
@@ -195,19 +256,19 @@ fn work(
     let mut buf = Vec::new();
     for batch in lines.iter() {
         let mut text = Vec::new();
-        for (offset, line, too_long) in batch {
+        for (offset, line, too_long) in batch.iter() {
             if too_long {
                 let origin = Origin {
                     topic: "",
                     partition: 0,
                     offset,
                     key: None,
-                    payload: Some(&line),
+                    payload: Some(line),
                 };
                 let detail = format!("the line is longer than {max_line} bytes (--max-line-bytes)");
                 engine.dead_letter(&origin, "too_large", &detail, &mut outputs);
             } else {
-                feed_line(&mut engine, &line, offset, &mut outputs);
+                feed_line(&mut engine, line, offset, &mut outputs);
             }
             // writing into a Vec cannot fail
             let _ = write_outputs(&mut outputs, &mut buf, &mut text);
