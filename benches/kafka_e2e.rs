@@ -85,21 +85,20 @@ fn workers_throughput(broker: &Broker, persons: usize, counts: &[usize]) {
         for &n in counts {
             let group = format!("rta-wk-{guarantee}-{n}");
             let workers = n.to_string();
-            let mut rta = Rta::start(
-                broker,
-                &names,
-                &group,
-                &[
-                    "--config",
-                    cfg.to_str().unwrap(),
-                    "--processing-guarantee",
-                    guarantee,
-                    "--instance-id",
-                    &format!("wk{n}"),
-                    "--workers",
-                    &workers,
-                ],
-            );
+            let instance = format!("wk{n}");
+            let extra = std::env::var("E2E_RTA_ARGS").unwrap_or_default();
+            let mut args: Vec<&str> = vec![
+                "--config",
+                cfg.to_str().unwrap(),
+                "--processing-guarantee",
+                guarantee,
+                "--instance-id",
+                &instance,
+                "--workers",
+                &workers,
+            ];
+            args.extend(extra.split_whitespace());
+            let mut rta = Rta::start(broker, &names, &group, &args);
             let pid = rta.child.as_ref().map_or(0, |c| c.id());
             let r = watch_rate(
                 broker,

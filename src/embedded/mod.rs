@@ -128,7 +128,7 @@ fn feed_record(p: &mut Processor, env: &Envelope, offset: i64) -> Option<Millis>
         }
         _ => {
             p.on_event(&origin, integ, false, false);
-            p.engine.last_event_time
+            p.last_event_time()
         }
     }
 }
@@ -178,12 +178,12 @@ pub fn run(
             backlog += 1;
         }
     }
-    p.engine.advance_clock(now, &mut p.outputs);
+    p.advance_clock(now);
     // the day so far fills the views (the page's actual bars and interval chart)
     p.note_outputs();
-    p.outputs.clear();
+    p.clear_outputs();
     p.end_rebuild(0);
-    p.outputs.clear();
+    p.clear_outputs();
     p.refresh_summaries();
     views.partitions_ready.store(true, Ordering::Release);
     views.broker_reachable.store(true, Ordering::Release);
@@ -224,7 +224,7 @@ pub fn run(
         }
         p.advance_clock(now);
         p.note_outputs();
-        p.outputs.clear();
+        p.clear_outputs();
         // The outputs are "acknowledged" once handed to the views (no broker here): latency
         // from each record's delivery to now, event age on the simulated clock.
         let done = Instant::now();
@@ -347,8 +347,7 @@ mod tests {
         assert_eq!(v["date"], "2026-11-23");
         assert_eq!(v["queues"].as_array().map(Vec::len), Some(4), "{v}");
         let queued = p
-            .engine
-            .stats
+            .stats()
             .outputs_of(crate::engine::OutTopic::QueueIntervals);
         assert!(queued > 50, "{queued} queue intervals published");
     }

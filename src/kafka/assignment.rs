@@ -78,7 +78,7 @@ impl Worker<'_> {
                     store.whole.extend(whole);
                 }
                 self.proc.assign(self.partition_count, &known, false);
-                self.proc.outputs.clear();
+                self.proc.clear_outputs();
                 if !restore_ids.is_empty() {
                     self.restore_partitions(&restore_ids);
                 }
@@ -126,7 +126,7 @@ impl Worker<'_> {
             return;
         }
         tracing::info!(partitions = ?parts, "rewinding to the committed offsets");
-        self.proc.outputs.clear();
+        self.proc.clear_outputs();
         self.on_group_event(GroupEvent::Revoked(parts.clone()));
         if let Ok(mut t) = self.tracker.lock() {
             t.forget(&parts);

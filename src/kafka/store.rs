@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// A drain before a commit longer than this pauses the input and polls the consumer.
+const KEEP_GROUP_AFTER: Duration = Duration::from_secs(2);
 
 /// A changelog record that could not be restored.
 struct Failed {
@@ -135,10 +137,12 @@ impl Worker<'_> {
         (sent, bytes)
     }
 
-    /// Wait until every record handed to the producer is acknowledged, the input paused and
-    /// the group kept meanwhile. `false`: not within the timeout (or stopping).
+    /// Wait until every record handed to the producer is acknowledged; past [`KEEP_GROUP_AFTER`]
+    /// the input is paused and the consumer polled, to keep the group. `false`: not within the
+    /// timeout (or stopping).
     fn drain_in_group(&self) -> bool {
-        let deadline = Instant::now() + TIMEOUT;
+        let started = Instant::now();
+        let deadline = started + TIMEOUT;
         let mut paused = None;
         let mut pause = Duration::from_micros(100);
         let mut done = true;
@@ -147,7 +151,11 @@ impl Worker<'_> {
                 done = false;
                 break;
             }
-            if paused.is_none() && pause >= Duration::from_millis(1) {
+            // a usual drain (tens of ms) neither pauses nor polls: pausing, and seeking back
+            // to a record a poll returned, left the input idle for several commit intervals
+            // after each commit (measured: at-least-once 4.3k records/s with the changelog
+            // against 55k without)
+            if paused.is_none() && started.elapsed() >= KEEP_GROUP_AFTER {
                 paused = self.pause_input();
             }
             if paused.is_some() {

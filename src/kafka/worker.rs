@@ -197,7 +197,7 @@ impl Worker<'_> {
             self.proc
                 .on_event(&origin, integration, replay, rebuild.is_some());
             (!replay)
-                .then_some(self.proc.engine.last_event_time)
+                .then_some(self.proc.last_event_time())
                 .flatten()
         };
         if let Ok(mut t) = self.tracker.lock() {
@@ -277,13 +277,13 @@ impl Worker<'_> {
     /// Hand pending outputs to the producer, tagged with the open batch (and, exactly-once,
     /// inside the open transaction). A full queue is backpressure, never a drop.
     pub(super) fn send_outputs(&mut self) {
-        if self.proc.outputs.is_empty() {
+        if self.proc.outputs().is_empty() {
             return;
         }
         if let Some(txn) = &self.txn {
             if let Err(e) = txn.ensure_open() {
                 self.on_txn_error(e);
-                self.proc.outputs.clear();
+                self.proc.clear_outputs();
                 return;
             }
             txn.sending.store(true, Ordering::Release);
@@ -294,7 +294,7 @@ impl Worker<'_> {
             Err(_) => return,
         };
         let mut paused: Option<TopicPartitionList> = None;
-        'outputs: for o in self.proc.outputs.iter() {
+        'outputs: for o in self.proc.outputs().iter() {
             let topic = self.s.topics.output(o.topic);
             batch.add();
             let mut rec: BaseRecord<'_, str, [u8], Arc<acks::Batch>> =
@@ -341,7 +341,7 @@ impl Worker<'_> {
         if let Some(txn) = &self.txn {
             txn.sending.store(false, Ordering::Release);
         }
-        self.proc.outputs.clear();
+        self.proc.clear_outputs();
     }
 
     /// Fetch input again after [`Worker::pause_input`].

@@ -47,8 +47,11 @@ impl Ownership {
     }
 }
 
+/// The one API the transports (Kafka worker, embedded default) use: input records in, output
+/// records out ([`Processor::outputs`]), assignments, clock ticks and views; the engine is
+/// reached only through it.
 pub struct Processor {
-    pub engine: Engine,
+    pub(super) engine: Engine,
     pub(super) table: SharedTable,
     /// This processor applies config records to the table itself (one engine); `false`: a
     /// config reader does, for every worker thread, and feeds them the records
@@ -61,7 +64,7 @@ pub struct Processor {
     /// Live account → the input partition its records came from (or are expected on).
     pub(super) partition_of: AHashMap<Box<str>, i32>,
     /// Outputs waiting for the transport.
-    pub outputs: Outputs,
+    pub(super) outputs: Outputs,
     /// Outputs of replayed input (already published before a restart): dropped.
     discard: Outputs,
     pub views: Arc<LiveViews>,
@@ -117,6 +120,26 @@ impl Processor {
             pruned_before: i32::MIN,
             shard: 0,
         }
+    }
+
+    /// Outputs waiting for the transport, in order.
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
+    }
+
+    /// The transport has taken the outputs (sent, or dropped on purpose).
+    pub fn clear_outputs(&mut self) {
+        self.outputs.clear();
+    }
+
+    /// Largest event time of the latest agent event applied (for the event-age histogram).
+    pub fn last_event_time(&self) -> Option<Millis> {
+        self.engine.last_event_time
+    }
+
+    /// The engine's cumulative counters.
+    pub fn stats(&self) -> &crate::engine::Stats {
+        &self.engine.stats
     }
 
     /// The processor of engine shard `shard` (a worker thread of several).
