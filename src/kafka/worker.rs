@@ -196,9 +196,7 @@ impl Worker<'_> {
         } else {
             self.proc
                 .on_event(&origin, integration, replay, rebuild.is_some());
-            (!replay)
-                .then_some(self.proc.last_event_time())
-                .flatten()
+            (!replay).then_some(self.proc.last_event_time()).flatten()
         };
         if let Ok(mut t) = self.tracker.lock() {
             t.consumed(src, o, received, event_time);
