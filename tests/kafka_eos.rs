@@ -101,15 +101,7 @@ fn metric(rta: &Rta, sample: &str) -> f64 {
 fn exactly_once_across_three_kills_publishes_every_output_once() {
     let seed = seed();
     let (got, want) = crash_three_times("eos3.", "exactly-once", seed);
-    let (missing, extra) = multiset_diff(&multiset_of(&got), &multiset_of(&want));
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "seed {seed}: {} records missing, {} too many; first missing: {:?}; first extra: {:?}",
-        missing.len(),
-        extra.len(),
-        missing.first(),
-        extra.first()
-    );
+    assert_published_once(&format!("seed {seed}"), &got, &want);
     assert_final_states_equal("exactly-once", &got, &want);
 }
 

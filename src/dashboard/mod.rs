@@ -77,8 +77,8 @@ impl Sink<'_> {
             queues.insert(a.clone(), serde_json::to_vec(&q).unwrap_or_default());
             summaries.insert(a, summary);
         }
-        self.views.set_summaries(summaries);
-        self.views.set_queues(queues);
+        self.views.set_shard_summaries(0, summaries);
+        self.views.set_shard_queues(0, queues);
         self.last_refresh = Instant::now();
     }
 }
@@ -132,7 +132,7 @@ impl TableSink for Sink<'_> {
     fn caught_up(&mut self) {
         self.refresh();
         self.views.config_caught_up.store(true, Ordering::Release);
-        self.views.partitions_ready.store(true, Ordering::Release);
+        self.views.set_shard_ready(0, true);
     }
 
     fn idle(&mut self) {

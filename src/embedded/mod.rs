@@ -185,7 +185,7 @@ pub fn run(
     p.end_rebuild(0);
     p.clear_outputs();
     p.refresh_summaries();
-    views.partitions_ready.store(true, Ordering::Release);
+    views.set_shard_ready(0, true);
     views.broker_reachable.store(true, Ordering::Release);
     tracing::info!(
         backlog,

@@ -4,7 +4,7 @@
 use super::output::OutTopic;
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
     pub config_records: u64,
     pub event_records: u64,

@@ -209,7 +209,7 @@ async fn readyz(State(s): State<AppState>) -> Response {
     if !s.views.broker_reachable.load(Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "Kafka brokers unreachable").into_response();
     }
-    if !s.views.partitions_ready.load(Ordering::Acquire) {
+    if !s.views.partitions_ready() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "waiting for partitions, or rebuilding their state",

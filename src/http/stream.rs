@@ -290,7 +290,7 @@ mod tests {
             ..Default::default()
         };
         sum.insert("acme".to_string(), s);
-        views.set_summaries(sum);
+        views.set_shard_summaries(0, sum);
         let mut sub = subscriber(&views);
         sub.poll_views();
         let names: Vec<&str> = sub.pending.iter().map(|(n, _)| *n).collect();

@@ -371,12 +371,8 @@ impl Metrics {
         }
     }
 
-    /// Export the engine's cumulative counters (adds what grew since the last call).
-    pub fn sync_engine(&self, s: &Stats) {
-        self.sync_shard(0, s);
-    }
-
-    /// Export the cumulative counters of engine shard `shard`.
+    /// Export the cumulative counters of engine shard `shard` (adds what grew since its last
+    /// call).
     pub fn sync_shard(&self, shard: usize, s: &Stats) {
         let Ok(mut all) = self.exported.lock() else {
             return;
@@ -441,7 +437,6 @@ impl Metrics {
         if all.len() <= shard {
             all.resize_with(shard + 1, ShardGauges::default);
         }
-        let adherence_before = all[shard].adherence.clone();
         f(&mut all[shard]);
         let sum = |g: fn(&ShardGauges) -> i64| all.iter().map(g).sum::<i64>();
         self.persons_tracked.set(sum(|g| g.persons));
@@ -453,25 +448,32 @@ impl Metrics {
             .set(sum(|g| g.unmapped_statuses));
         self.restoring_partitions.set(sum(|g| g.restoring));
         self.producer_queue.set(sum(|g| g.producer_queue));
-        if all[shard].adherence != adherence_before {
-            self.persons_by_adherence.reset();
-            for ((account, state), n) in all.iter().flat_map(|g| g.adherence.iter()) {
-                self.persons_by_adherence
-                    .with_label_values(&[account.as_str(), state])
-                    .set(*n);
-            }
-        }
     }
 
     /// What engine shard `shard` holds: persons, unmapped values, persons per account and
     /// adherence state.
     pub fn set_engine_gauges(&self, shard: usize, e: EngineGauges) {
+        let mut changed = false;
         self.with_shard(shard, |g| {
             g.persons = e.persons;
             g.unmapped_identifiers = e.unmapped_identifiers;
             g.unmapped_statuses = e.unmapped_statuses;
+            changed = g.adherence != e.adherence;
             g.adherence = e.adherence;
         });
+        if !changed {
+            return;
+        }
+        // the series of every shard again: an account gone from one shard loses its series
+        let Ok(all) = self.shard_gauges.lock() else {
+            return;
+        };
+        self.persons_by_adherence.reset();
+        for ((account, state), n) in all.iter().flat_map(|g| g.adherence.iter()) {
+            self.persons_by_adherence
+                .with_label_values(&[account.as_str(), state])
+                .set(*n);
+        }
     }
 
     /// Partitions shard `shard` is restoring or rebuilding.
@@ -519,10 +521,10 @@ mod tests {
             ..Stats::default()
         };
         s.dead_letter("too_late");
-        m.sync_engine(&s);
+        m.sync_shard(0, &s);
         s.events_applied = 7;
         s.dead_letter("too_late");
-        m.sync_engine(&s);
+        m.sync_shard(0, &s);
         assert_eq!(m.events_applied.get(), 7);
         assert_eq!(m.dead_letters.with_label_values(&["too_late"]).get(), 2);
         let text = m.render();
@@ -587,10 +589,10 @@ mod tests {
         };
         s.contact_dead_letters.insert("queues_full", 2);
         s.outputs[OutTopic::QueueIntervals as usize] = 5;
-        m.sync_engine(&s);
+        m.sync_shard(0, &s);
         s.contacts_applied = 45;
         s.contact_bodies_unchecked = 1;
-        m.sync_engine(&s);
+        m.sync_shard(0, &s);
         let text = m.render();
         for line in [
             "rta_contact_records_total 3",

@@ -195,5 +195,8 @@ mod tests {
         assert!(!want.is_empty());
         assert_eq!(got, want);
         assert_eq!(feed.records(), own.config_records());
+        // the queued records already in the table when the account came alive were skipped:
+        // the engines did the same work
+        assert_eq!(fed.stats(), own.stats());
     }
 }

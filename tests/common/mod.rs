@@ -536,6 +536,24 @@ pub fn multiset_diff(got: &Multiset, want: &Multiset) -> (Vec<String>, Vec<Strin
     (missing, extra)
 }
 
+/// Exactly-once: every record of `want` published exactly as often in `got` (nothing lost,
+/// nothing twice).
+pub fn assert_published_once(
+    what: &str,
+    got: &BTreeMap<OutTopic, Vec<Rec>>,
+    want: &BTreeMap<OutTopic, Vec<Rec>>,
+) {
+    let (missing, extra) = multiset_diff(&multiset_of(got), &multiset_of(want));
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: {} records missing, {} too many; first missing: {:?}; first extra: {:?}",
+        missing.len(),
+        extra.len(),
+        missing.first(),
+        extra.first()
+    );
+}
+
 /// Final record per key of the compacted topics equals `rta process`'s.
 pub fn assert_final_states_equal(
     what: &str,

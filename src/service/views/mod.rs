@@ -159,10 +159,7 @@ pub struct LiveViews {
     /// snapshot that read the count `n` first holds every change up to `n`.
     seq: AtomicU64,
     pub config_caught_up: AtomicBool,
-    /// Partitions assigned and every one of them rebuilt (always true embedded); with several
-    /// engine shards, set by [`LiveViews::set_shard_ready`] once every shard is.
-    pub partitions_ready: AtomicBool,
-    /// Bit `n`: shard `n` has its partitions assigned and restored.
+    /// Bit `n`: shard `n` has its partitions assigned and restored (always, embedded).
     ready_shards: AtomicU64,
     /// The Kafka brokers answer (always true embedded; set by the producer's callbacks).
     pub broker_reachable: AtomicBool,
@@ -181,7 +178,6 @@ impl Default for LiveViews {
             changes: broadcast::channel(STREAM_BUFFER).0,
             seq: AtomicU64::new(0),
             config_caught_up: AtomicBool::new(false),
-            partitions_ready: AtomicBool::new(false),
             ready_shards: AtomicU64::new(0),
             broker_reachable: AtomicBool::new(false),
             beats: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -438,11 +434,6 @@ impl LiveViews {
             .map(|p| p.state.clone())
     }
 
-    /// Every account's summary (a single engine: shard 0).
-    pub fn set_summaries(&self, s: BTreeMap<String, AccountSummary>) {
-        self.summaries.set(0, s);
-    }
-
     /// The summaries of the accounts engine shard `shard` runs.
     pub fn set_shard_summaries(&self, shard: usize, s: BTreeMap<String, AccountSummary>) {
         self.summaries.set(shard, s);
@@ -454,11 +445,6 @@ impl LiveViews {
 
     pub fn summary(&self, account: &str) -> Option<AccountSummary> {
         self.summaries.get(account)
-    }
-
-    /// Replace every account's queue view (a single engine: shard 0).
-    pub fn set_queues(&self, q: BTreeMap<String, Vec<u8>>) {
-        self.queues.set(0, q);
     }
 
     /// The queue views of the accounts engine shard `shard` runs.
@@ -493,14 +479,17 @@ impl LiveViews {
     /// is ready once every shard is.
     pub fn set_shard_ready(&self, shard: usize, ready: bool) {
         let bit = 1u64 << shard.min(MAX_SHARDS - 1);
-        let mask = match ready {
-            true => self.ready_shards.fetch_or(bit, Ordering::AcqRel) | bit,
-            false => self.ready_shards.fetch_and(!bit, Ordering::AcqRel) & !bit,
+        match ready {
+            true => self.ready_shards.fetch_or(bit, Ordering::AcqRel),
+            false => self.ready_shards.fetch_and(!bit, Ordering::AcqRel),
         };
+    }
+
+    /// Every shard has its partitions assigned and restored.
+    pub fn partitions_ready(&self) -> bool {
         let n = self.shards.load(Ordering::Acquire);
         let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-        self.partitions_ready
-            .store(mask & all == all, Ordering::Release);
+        self.ready_shards.load(Ordering::Acquire) & all == all
     }
 
     /// A loop turn of the only (or the first) shard.
@@ -527,7 +516,7 @@ impl LiveViews {
 
     pub fn ready(&self) -> bool {
         self.config_caught_up.load(Ordering::Acquire)
-            && self.partitions_ready.load(Ordering::Acquire)
+            && self.partitions_ready()
             && self.broker_reachable.load(Ordering::Acquire)
     }
 }

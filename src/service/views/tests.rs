@@ -432,17 +432,11 @@ fn several_shards_are_ready_and_alive_only_together() {
     v.set_shards(3);
     v.set_shard_ready(0, true);
     v.set_shard_ready(2, true);
-    assert!(
-        !v.partitions_ready.load(Ordering::Acquire),
-        "shard 1 not ready"
-    );
+    assert!(!v.partitions_ready(), "shard 1 not ready");
     v.set_shard_ready(1, true);
-    assert!(v.partitions_ready.load(Ordering::Acquire));
+    assert!(v.partitions_ready());
     v.set_shard_ready(2, false);
-    assert!(
-        !v.partitions_ready.load(Ordering::Acquire),
-        "shard 2 restoring"
-    );
+    assert!(!v.partitions_ready(), "shard 2 restoring");
     // liveness is the shard that turned least recently
     v.beats[1].store(0, Ordering::Release);
     v.beat_shard(0);
