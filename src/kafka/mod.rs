@@ -5,10 +5,10 @@
 //! offsets in one transaction (exactly-once).
 //!
 //! `workers` worker threads each run a shard: a member of the consumer group with an engine of
-//! its own (accounts share nothing), its own producer (and transactional.id), config reader
-//! and changelog store; the group spreads the partitions over the members, and a rebalance
-//! moves a partition between workers as between instances (restored from the changelog). The
-//! HTTP views and the metrics are shared. librdkafka does its network I/O on threads of its
+//! its own (accounts share nothing), its own producer (and transactional.id) and changelog
+//! store; the group spreads the partitions over the members, and a rebalance moves a partition
+//! between workers as between instances (restored from the changelog). One config reader
+//! thread keeps the config table for all of them; the HTTP views and the metrics are shared. librdkafka does its network I/O on threads of its
 //! own; rebalance callbacks run inside a worker's poll, so they see that worker's state
 //! between two records.
 
@@ -80,6 +80,14 @@ pub fn run(
     // 2. The event stream, as `workers` members of the group; the config followed live.
     tracing::info!(workers, "starting the worker threads");
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    // one thread down stops the instance: a worker's partitions must not sit unprocessed in a
+    // member that still heartbeats
+    let fail = |e: anyhow::Error| {
+        stop.store(true, Ordering::Release);
+        if let Ok(mut f) = first_error.lock() {
+            f.get_or_insert(e);
+        }
+    };
     std::thread::scope(|scope| {
         let (feed, metrics_c, health_c) = (&feed, metrics.clone(), health.clone());
         let follower = std::thread::Builder::new()
@@ -88,13 +96,9 @@ pub fn run(
                 config_reader::follow(&config_consumer, feed, &metrics_c, &health_c, stop)
             });
         if let Err(e) = follower {
-            stop.store(true, Ordering::Release);
-            if let Ok(mut f) = first_error.lock() {
-                f.get_or_insert(anyhow::anyhow!(
-                    "cannot start the config reader thread: {e}"
-                ));
-            }
-            return;
+            return fail(anyhow::anyhow!(
+                "cannot start the config reader thread: {e}"
+            ));
         }
         for shard in 0..workers {
             let shared = Shared {
@@ -103,26 +107,18 @@ pub fn run(
                 health: health.clone(),
                 config: feed,
             };
-            let first_error = &first_error;
+            let fail = &fail;
             let spawned = std::thread::Builder::new()
                 .name(format!("rta-worker-{shard}"))
                 .spawn_scoped(scope, move || {
                     let span = tracing::info_span!("worker", shard);
                     let _g = span.enter();
                     if let Err(e) = run_shard(s, brokers, shard, shared, stop) {
-                        // one worker down stops the instance: its partitions must not sit
-                        // unprocessed in a member that still heartbeats
-                        stop.store(true, Ordering::Release);
-                        if let Ok(mut f) = first_error.lock() {
-                            f.get_or_insert(e);
-                        }
+                        fail(e);
                     }
                 });
             if let Err(e) = spawned {
-                stop.store(true, Ordering::Release);
-                if let Ok(mut f) = first_error.lock() {
-                    f.get_or_insert(anyhow::anyhow!("cannot start worker thread {shard}: {e}"));
-                }
+                fail(anyhow::anyhow!("cannot start worker thread {shard}: {e}"));
                 break;
             }
         }
@@ -141,8 +137,8 @@ struct Shared<'a> {
     config: &'a ConfigFeed,
 }
 
-/// One worker thread: a group member with its own engine shard, producer, config reader and
-/// changelog store, until `stop` is raised.
+/// One worker thread: a group member with its own engine shard, producer and changelog store,
+/// fed by the shared config reader, until `stop` is raised.
 fn run_shard(
     s: &Settings,
     brokers: &str,
