@@ -399,6 +399,8 @@ fn changelog_volume(broker: &Broker, topic: &str) -> ChangelogVolume {
     volume(broker, topic, |k, v| {
         let kind = match rta::engine::snapshot::ChangeKey::parse(k).map(|k| k.kind) {
             Ok(rta::engine::snapshot::KeyKind::Person(_)) => "person records",
+            Ok(rta::engine::snapshot::KeyKind::History(_)) => "person history records",
+            Ok(rta::engine::snapshot::KeyKind::Resubmissions(_)) => "resubmission records",
             Ok(rta::engine::snapshot::KeyKind::Account) => "account records",
             Ok(rta::engine::snapshot::KeyKind::Queues) => "queue records",
             Err(_) => "unreadable keys",

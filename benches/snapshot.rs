@@ -40,9 +40,11 @@ fn live() -> isize {
 }
 
 fn kind(key: &str) -> &'static str {
-    match key.rsplit_once('/').map(|(a, _)| a.ends_with("/p")) {
-        Some(true) => "person",
-        _ if key.ends_with("/q") => "queues",
+    match key.split('/').nth(1) {
+        Some("p") => "person",
+        Some("h") => "history",
+        Some("q") => "queues",
+        Some("r") => "resubmit",
         _ => "account",
     }
 }
@@ -136,13 +138,18 @@ fn main() {
         a.snapshot_all(&mut all);
         best_enc = best_enc.min(t.elapsed().as_secs_f64());
     }
-    let person_bytes: Vec<usize> = all
-        .iter()
-        .filter(|(k, _)| kind(k) == "person")
-        .map(|(_, v)| v.map_or(0, <[u8]>::len))
-        .collect();
+    // a person's two records (state and history) together
+    let mut per_person: BTreeMap<&str, usize> = BTreeMap::new();
+    for (k, v) in all.iter() {
+        if matches!(kind(k), "person" | "history") {
+            *per_person
+                .entry(k.rsplit('/').next().unwrap_or(k))
+                .or_default() += v.map_or(0, <[u8]>::len);
+        }
+    }
+    let person_bytes: Vec<usize> = per_person.into_values().collect();
     println!(
-        "snapshot of every key: {} records, {:.1} MB; person record {} bytes on average, {} at most; encode {:.2} µs/person",
+        "snapshot of every key: {} records, {:.1} MB; a person's records {} bytes on average, {} at most; encode {:.2} µs/person",
         all.len(),
         all.bytes() as f64 / 1e6,
         person_bytes.iter().sum::<usize>() / person_bytes.len().max(1),
@@ -172,6 +179,8 @@ fn main() {
                 panic!("restore: {e}");
             }
         }
+        let bad = b.finish_restore();
+        assert!(bad.is_empty(), "restore: {bad:?}");
         best_dec = best_dec.min(t.elapsed().as_secs_f64());
         b.discard_changelog();
         if round == 0 {

@@ -87,6 +87,8 @@ pub struct Account {
     dirty_persons: Vec<u32>,
     /// The account's own state (clock, parked, held, reports) changed since then.
     core_dirty: bool,
+    /// Persons installed by a restore and not yet checked (see `snapshot::finish_restore`).
+    restoring: AHashMap<u32, snapshot::Restoring>,
 }
 
 impl Account {
@@ -111,6 +113,7 @@ impl Account {
             queues: Queues::default(),
             dirty_persons: Vec::new(),
             core_dirty: false,
+            restoring: AHashMap::new(),
         }
     }
 

@@ -431,6 +431,10 @@ impl Engine {
         self.accounts.get(name)
     }
 
+    pub fn account_mut(&mut self, name: &str) -> Option<&mut Account> {
+        self.accounts.get_mut(name)
+    }
+
     pub fn accounts(&self) -> impl Iterator<Item = &Account> {
         self.accounts.values()
     }

@@ -36,6 +36,10 @@ pub struct Person {
     /// Touched since the changelog last collected it (see `engine::snapshot`; not state).
     #[serde(skip)]
     pub dirty: bool,
+    /// Digest of the history record the changelog last got for this person (0: none, or a
+    /// tombstone); an unchanged history is not written again (see `engine::snapshot`).
+    #[serde(skip)]
+    pub history_digest: u64,
 }
 
 impl Person {
@@ -54,6 +58,7 @@ impl Person {
             ids: TimelineIndex::default(),
             rewind: Rewind::default(),
             dirty: false,
+            history_digest: 0,
         }
     }
 

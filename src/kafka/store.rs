@@ -9,7 +9,7 @@ use crate::engine::Origin;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,8 @@ struct Failed {
     offset: i64,
     payload: Option<Vec<u8>>,
     why: String,
+    /// Of an older format version: no dead letter (the whole partition is written again).
+    older: bool,
 }
 
 impl Worker<'_> {
@@ -52,13 +54,20 @@ impl Worker<'_> {
             .partition(|(p, _)| !rebuilding.contains(p) && self.proc.owns_partition(*p));
         store.bad_keys = keep;
         let topic = store.topic.clone();
-        let records = pending
+        // a bad key gets its tombstone before this batch's records: one that the batch
+        // writes again (its partition written whole) keeps the new record
+        let rewritten: BTreeSet<&[u8]> = match tombstones.is_empty() {
+            true => BTreeSet::new(),
+            false => pending.iter().map(|(k, _)| k.as_bytes()).collect(),
+        };
+        let records = tombstones
             .iter()
-            .filter_map(|(key, value)| {
+            .filter(|(_, k)| !rewritten.contains(k.as_slice()))
+            .map(|(p, k)| (k.as_slice(), None, *p))
+            .chain(pending.iter().filter_map(|(key, value)| {
                 let p = self.proc.changelog_partition(key)?;
                 (!rebuilding.contains(&p)).then_some((key.as_bytes(), value, p))
-            })
-            .chain(tombstones.iter().map(|(p, k)| (k.as_slice(), None, *p)))
+            }))
             // a partition written whole holds at least this record, so an empty changelog
             // partition always means a lost one (even for a partition without accounts)
             .chain(
@@ -222,12 +231,16 @@ impl Worker<'_> {
                     if matches!(e, SnapshotError::NewerVersion { .. }) {
                         newer.get_or_insert(e);
                     } else {
+                        // an older format: the partition is rebuilt and written again
+                        // in the current one, without a dead letter per record
+                        let older = matches!(e, SnapshotError::OlderVersion { .. });
                         failed.insert(
                             (o.partition, key.to_vec()),
                             Failed {
                                 offset: o.offset,
-                                payload: o.payload.map(<[u8]>::to_vec),
+                                payload: o.payload.map(<[u8]>::to_vec).filter(|_| !older),
                                 why: e.to_string(),
+                                older,
                             },
                         );
                     }
@@ -235,9 +248,25 @@ impl Worker<'_> {
                 }
             }
         });
+        for (partition, key, e) in self.proc.finish_restore() {
+            failed.insert(
+                (partition, key.into_bytes()),
+                Failed {
+                    offset: -1,
+                    payload: None,
+                    why: e.to_string(),
+                    older: false,
+                },
+            );
+        }
         if !failed.is_empty() {
             let topic = store.topic.clone();
-            for ((partition, key), f) in &failed {
+            let older: Vec<_> = failed.iter().filter(|(_, f)| f.older).collect();
+            if let Some((_, f)) = older.first() {
+                let partitions: BTreeSet<i32> = older.iter().map(|((p, _), _)| *p).collect();
+                tracing::warn!(records = older.len(), ?partitions, "{}", f.why);
+            }
+            for ((partition, key), f) in failed.iter().filter(|(_, f)| !f.older) {
                 // the key names a person: not logged above debug
                 tracing::warn!(error = %f.why, partition, offset = f.offset, "changelog record skipped; the partition is rebuilt from the retained input");
                 let origin = Origin {

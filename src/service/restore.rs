@@ -14,16 +14,16 @@ impl Processor {
 
     /// Every key of the accounts of `partitions`, appended to `out` (they went live without a
     /// restore, so the changelog may hold none or an older state of them).
-    pub fn snapshot_partitions(&self, partitions: &[i32], out: &mut Changelog) {
-        let mut accounts: Vec<&str> = self
+    pub fn snapshot_partitions(&mut self, partitions: &[i32], out: &mut Changelog) {
+        let mut accounts: Vec<Box<str>> = self
             .partition_of
             .iter()
             .filter(|(_, p)| partitions.contains(p))
-            .map(|(a, _)| &**a)
+            .map(|(a, _)| a.clone())
             .collect();
         accounts.sort_unstable();
         for a in accounts {
-            if let Some(acct) = self.engine.account(a) {
+            if let Some(acct) = self.engine.account_mut(&a) {
                 acct.snapshot_all(out);
             }
         }
@@ -59,6 +59,16 @@ impl Processor {
             self.partition_of.insert(k.account.as_str().into(), p);
         }
         Ok(())
+    }
+
+    /// After the records of a restore were installed: the persons whose two records do not
+    /// fit together (see [`crate::engine::Engine::finish_restore`]), as (partition, state
+    /// key, why); each was reset to a fresh person and its partition is to be rebuilt.
+    pub fn finish_restore(&mut self) -> Vec<(i32, String, SnapshotError)> {
+        let bad = self.engine.finish_restore();
+        bad.into_iter()
+            .filter_map(|(key, e)| Some((self.changelog_partition(&key)?, key, e)))
+            .collect()
     }
 
     /// Whether this instance owns input partition `p`.

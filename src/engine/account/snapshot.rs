@@ -9,13 +9,23 @@ use crate::engine::person::Person;
 use crate::engine::snapshot::tables::{DecTables, EncTables, Maps};
 use crate::engine::snapshot::wire::{Reader, Writer};
 use crate::engine::snapshot::{
-    decode_person, encode_person, is_fresh, kind_code, kind_from, open, remap, Changelog,
-    SnapshotError, KIND_ACCOUNT, KIND_PERSON, KIND_QUEUES,
+    check_assembled, decode_history, decode_state, encode_history, encode_state, history_is_fresh,
+    is_fresh, kind_code, kind_from, open, value_digest, Changelog, SnapshotError, KIND_ACCOUNT,
+    KIND_HISTORY, KIND_PERSON, KIND_QUEUES,
 };
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
 use ahash::AHashMap;
 use std::cmp::Reverse;
+
+/// A person installed by a restore, until [`Account::finish_restore`] checks it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Restoring {
+    /// The digest of the history record its state record was written with (0: none).
+    history: u64,
+    /// `last_visible` is the live cursor's fingerprint, to compute once the history is in.
+    recompute_visible: bool,
+}
 
 const CLOCK: u8 = 1;
 const PRUNED_AT: u8 = 2;
@@ -44,6 +54,8 @@ impl Account {
         if std::mem::take(&mut self.queues.changed) {
             self.encode_queues(out);
         }
+        self.queues
+            .encode_resubmissions(&self.name, &self.rules, &self.idents, false, out);
         let mut dirty = std::mem::take(&mut self.dirty_persons);
         dirty.sort_unstable();
         for &p in &dirty {
@@ -55,10 +67,14 @@ impl Account {
     }
 
     /// Records of every key of the account.
-    pub(crate) fn snapshot_all(&self, out: &mut Changelog) {
+    pub(crate) fn snapshot_all(&mut self, out: &mut Changelog) {
         self.encode_core(out);
         self.encode_queues(out);
+        self.queues
+            .encode_resubmissions(&self.name, &self.rules, &self.idents, true, out);
         for p in 0..self.persons.len() as u32 {
+            // the history record is written even if unchanged: the log may not hold it
+            self.persons[p as usize].history_digest = u64::MAX;
             self.encode_person(p, out);
         }
     }
@@ -69,27 +85,46 @@ impl Account {
         }
         self.core_dirty = false;
         self.queues.changed = false;
+        self.queues.resubmissions.discard_changes();
     }
 
-    fn encode_person(&self, p: u32, out: &mut Changelog) {
-        let person = &self.persons[p as usize];
+    /// A person's two records: the history (timeline, schedule, base) only when it differs
+    /// from what the changelog last got, then the state, which names the history's digest.
+    fn encode_person(&mut self, p: u32, out: &mut Changelog) {
         let (rules, idents) = (&self.rules, &self.idents);
+        let person = &self.persons[p as usize];
+        let last = person.history_digest;
+        let history = out.record_if_changed(
+            &self.name,
+            "h",
+            Some(&person.id),
+            KIND_HISTORY,
+            last,
+            |t, w| {
+                if history_is_fresh(person) {
+                    return None;
+                }
+                encode_history(person, idents, t, w);
+                Some((rules, idents))
+            },
+        );
         out.record(&self.name, "p", Some(&person.id), KIND_PERSON, |t, w| {
             if is_fresh(person) {
                 return None;
             }
-            encode_person(person, rules, idents, t, w);
+            encode_state(person, rules, idents, history, t, w);
             Some((rules, idents))
         });
+        self.persons[p as usize].history_digest = history;
     }
 
     fn encode_queues(&self, out: &mut Changelog) {
         let (rules, idents) = (&self.rules, &self.idents);
         out.record(&self.name, "q", None, KIND_QUEUES, |t, w| {
-            if self.queues.is_empty() && self.queues.resubmissions.is_empty() {
+            if self.queues.is_empty() {
                 return None;
             }
-            self.queues.encode(rules, t, w);
+            self.queues.encode(t, w);
             Some((rules, idents))
         });
     }
@@ -174,33 +209,134 @@ impl Account {
 
     // ---- restore ------------------------------------------------------------------------
 
+    /// Install a person's state record (live cursor, timer, revisions); checked against the
+    /// history by [`Account::finish_restore`].
     pub(crate) fn restore_person(
         &mut self,
         id: &str,
         value: Option<&[u8]>,
     ) -> Result<(), SnapshotError> {
-        let mut person = match value {
-            None => Person::new(id),
+        let state = match value {
+            None => None,
             Some(v) => {
                 let mut r = open(v, KIND_PERSON)?;
                 let tb = DecTables::read(&mut r)?;
-                let (mut person, synced) = decode_person(id, &tb, &mut r)?;
+                let mut state = decode_state(&tb, &mut r)?;
                 r.end()?;
                 let maps = tb.resolve(&mut self.rules, &mut self.idents);
-                remap(&mut person, &maps);
-                if let Some(live) = person.live.as_ref().filter(|_| synced) {
-                    person.last_visible = live.visible_fingerprint(&person.inputs(&self.rules));
-                }
-                person
+                state.remap(&maps);
+                Some(state)
             }
         };
         let p = self.person_or_create(id);
-        person.dirty = self.persons[p as usize].dirty;
-        if person.timer != Millis::MAX {
-            self.timers.push(Reverse((person.timer, p)));
+        let person = &mut self.persons[p as usize];
+        let check = self.restoring.entry(p).or_default();
+        match state {
+            None => {
+                person.live = None;
+                person.announced = None;
+                person.revisions = Vec::new();
+                person.timer = Millis::MAX;
+                person.last_visible = 0;
+                *check = Restoring::default();
+            }
+            Some(s) => {
+                person.live = s.live;
+                person.announced = s.announced;
+                person.revisions = s.revisions;
+                person.timer = s.timer;
+                person.last_visible = s.last_visible.unwrap_or(0);
+                *check = Restoring {
+                    history: s.history,
+                    recompute_visible: s.last_visible.is_none(),
+                };
+            }
         }
-        self.persons[p as usize] = person;
+        person.rewind = Default::default();
         Ok(())
+    }
+
+    /// Install a person's history record (timeline, schedule, base).
+    pub(crate) fn restore_history(
+        &mut self,
+        id: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), SnapshotError> {
+        let history = match value {
+            None => None,
+            Some(v) => {
+                let mut r = open(v, KIND_HISTORY)?;
+                let tb = DecTables::read(&mut r)?;
+                let mut h = decode_history(&tb, &mut r)?;
+                r.end()?;
+                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                h.remap(&maps);
+                Some(h)
+            }
+        };
+        let p = self.person_or_create(id);
+        self.restoring.entry(p).or_default();
+        let person = &mut self.persons[p as usize];
+        person.history_digest = value.map_or(0, value_digest);
+        match history {
+            None => {
+                person.timeline = Vec::new();
+                person.schedule = Vec::new();
+                person.base = None;
+                person.pristine = true;
+            }
+            Some(h) => {
+                person.timeline = h.timeline;
+                person.schedule = h.schedule;
+                person.base = h.base;
+                person.pristine = h.pristine;
+            }
+        }
+        person.ids = Default::default();
+        person.rewind = Default::default();
+        Ok(())
+    }
+
+    /// Check every person installed since the last call (see [`Engine::finish_restore`]): a
+    /// person whose two records do not belong together, or that the engine cannot index, is
+    /// reset to a fresh one and its state key reported. Arms the timers; installs the
+    /// resubmission digests.
+    pub(crate) fn finish_restore(&mut self, bad: &mut Vec<(String, SnapshotError)>) {
+        let mut restoring: Vec<(u32, Restoring)> = self.restoring.drain().collect();
+        restoring.sort_unstable_by_key(|(p, _)| *p);
+        for (p, check) in restoring {
+            let person = &mut self.persons[p as usize];
+            let fits = if check.history != person.history_digest {
+                Err(SnapshotError::Corrupt(
+                    "a person's state and history records do not belong together",
+                ))
+            } else {
+                check_assembled(person)
+            };
+            if let Err(e) = fits {
+                let mut key = Vec::new();
+                crate::engine::snapshot::ChangeKey {
+                    account: self.name.to_string(),
+                    kind: crate::engine::snapshot::KeyKind::Person(person.id.to_string()),
+                }
+                .write(&mut key);
+                bad.push((String::from_utf8_lossy(&key).into_owned(), e));
+                let id = person.id.clone();
+                let dirty = person.dirty;
+                *person = Person::new(&id);
+                person.dirty = dirty;
+                continue;
+            }
+            if check.recompute_visible {
+                if let Some(live) = &person.live {
+                    person.last_visible = live.visible_fingerprint(&person.inputs(&self.rules));
+                }
+            }
+            if person.timer != Millis::MAX {
+                self.timers.push(Reverse((person.timer, p)));
+            }
+        }
+        self.queues.resubmissions.finish_restore();
     }
 
     pub(crate) fn restore_core(&mut self, value: Option<&[u8]>) -> Result<(), SnapshotError> {
@@ -280,7 +416,33 @@ impl Account {
         let maps = tb.resolve(&mut self.rules, &mut self.idents);
         queues.remap(&maps);
         queues.changed = self.queues.changed;
+        queues.resubmissions = std::mem::take(&mut self.queues.resubmissions);
         self.queues = queues;
+        Ok(())
+    }
+
+    /// Stage a resubmission record (the digests whose latest contact lies in `hour`); they
+    /// are installed by [`Account::finish_restore`], the last record of each hour winning.
+    pub(crate) fn restore_resubmissions(
+        &mut self,
+        hour: Millis,
+        value: Option<&[u8]>,
+    ) -> Result<(), SnapshotError> {
+        let entries = match value {
+            None => Vec::new(),
+            Some(v) => {
+                let mut r = open(v, crate::engine::snapshot::KIND_RESUBMISSIONS)?;
+                let tb = DecTables::read(&mut r)?;
+                let entries = crate::engine::queues::decode_resubmissions(hour, &tb, &mut r)?;
+                r.end()?;
+                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                entries
+                    .into_iter()
+                    .map(|(i, d, t)| (maps.integration(i), d, t))
+                    .collect()
+            }
+        };
+        self.queues.resubmissions.stage(hour, entries);
         Ok(())
     }
 }

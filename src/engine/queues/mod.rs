@@ -17,6 +17,7 @@ mod snapshot;
 
 pub use record::{queue_interval, write_channels, QueueCounts, QueueInterval};
 pub use resubmit::{body_digest, Resubmissions};
+pub(crate) use snapshot::decode_resubmissions;
 
 use crate::time::{Grid, Millis};
 use ahash::AHashMap;

@@ -7,7 +7,7 @@ use super::{Published, Queue, QueueCounts, Queues, Slot};
 use crate::config::Rules;
 use crate::engine::snapshot::tables::{DecTables, EncTables, Maps};
 use crate::engine::snapshot::wire::{Reader, Writer};
-use crate::engine::snapshot::SnapshotError;
+use crate::engine::snapshot::{Changelog, SnapshotError, HOUR, KIND_RESUBMISSIONS};
 use crate::time::Millis;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,7 +62,7 @@ fn read_pairs(r: &mut Reader, queues: usize) -> Result<BTreeSet<(Millis, u32)>, 
 }
 
 impl Queues {
-    pub(crate) fn encode(&self, rules: &Rules, t: &mut EncTables, w: &mut Writer) {
+    pub(crate) fn encode(&self, t: &mut EncTables, w: &mut Writer) {
         w.uv(self.channels.len() as u64);
         for c in &self.channels {
             w.str(c);
@@ -95,15 +95,6 @@ impl Queues {
         }
         pairs(&self.dirty, w);
         pairs(&self.held, w);
-        let mut seen: Vec<(u32, u128, Millis)> = self.resubmissions.entries().collect();
-        let id = |i: u32| &*rules.integration(i).id;
-        seen.sort_unstable_by(|a, b| (id(a.0), a.1).cmp(&(id(b.0), b.1)));
-        w.uv(seen.len() as u64);
-        for (integ, digest, latest) in seen {
-            w.uv(t.integration(integ));
-            w.u128_fixed(digest);
-            w.iv(latest);
-        }
         w.iv(self.pruned_at);
     }
 
@@ -161,12 +152,6 @@ impl Queues {
         }
         qs.dirty = read_pairs(r, qs.queues.len())?;
         qs.held = read_pairs(r, qs.queues.len())?;
-        let n = r.count(18)?;
-        for _ in 0..n {
-            let integ = tb.integration_ref(r)?;
-            let digest = r.u128_fixed()?;
-            qs.resubmissions.insert(integ, digest, r.iv()?);
-        }
         qs.pruned_at = r.iv()?;
         Ok(qs)
     }
@@ -176,11 +161,57 @@ impl Queues {
         for q in &mut self.queues {
             q.integration = m.integration(q.integration);
         }
-        let seen: Vec<_> = self.resubmissions.entries().collect();
-        self.resubmissions = Default::default();
-        for (i, d, t) in seen {
-            self.resubmissions.insert(m.integration(i), d, t);
-        }
         self.reindex();
     }
+
+    /// The resubmission records of the hours changed since the last call (every hour with
+    /// `all`): one per hour, the hour's digests sorted by (integration id, digest); a
+    /// tombstone for an hour left without any.
+    pub(crate) fn encode_resubmissions(
+        &mut self,
+        account: &str,
+        rules: &Rules,
+        idents: &crate::engine::idents::Idents,
+        all: bool,
+        out: &mut Changelog,
+    ) {
+        let id = |i: u32| &*rules.integration(i).id;
+        for (hour, mut seen) in self.resubmissions.take_changed(all) {
+            let tag = hour.to_string();
+            seen.sort_unstable_by(|a, b| (id(a.0), a.1).cmp(&(id(b.0), b.1)));
+            out.record(account, "r", Some(&tag), KIND_RESUBMISSIONS, |t, w| {
+                if seen.is_empty() {
+                    return None;
+                }
+                w.uv(seen.len() as u64);
+                for &(integ, digest, latest) in &seen {
+                    w.uv(t.integration(integ));
+                    w.u128_fixed(digest);
+                    w.iv(latest - hour);
+                }
+                Some((rules, idents))
+            });
+        }
+    }
+}
+
+/// The digests of an hour's resubmission record, with the record's local integration
+/// references: (integration, digest, latest contact), each latest contact within the hour.
+pub(crate) fn decode_resubmissions(
+    hour: Millis,
+    tb: &DecTables,
+    r: &mut Reader,
+) -> Result<Vec<(u32, u128, Millis)>, SnapshotError> {
+    let n = r.count(18)?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let integ = tb.integration_ref(r)?;
+        let digest = r.u128_fixed()?;
+        let latest = add(hour, r.iv()?)?;
+        if !(hour..hour + HOUR).contains(&latest) {
+            return Err(corrupt("a digest outside its record's hour"));
+        }
+        v.push((integ, digest, latest));
+    }
+    Ok(v)
 }

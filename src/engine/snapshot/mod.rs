@@ -39,14 +39,17 @@ use tables::EncTables;
 use wire::Writer;
 
 /// The format version written in the first byte of every value.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 pub(in crate::engine) const KIND_PERSON: u8 = b'p';
+pub(in crate::engine) const KIND_HISTORY: u8 = b'h';
+pub(in crate::engine) const KIND_RESUBMISSIONS: u8 = b'r';
 pub(in crate::engine) const KIND_ACCOUNT: u8 = b'a';
 pub(in crate::engine) const KIND_QUEUES: u8 = b'q';
 
 pub(in crate::engine) use person::{
-    decode as decode_person, encode as encode_person, is_fresh, kind_code, kind_from, remap,
+    check_assembled, decode_history, decode_state, encode_history, encode_state, history_is_fresh,
+    is_fresh, kind_code, kind_from,
 };
 
 /// Why a changelog record cannot be restored. Display is one line, without the key (keys hold
@@ -55,9 +58,11 @@ pub(in crate::engine) use person::{
 pub enum SnapshotError {
     #[error("changelog record format version {found} is newer than this rta understands ({supported}); upgrade rta or delete the changelog topic so state is rebuilt from the retained input")]
     NewerVersion { found: u8, supported: u8 },
+    #[error("changelog record format version {found} is older than the one this rta reads ({supported}); the partition is rebuilt from the retained input and written again in the current format")]
+    OlderVersion { found: u8, supported: u8 },
     #[error("changelog record is corrupt: {0}")]
     Corrupt(&'static str),
-    #[error("changelog key is not an rta changelog key ({{account}}/p/{{person}}, {{account}}/a or {{account}}/q)")]
+    #[error("changelog key is not an rta changelog key ({{account}}/p/{{person}}, {{account}}/h/{{person}}, {{account}}/a, {{account}}/q or {{account}}/r/{{hour}})")]
     BadKey,
     #[error("changelog record is of another kind than its key says")]
     KindMismatch,
@@ -66,9 +71,14 @@ pub enum SnapshotError {
 /// What a changelog key names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyKind {
+    /// A person's state: live cursor, timer, revisions (changes with every timer).
     Person(String),
+    /// A person's history: timeline, schedule, base cursor (changes with events and config).
+    History(String),
     Account,
     Queues,
+    /// The resubmission digests whose latest contact lies in the hour starting here.
+    Resubmissions(crate::time::Millis),
 }
 
 /// A parsed changelog key.
@@ -104,6 +114,8 @@ impl ChangeKey {
         let account = unescape(parts.next().ok_or(SnapshotError::BadKey)?)?;
         let kind = match (parts.next(), parts.next(), parts.next()) {
             (Some("p"), Some(person), None) => KeyKind::Person(unescape(person)?),
+            (Some("h"), Some(person), None) => KeyKind::History(unescape(person)?),
+            (Some("r"), Some(hour), None) => KeyKind::Resubmissions(parse_hour(hour)?),
             (Some("a"), None, None) => KeyKind::Account,
             (Some("q"), None, None) => KeyKind::Queues,
             _ => return Err(SnapshotError::BadKey),
@@ -116,14 +128,32 @@ impl ChangeKey {
 
     /// The key's text (the inverse of [`ChangeKey::parse`]).
     pub fn write(&self, k: &mut Vec<u8>) {
+        let hour;
         let (tag, person) = match &self.kind {
             KeyKind::Person(p) => ("p", Some(p.as_str())),
+            KeyKind::History(p) => ("h", Some(p.as_str())),
             KeyKind::Account => ("a", None),
             KeyKind::Queues => ("q", None),
+            KeyKind::Resubmissions(h) => {
+                hour = h.to_string();
+                ("r", Some(hour.as_str()))
+            }
         };
         write_key(k, &self.account, tag, person);
     }
 }
+
+/// An hour's start in milliseconds, as written in `r` keys (decimal, a multiple of an hour).
+fn parse_hour(s: &str) -> Result<crate::time::Millis, SnapshotError> {
+    let h: crate::time::Millis = s.parse().map_err(|_| SnapshotError::BadKey)?;
+    if h.rem_euclid(HOUR) != 0 || h.to_string() != s {
+        return Err(SnapshotError::BadKey);
+    }
+    Ok(h)
+}
+
+/// The span of one resubmission record's key.
+pub(in crate::engine) const HOUR: crate::time::Millis = 3_600_000;
 
 fn write_key(k: &mut Vec<u8>, account: &str, tag: &str, person: Option<&str>) {
     key_part(k, account);
@@ -204,6 +234,36 @@ impl Changelog {
         self.body = body;
         self.recs.push(((k0, k1), v));
     }
+
+    /// Like [`Changelog::record`], but the record is taken back when its value's digest is
+    /// `unchanged` (the digest of what the key last got: the log already holds it). Returns
+    /// the digest ([`value_digest`]; 0 for a tombstone).
+    pub(in crate::engine) fn record_if_changed<'r>(
+        &mut self,
+        account: &str,
+        tag: &str,
+        person: Option<&str>,
+        kind: u8,
+        unchanged: u64,
+        value: impl FnOnce(&mut EncTables, &mut Writer) -> Option<TablesFor<'r>>,
+    ) -> u64 {
+        self.record(account, tag, person, kind, value);
+        let Some(&((k0, _), v)) = self.recs.last() else {
+            return 0;
+        };
+        let digest = v.map_or(0, |(a, b)| value_digest(&self.buf[a as usize..b as usize]));
+        if digest == unchanged {
+            self.recs.pop();
+            self.buf.truncate(k0 as usize);
+        }
+        digest
+    }
+}
+
+/// The digest a person's state record holds of its history record's value (never 0, which
+/// stands for a tombstone).
+pub fn value_digest(value: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(value).max(1)
 }
 
 /// What the string tables are resolved against.
@@ -216,6 +276,12 @@ pub(in crate::engine) fn open(value: &[u8], kind: u8) -> Result<wire::Reader<'_>
     match r.u8()? {
         0 => return Err(SnapshotError::Corrupt("version 0")),
         FORMAT_VERSION => {}
+        found if found < FORMAT_VERSION => {
+            return Err(SnapshotError::OlderVersion {
+                found,
+                supported: FORMAT_VERSION,
+            })
+        }
         found => {
             return Err(SnapshotError::NewerVersion {
                 found,
@@ -251,11 +317,13 @@ impl Engine {
 
     /// Records of every key of every account (for a full snapshot, tests and benches): O(all).
     /// Does not change what is touched.
-    pub fn snapshot_all(&self, out: &mut Changelog) {
-        let mut names: Vec<&Box<str>> = self.accounts.keys().collect();
+    pub fn snapshot_all(&mut self, out: &mut Changelog) {
+        let mut names: Vec<Box<str>> = self.accounts.keys().cloned().collect();
         names.sort_unstable();
         for n in names {
-            self.accounts[n].snapshot_all(out);
+            if let Some(a) = self.accounts.get_mut(&n) {
+                a.snapshot_all(out);
+            }
         }
     }
 
@@ -280,12 +348,27 @@ impl Engine {
             .or_insert_with(|| super::Account::new(&key.account, clock));
         let done = match &key.kind {
             KeyKind::Person(p) => acct.restore_person(p, value),
+            KeyKind::History(p) => acct.restore_history(p, value),
             KeyKind::Account => acct.restore_core(value),
             KeyKind::Queues => acct.restore_queues(value),
+            KeyKind::Resubmissions(h) => acct.restore_resubmissions(*h, value),
         };
         if done.is_err() && created {
             self.accounts.remove(key.account.as_str());
         }
         done
+    }
+
+    /// After every record of a restore was installed: assemble each restored person from its
+    /// two records and check they belong together (the state record names the digest of the
+    /// history it was written with) and that the engine can index the result; install the
+    /// resubmission digests. Returns the keys of the persons that fail, with why (their
+    /// partition is to be rebuilt from the input).
+    pub fn finish_restore(&mut self) -> Vec<(String, SnapshotError)> {
+        let mut bad = Vec::new();
+        for a in self.accounts.values_mut() {
+            a.finish_restore(&mut bad);
+        }
+        bad
     }
 }

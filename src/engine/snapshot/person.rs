@@ -16,29 +16,56 @@ use crate::engine::schedule::Segment;
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
 
-const PRISTINE: u8 = 1;
-const BASE: u8 = 2;
+// state record (`p`) flags
 const LIVE: u8 = 4;
 const ANNOUNCED: u8 = 8;
 const TIMER: u8 = 16;
 /// `last_visible` is the live cursor's fingerprint: recomputed on restore (a fingerprint
 /// hashes interned indices, so it is not portable), otherwise written raw.
 const SYNCED: u8 = 32;
+/// The person has a history record; its digest follows.
+const HISTORY: u8 = 64;
+// history record (`h`) flags
+const PRISTINE: u8 = 1;
+const BASE: u8 = 2;
 
 const E_EVENT_ID: u8 = 4;
 const E_IDENT: u8 = 8;
 
-/// Whether the person holds nothing a fresh one would not (its record is a tombstone).
+/// Whether the person holds nothing a fresh one would not (both records are tombstones).
 pub fn is_fresh(p: &Person) -> bool {
-    p.timeline.is_empty()
-        && p.schedule.is_empty()
-        && p.base.is_none()
+    history_is_fresh(p)
         && p.live.is_none()
         && p.announced.is_none()
         && p.revisions.is_empty()
         && p.timer == Millis::MAX
-        && p.pristine
         && p.last_visible == 0
+}
+
+/// Whether the person's history (timeline, schedule, base) is that of a fresh one (its
+/// record is a tombstone).
+pub fn history_is_fresh(p: &Person) -> bool {
+    p.timeline.is_empty() && p.schedule.is_empty() && p.base.is_none() && p.pristine
+}
+
+/// What a person's state record holds, with the record's local references.
+pub struct State {
+    pub live: Option<Cursor>,
+    pub announced: Option<(Ooo, Millis)>,
+    pub revisions: Vec<(Millis, u32)>,
+    pub timer: Millis,
+    /// `None`: the live cursor's fingerprint (recomputed once the history is in place).
+    pub last_visible: Option<u64>,
+    /// Digest of the history record this state was written with (0: none, a fresh history).
+    pub history: u64,
+}
+
+/// What a person's history record holds, with the record's local references.
+pub struct History {
+    pub timeline: Vec<Entry>,
+    pub schedule: Vec<Segment>,
+    pub base: Option<Cursor>,
+    pub pristine: bool,
 }
 
 pub fn ooo_code(o: Option<Ooo>) -> u8 {
@@ -70,19 +97,27 @@ pub fn kind_from(c: u8) -> Result<EventKind, SnapshotError> {
     }
 }
 
-/// The body of a person's record (the tables are written before it by the caller).
-pub fn encode(p: &Person, rules: &Rules, idents: &Idents, t: &mut EncTables, w: &mut Writer) {
+/// The body of a person's state record (`p`): what changes with every timer and event —
+/// the live cursor, timer, announced episode, revisions — and the digest of the history
+/// record it goes with (`history`, 0 for a fresh history).
+pub fn encode_state(
+    p: &Person,
+    rules: &Rules,
+    idents: &Idents,
+    history: u64,
+    t: &mut EncTables,
+    w: &mut Writer,
+) {
     let synced = p
         .live
         .as_ref()
         .is_some_and(|l| l.visible_fingerprint(&p.inputs(rules)) == p.last_visible);
     let flags = [
-        (p.pristine, PRISTINE),
-        (p.base.is_some(), BASE),
         (p.live.is_some(), LIVE),
         (p.announced.is_some(), ANNOUNCED),
         (p.timer != Millis::MAX, TIMER),
         (synced, SYNCED),
+        (history != 0, HISTORY),
     ]
     .iter()
     .filter(|(on, _)| *on)
@@ -103,6 +138,18 @@ pub fn encode(p: &Person, rules: &Rules, idents: &Idents, t: &mut EncTables, w: 
         w.iv(start);
         w.uv(rev as u64);
     }
+    if history != 0 {
+        w.u64_fixed(history);
+    }
+    if let Some(c) = &p.live {
+        cursor(c, idents, t, w);
+    }
+}
+
+/// The body of a person's history record (`h`): what changes with events and config only —
+/// schedule, timeline, the base cursor.
+pub fn encode_history(p: &Person, idents: &Idents, t: &mut EncTables, w: &mut Writer) {
+    w.u8(((p.pristine as u8) * PRISTINE) | ((p.base.is_some() as u8) * BASE));
     w.uv(p.schedule.len() as u64);
     let (mut prev_end, mut prev_date) = (0, 0);
     for s in &p.schedule {
@@ -134,7 +181,7 @@ pub fn encode(p: &Person, rules: &Rules, idents: &Idents, t: &mut EncTables, w: 
         }
         (prev_t, prev_ident) = (e.t, ident);
     }
-    for c in p.base.iter().chain(&p.live) {
+    if let Some(c) = &p.base {
         cursor(c, idents, t, w);
     }
 }
@@ -185,32 +232,64 @@ fn u32v(r: &mut Reader) -> Result<u32, SnapshotError> {
     r.u32v()
 }
 
-/// Decode a person's body into `id`'s state, with the record's local references; and whether
-/// `last_visible` is to be recomputed from the live cursor once the references are mapped.
-pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool), SnapshotError> {
-    let mut p = Person::new(id);
+/// Decode a person's state record body, with the record's local references.
+pub fn decode_state(tb: &DecTables, r: &mut Reader) -> Result<State, SnapshotError> {
     let flags = r.u8()?;
-    if flags >= 64 {
+    if flags & !(LIVE | ANNOUNCED | TIMER | SYNCED | HISTORY) != 0 {
         return Err(corrupt("unknown person flags"));
     }
-    p.pristine = flags & PRISTINE != 0;
-    if flags & TIMER != 0 {
-        p.timer = r.iv()?;
+    let timer = match flags & TIMER {
+        0 => Millis::MAX,
+        _ => r.iv()?,
+    };
+    let last_visible = match flags & SYNCED {
+        0 => Some(r.u64_fixed()?),
+        _ => None,
+    };
+    if last_visible.is_none() && flags & LIVE == 0 {
+        return Err(corrupt("a fingerprint to recompute without a live cursor"));
     }
-    if flags & SYNCED == 0 {
-        p.last_visible = r.u64_fixed()?;
-    }
-    if flags & ANNOUNCED != 0 {
-        let o = ooo_from(r.u8()?)?.ok_or(corrupt("an announced episode without a type"))?;
-        p.announced = Some((o, r.iv()?));
-    }
+    let announced = match flags & ANNOUNCED {
+        0 => None,
+        _ => {
+            let o = ooo_from(r.u8()?)?.ok_or(corrupt("an announced episode without a type"))?;
+            Some((o, r.iv()?))
+        }
+    };
     let n = r.count(2)?;
-    p.revisions.reserve_exact(n);
+    let mut revisions = Vec::with_capacity(n);
     for _ in 0..n {
-        p.revisions.push((r.iv()?, u32v(r)?));
+        revisions.push((r.iv()?, u32v(r)?));
+    }
+    let history = match flags & HISTORY {
+        0 => 0,
+        _ => r.u64_fixed()?,
+    };
+    if flags & HISTORY != 0 && history == 0 {
+        return Err(corrupt("a history digest of 0"));
+    }
+    let live = match flags & LIVE {
+        0 => None,
+        _ => Some(decode_cursor(tb, r)?),
+    };
+    Ok(State {
+        live,
+        announced,
+        revisions,
+        timer,
+        last_visible,
+        history,
+    })
+}
+
+/// Decode a person's history record body, with the record's local references.
+pub fn decode_history(tb: &DecTables, r: &mut Reader) -> Result<History, SnapshotError> {
+    let flags = r.u8()?;
+    if flags & !(PRISTINE | BASE) != 0 {
+        return Err(corrupt("unknown history flags"));
     }
     let n = r.count(4)?;
-    p.schedule.reserve_exact(n);
+    let mut schedule = Vec::with_capacity(n);
     let (mut prev_end, mut prev_date) = (0, 0);
     for _ in 0..n {
         let start = add(prev_end, r.iv()?)?;
@@ -218,10 +297,10 @@ pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool)
         let activity = tb.activity_ref(r)?;
         let date = add(prev_date, r.iv()?)?;
         let date = i32::try_from(date).map_err(|_| corrupt("a date is out of range"))?;
-        if end <= start || (!p.schedule.is_empty() && start < prev_end) {
+        if end <= start || (!schedule.is_empty() && start < prev_end) {
             return Err(corrupt("schedule segments out of order"));
         }
-        p.schedule.push(Segment {
+        schedule.push(Segment {
             start,
             end,
             activity,
@@ -230,7 +309,7 @@ pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool)
         (prev_end, prev_date) = (end, date as i64);
     }
     let n = r.count(3)?;
-    p.timeline.reserve_exact(n);
+    let mut timeline = Vec::with_capacity(n);
     let (mut prev_t, mut ident) = (0, 0);
     for _ in 0..n {
         let head = r.u8()?;
@@ -239,7 +318,7 @@ pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool)
         }
         let kind = kind_from(head)?;
         let t = add(prev_t, r.iv()?)?;
-        if !p.timeline.is_empty() && t < prev_t {
+        if !timeline.is_empty() && t < prev_t {
             return Err(corrupt("timeline entries out of order"));
         }
         let event_id = match head & E_EVENT_ID {
@@ -250,19 +329,33 @@ pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool)
         if head & E_IDENT != 0 {
             ident = tb.ident_ref(r)?;
         }
-        p.timeline
-            .push(Entry::new(t, event_id, status, ident, kind));
+        timeline.push(Entry::new(t, event_id, status, ident, kind));
         prev_t = t;
     }
-    if flags & BASE != 0 {
-        p.base = Some(decode_cursor(tb, r)?);
+    let base = match flags & BASE {
+        0 => None,
+        _ => Some(decode_cursor(tb, r)?),
+    };
+    let h = History {
+        timeline,
+        schedule,
+        base,
+        pristine: flags & PRISTINE != 0,
+    };
+    if let Some(b) = &h.base {
+        if b.pos as usize > h.timeline.len() || b.seg as usize > h.schedule.len() {
+            return Err(corrupt("a cursor points past the timeline or schedule"));
+        }
     }
-    if flags & LIVE != 0 {
-        p.live = Some(decode_cursor(tb, r)?);
-    }
+    Ok(h)
+}
+
+/// Whether a person assembled from its two records is one the engine can index: the live
+/// cursor within the timeline and schedule, the base not ahead of it.
+pub fn check_assembled(p: &Person) -> Result<(), SnapshotError> {
     let (tl, segs) = (p.timeline.len() as u32, p.schedule.len() as u32);
-    for c in p.base.iter().chain(&p.live) {
-        if c.pos > tl || c.seg > segs {
+    if let Some(l) = &p.live {
+        if l.pos > tl || l.seg > segs {
             return Err(corrupt("a cursor points past the timeline or schedule"));
         }
     }
@@ -271,7 +364,7 @@ pub fn decode(id: &str, tb: &DecTables, r: &mut Reader) -> Result<(Person, bool)
             return Err(corrupt("the base cursor is ahead of the live one"));
         }
     }
-    Ok((p, flags & SYNCED != 0))
+    Ok(())
 }
 
 fn decode_cursor(tb: &DecTables, r: &mut Reader) -> Result<Cursor, SnapshotError> {
@@ -343,20 +436,35 @@ fn decode_cursor(tb: &DecTables, r: &mut Reader) -> Result<Cursor, SnapshotError
     })
 }
 
-/// Map a decoded person's local references to the account's indices.
-pub fn remap(p: &mut Person, m: &Maps) {
-    for e in &mut p.timeline {
-        e.status = m.status(e.status);
-        e.set_ident(m.ident(e.ident()));
+fn remap_cursor(c: &mut Cursor, m: &Maps) {
+    c.actual.status = m.status(c.actual.status);
+    c.actual.ident = m.ident(c.actual.ident);
+    for (a, _) in c.interval.activities.iter_mut() {
+        *a = m.activity(*a);
     }
-    for s in &mut p.schedule {
-        s.activity = m.activity(s.activity);
+}
+
+impl State {
+    /// Map the record's local references to the account's indices.
+    pub fn remap(&mut self, m: &Maps) {
+        if let Some(c) = &mut self.live {
+            remap_cursor(c, m);
+        }
     }
-    for c in p.base.iter_mut().chain(p.live.iter_mut()) {
-        c.actual.status = m.status(c.actual.status);
-        c.actual.ident = m.ident(c.actual.ident);
-        for (a, _) in c.interval.activities.iter_mut() {
-            *a = m.activity(*a);
+}
+
+impl History {
+    /// Map the record's local references to the account's indices.
+    pub fn remap(&mut self, m: &Maps) {
+        for e in &mut self.timeline {
+            e.status = m.status(e.status);
+            e.set_ident(m.ident(e.ident()));
+        }
+        for s in &mut self.schedule {
+            s.activity = m.activity(s.activity);
+        }
+        if let Some(c) = &mut self.base {
+            remap_cursor(c, m);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::cli::process::feed_envelope;
+use crate::engine::snapshot::person::is_fresh;
 use crate::engine::{EngineOptions, OutTopic, Output, Outputs};
 use crate::envelope::Envelope;
 use crate::simulate::{generate, SimOptions};
@@ -99,6 +100,8 @@ fn run_b(
         b.restore(k.as_bytes(), v.as_deref())
             .expect("the record restores");
     }
+    let bad = b.finish_restore();
+    assert!(bad.is_empty(), "cut {cut}: {bad:?}");
     b.discard_changelog();
     for (i, env) in input.iter().enumerate().skip(from) {
         feed_envelope(&mut b, env, i as i64, &mut out);
@@ -117,11 +120,13 @@ fn per_key(outs: impl IntoIterator<Item = Output>) -> PerKey {
     m
 }
 
-fn state(e: &Engine) -> Log {
+fn state(e: &mut Engine) -> Log {
     let mut cl = Changelog::default();
     e.snapshot_all(&mut cl);
     let mut log = Log::new();
     compact(&mut log, &cl);
+    // a tombstone is no record once compacted
+    log.retain(|_, v| v.is_some());
     log
 }
 
@@ -146,11 +151,11 @@ fn cuts(n: usize, seed: u64, k: usize) -> Vec<usize> {
 
 fn assert_restores(input: &[Envelope], opts: &EngineOptions, seed: u64) {
     let cuts = cuts(input.len(), seed, 5);
-    let a = run_a(input, opts, &cuts);
+    let mut a = run_a(input, opts, &cuts);
     assert!(a.changelog_records > 0);
-    let a_state = state(&a.engine);
+    let a_state = state(&mut a.engine);
     for (&cut, log) in &a.logs {
-        let (b, outs) = run_b(input, opts, cut, log, cut);
+        let (mut b, outs) = run_b(input, opts, cut, log, cut);
         let a_outs = a.outputs[cut..].iter().flatten().cloned();
         let (want, got) = (per_key(a_outs), per_key(outs));
         if want != got {
@@ -160,7 +165,7 @@ fn assert_restores(input: &[Envelope], opts: &EngineOptions, seed: u64) {
                 .map(|(k, v)| (k.clone(), v.len(), got.get(k).map(Vec::len)));
             panic!("cut {cut}: outputs differ, first at {diff:?}");
         }
-        let b_state = state(&b);
+        let b_state = state(&mut b);
         let differing: Vec<&String> = a_state
             .iter()
             .filter(|(k, v)| b_state.get(*k) != Some(*v))
@@ -226,7 +231,105 @@ fn changelog_is_coalesced_and_only_touched_keys() {
         .expect("an event");
     feed_envelope(&mut e, &input[next], next as i64, &mut out);
     e.collect_changelog(&mut cl);
-    assert!(cl.len() <= 3, "{} records for one event", cl.len());
+    assert!(cl.len() <= 4, "{} records for one event", cl.len());
+    // timers alone (the clock moves an hour, intervals close) change no history: state
+    // records only, and the resubmission digests of no hour
+    cl.clear();
+    let now = e.accounts().filter_map(|a| a.clock).max().expect("a clock");
+    e.finish(Some(now + 3_600_000), &mut out);
+    assert!(!out.is_empty(), "intervals closed");
+    e.collect_changelog(&mut cl);
+    let keys: Vec<&str> = cl.iter().map(|(k, _)| k).collect();
+    assert!(keys.iter().any(|k| k.starts_with("acme/p/")), "{keys:?}");
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("acme/h/") || k.starts_with("acme/r/")),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn history_and_resubmissions_are_written_when_they_change() {
+    // batches of 25 records over 100 persons: a person's events are mostly in batches of
+    // their own, as at a real day's pace
+    let input = day(100, 6);
+    let count = |prefix: &str| {
+        let mut cl = Changelog::default();
+        let mut e = Engine::new(EngineOptions::default());
+        let mut out = Outputs::default();
+        let mut n = 0;
+        for (i, env) in input.iter().enumerate() {
+            if i % 25 == 0 {
+                cl.clear();
+                e.collect_changelog(&mut cl);
+                n += cl.iter().filter(|(k, _)| k.starts_with(prefix)).count();
+            }
+            feed_envelope(&mut e, env, i as i64, &mut out);
+        }
+        n
+    };
+    let (states, histories, hours) = (count("acme/p/"), count("acme/h/"), count("acme/r/"));
+    assert!(states > 0 && histories > 0 && hours > 0);
+    // timers touch every online person each interval; only events and config change history
+    assert!(
+        histories * 4 < states * 3,
+        "{histories} histories, {states} states"
+    );
+    // a batch writes the hours its contacts fell in, not every remembered digest
+    let batches = input.len() / 25 + 1;
+    assert!(
+        hours < batches * 3,
+        "{hours} hour records in {batches} batches"
+    );
+}
+
+#[test]
+fn records_that_do_not_belong_together_are_found_after_the_restore() {
+    let input = day(100, 8);
+    let opts = EngineOptions::default();
+    let (c1, c2) = (2 * BATCH, 5 * BATCH);
+    let a = run_a(&input, &opts, &[c1, c2]);
+    let (old, new) = (&a.logs[&c1], &a.logs[&c2]);
+    // a person whose history changed between the two cuts: the newer log with its older
+    // history record (a crash between the two writes, at-least-once)
+    let (hk, hv) = new
+        .iter()
+        .find(|(k, v)| k.starts_with("acme/h/") && old.get(*k).is_some_and(|o| o != *v))
+        .map(|(k, _)| (k.clone(), old[k].clone()))
+        .expect("a history that changed");
+    let mut log = new.clone();
+    log.insert(hk.clone(), hv);
+    let mut b = Engine::new(opts.clone());
+    let mut out = Outputs::default();
+    for (i, env) in input[..c2].iter().enumerate() {
+        if env.topic == crate::cli::process::CONFIG_TOPIC {
+            feed_envelope(&mut b, env, i as i64, &mut out);
+        }
+    }
+    for (k, v) in &log {
+        b.restore(k.as_bytes(), v.as_deref())
+            .expect("each record reads");
+    }
+    let bad = b.finish_restore();
+    let person = hk.trim_start_matches("acme/h/");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, format!("acme/p/{person}"));
+    assert!(bad[0].1.to_string().contains("do not belong together"));
+    let p = b
+        .account("acme")
+        .and_then(|a| a.person_idx(person))
+        .expect("the person");
+    assert!(is_fresh(
+        &b.account("acme").expect("acme").persons[p as usize]
+    ));
+    // the untouched log restores cleanly
+    let mut c = Engine::new(opts);
+    for (k, v) in new {
+        c.restore(k.as_bytes(), v.as_deref())
+            .expect("each record reads");
+    }
+    assert!(c.finish_restore().is_empty());
 }
 
 #[test]
@@ -270,7 +373,7 @@ fn sample_records() -> Vec<(String, Vec<u8>)> {
         .iter()
         .filter_map(|(k, v)| Some((k.to_string(), v?.to_vec())))
         .collect();
-    for kind in ["acme/a", "acme/q", "acme/p/"] {
+    for kind in ["acme/a", "acme/q", "acme/p/", "acme/h/", "acme/r/"] {
         assert!(recs.iter().any(|(k, _)| k.starts_with(kind)), "{kind}");
     }
     recs
@@ -289,14 +392,35 @@ fn a_newer_version_is_refused_with_one_clear_line() {
         err,
         SnapshotError::NewerVersion {
             found: 7,
-            supported: 1
+            supported: 2
         }
     );
     let line = err.to_string();
     assert!(line.starts_with(
-        "changelog record format version 7 is newer than this rta understands (1); upgrade rta"
+        "changelog record format version 7 is newer than this rta understands (2); upgrade rta"
     ));
     assert!(!line.contains('\n'));
+}
+
+#[test]
+fn an_older_version_is_refused_with_one_clear_line() {
+    for (k, v) in sample_records().iter().step_by(50) {
+        let mut v = v.clone();
+        v[0] = 1;
+        let err = Engine::new(EngineOptions::default())
+            .restore(k.as_bytes(), Some(&v))
+            .expect_err("refused");
+        assert_eq!(
+            err,
+            SnapshotError::OlderVersion {
+                found: 1,
+                supported: 2
+            }
+        );
+        let line = err.to_string();
+        assert!(line.starts_with("changelog record format version 1 is older than the one this rta reads (2); the partition is rebuilt from the retained input"), "{line}");
+        assert!(!line.contains('\n'));
+    }
 }
 
 #[test]
@@ -362,17 +486,19 @@ mod corrupt {
             }
             let mut e = Engine::new(EngineOptions::default());
             let _ = e.restore(k.as_bytes(), Some(&v));
+            let _ = e.finish_restore();
         }
 
         #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let mut e = Engine::new(EngineOptions::default());
-            for key in [&b"acme/a"[..], b"acme/q", b"acme/p/p1"] {
+            for key in [&b"acme/a"[..], b"acme/q", b"acme/p/p1", b"acme/h/p1", b"acme/r/3600000"] {
                 let mut with_version = vec![FORMAT_VERSION];
                 with_version.extend_from_slice(&bytes);
                 let _ = e.restore(key, Some(&bytes));
                 let _ = e.restore(key, Some(&with_version));
             }
+            let _ = e.finish_restore();
         }
     }
 }
@@ -385,7 +511,7 @@ fn replaying_applied_input_over_a_restore() {
     let opts = EngineOptions::default();
     let cut = (input.len() / BATCH / 2) * BATCH;
     let overlap = 300;
-    let a = run_a(&input, &opts, &[cut]);
+    let mut a = run_a(&input, &opts, &[cut]);
     let replay = &input[cut - overlap..cut];
     for topic in [
         crate::cli::process::EVENTS_TOPIC,
@@ -393,10 +519,10 @@ fn replaying_applied_input_over_a_restore() {
     ] {
         assert!(replay.iter().any(|e| e.topic == topic), "{topic} replayed");
     }
-    let (b, outs) = run_b(&input, &opts, cut, &a.logs[&cut], cut - overlap);
+    let (mut b, outs) = run_b(&input, &opts, cut, &a.logs[&cut], cut - overlap);
     assert!(b.stats.duplicates > 0 && b.stats.contact_resubmissions > 0);
     // the replayed records are duplicates (SPEC §5): the state ends the same...
-    assert_eq!(state(&a.engine), state(&b));
+    assert_eq!(state(&mut a.engine), state(&mut b));
     // ...and everything after the overlap is published as by A; the overlap itself publishes
     // again only its dead letters (a duplicate event changes nothing and publishes nothing)
     let after = per_key(a.outputs[cut..].iter().flatten().cloned());
