@@ -4,7 +4,9 @@
 //! after a restore (counted by a wrapping global allocator).
 //!
 //! Run: `cargo bench --bench snapshot` (10,000 persons, batches of 500 records);
-//! `cargo bench --bench snapshot -- 2000 100` for 2,000 persons in batches of 100.
+//! `cargo bench --bench snapshot -- 2000 100` for 2,000 persons in batches of 100;
+//! `cargo bench --bench snapshot -- 10000 500 0` without contact events (default 30 per
+//! person).
 
 use rta::cli::process::{feed_envelope, CONFIG_TOPIC};
 use rta::engine::{Changelog, Engine, EngineOptions, Outputs};
@@ -54,7 +56,11 @@ fn main() {
     let persons = args.first().copied().unwrap_or(10_000);
     let batch = args.get(1).copied().unwrap_or(500).max(1);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
-    let input = generate(&SimOptions::new(persons, date, 1));
+    let contacts = args.get(2).copied().unwrap_or(30);
+    let input = generate(&SimOptions {
+        contacts_per_day: persons.saturating_mul(contacts),
+        ..SimOptions::new(persons, date, 1)
+    });
     let opts = EngineOptions::default();
     println!(
         "{persons} persons, {} input records, batches of {batch}",

@@ -302,7 +302,13 @@ impl Account {
     /// reset to a fresh one and its state key reported. Arms the timers; installs the
     /// resubmission digests.
     pub(crate) fn finish_restore(&mut self, bad: &mut Vec<(String, SnapshotError)>) {
-        let mut restoring: Vec<(u32, Restoring)> = self.restoring.drain().collect();
+        if !self.restoring.is_empty() {
+            // the persons were created one by one: give back the vector's spare capacity
+            // (up to half of it; a person is ~0.5 KB)
+            self.persons.shrink_to_fit();
+        }
+        let mut restoring: Vec<(u32, Restoring)> =
+            std::mem::take(&mut self.restoring).into_iter().collect();
         restoring.sort_unstable_by_key(|(p, _)| *p);
         for (p, check) in restoring {
             let person = &mut self.persons[p as usize];
