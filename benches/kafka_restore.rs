@@ -401,6 +401,7 @@ fn changelog_volume(broker: &Broker, topic: &str) -> ChangelogVolume {
             Ok(rta::engine::snapshot::KeyKind::Person(_)) => "person records",
             Ok(rta::engine::snapshot::KeyKind::History(_)) => "person history records",
             Ok(rta::engine::snapshot::KeyKind::Resubmissions(_)) => "resubmission records",
+            Ok(rta::engine::snapshot::KeyKind::Parked { .. }) => "parked-event records",
             Ok(rta::engine::snapshot::KeyKind::Account) => "account records",
             Ok(rta::engine::snapshot::KeyKind::Queues) => "queue records",
             Err(_) => "unreadable keys",

@@ -47,6 +47,7 @@ fn kind(key: &str) -> &'static str {
         Some("h") => "history",
         Some("q") => "queues",
         Some("r") => "resubmit",
+        Some("k") => "parked",
         _ => "account",
     }
 }

@@ -89,6 +89,8 @@ pub struct Account {
     core_dirty: bool,
     /// Persons installed by a restore and not yet checked (see `snapshot::finish_restore`).
     restoring: AHashMap<u32, snapshot::Restoring>,
+    /// Digest of the record the changelog last got for each identifier's parked events.
+    parked_digests: AHashMap<(u32, Box<str>), u64>,
 }
 
 impl Account {
@@ -114,6 +116,7 @@ impl Account {
             dirty_persons: Vec::new(),
             core_dirty: false,
             restoring: AHashMap::new(),
+            parked_digests: AHashMap::new(),
         }
     }
 

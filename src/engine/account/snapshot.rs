@@ -1,6 +1,7 @@
 //! An account's side of the changelog (`engine::snapshot`): which of its keys were touched
 //! since the last collection, their records, and restoring them. The account record holds
-//! the clock, parked and held events and unmapped reports; persons and queues have their own.
+//! the clock, held events and unmapped reports; persons, queues and each unmapped identifier's
+//! parked events have their own.
 
 use super::intake::{PARKED_ENTRY, PARKED_SLOT};
 use super::{Account, Held, Report};
@@ -11,7 +12,7 @@ use crate::engine::snapshot::wire::{Reader, Writer};
 use crate::engine::snapshot::{
     check_assembled, decode_history, decode_state, encode_history, encode_state, history_is_fresh,
     is_fresh, kind_code, kind_from, open, value_digest, Changelog, SnapshotError, KIND_ACCOUNT,
-    KIND_HISTORY, KIND_PERSON, KIND_QUEUES,
+    KIND_HISTORY, KIND_PARKED, KIND_PERSON, KIND_QUEUES,
 };
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
@@ -50,6 +51,7 @@ impl Account {
     pub(crate) fn collect_changelog(&mut self, out: &mut Changelog) {
         if std::mem::take(&mut self.core_dirty) {
             self.encode_core(out);
+            self.encode_parked(false, out);
         }
         if std::mem::take(&mut self.queues.changed) {
             self.encode_queues(out);
@@ -69,6 +71,7 @@ impl Account {
     /// Records of every key of the account.
     pub(crate) fn snapshot_all(&mut self, out: &mut Changelog) {
         self.encode_core(out);
+        self.encode_parked(true, out);
         self.encode_queues(out);
         self.queues
             .encode_resubmissions(&self.name, &self.rules, &self.idents, true, out);
@@ -97,7 +100,7 @@ impl Account {
         let history = out.record_if_changed(
             &self.name,
             "h",
-            Some(&person.id),
+            &[&person.id],
             KIND_HISTORY,
             last,
             |t, w| {
@@ -108,7 +111,7 @@ impl Account {
                 Some((rules, idents))
             },
         );
-        out.record(&self.name, "p", Some(&person.id), KIND_PERSON, |t, w| {
+        out.record(&self.name, "p", &[&person.id], KIND_PERSON, |t, w| {
             if is_fresh(person) {
                 return None;
             }
@@ -120,7 +123,7 @@ impl Account {
 
     fn encode_queues(&self, out: &mut Changelog) {
         let (rules, idents) = (&self.rules, &self.idents);
-        out.record(&self.name, "q", None, KIND_QUEUES, |t, w| {
+        out.record(&self.name, "q", &[], KIND_QUEUES, |t, w| {
             if self.queues.is_empty() {
                 return None;
             }
@@ -129,13 +132,69 @@ impl Account {
         });
     }
 
+    /// One record per unmapped identifier with parked events, written when it differs from
+    /// what the changelog last got (every one with `all`); a tombstone for an identifier whose
+    /// events left (applied once it was mapped, or out of the retention).
+    fn encode_parked(&mut self, all: bool, out: &mut Changelog) {
+        let (rules, idents) = (&self.rules, &self.idents);
+        let mut slots: Vec<(u32, &Box<str>, &Vec<Entry>)> = self
+            .parked
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.iter().map(move |(x, e)| (i as u32, x, e)))
+            .collect();
+        slots.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (i, external, entries) in slots {
+            let integration = &*rules.integration(i).id;
+            let key = (i, external.clone());
+            let last = match all {
+                true => u64::MAX,
+                false => self.parked_digests.get(&key).copied().unwrap_or(0),
+            };
+            let d = out.record_if_changed(
+                &self.name,
+                "k",
+                &[integration, external],
+                KIND_PARKED,
+                last,
+                |t, w| {
+                    w.uv(t.integration(i));
+                    w.uv(entries.len() as u64);
+                    let mut prev = 0;
+                    for e in entries {
+                        loose_entry(e, prev, t, w);
+                        prev = e.t;
+                    }
+                    Some((rules, idents))
+                },
+            );
+            self.parked_digests.insert(key, d);
+        }
+        let parked = &self.parked;
+        let gone: Vec<(u32, Box<str>)> = self
+            .parked_digests
+            .keys()
+            .filter(|(i, x)| !parked.get(*i as usize).is_some_and(|m| m.contains_key(x)))
+            .cloned()
+            .collect();
+        for (i, external) in gone {
+            let integration = &*rules.integration(i).id;
+            out.record(
+                &self.name,
+                "k",
+                &[integration, &external],
+                KIND_PARKED,
+                |_, _| None,
+            );
+            self.parked_digests.remove(&(i, external));
+        }
+    }
+
     fn encode_core(&self, out: &mut Changelog) {
         let (rules, idents) = (&self.rules, &self.idents);
-        out.record(&self.name, "a", None, KIND_ACCOUNT, |t, w| {
+        out.record(&self.name, "a", &[], KIND_ACCOUNT, |t, w| {
             let empty = self.clock.is_none()
                 && self.reports_pruned_at.is_none()
-                && self.parked_total == 0
-                && self.parked.iter().all(|m| m.is_empty())
                 && self.held.iter().all(|h| h.is_empty())
                 && self.reports.is_empty();
             if empty {
@@ -152,28 +211,6 @@ impl Account {
         w.u8(flags);
         self.clock.into_iter().for_each(|c| w.iv(c));
         self.reports_pruned_at.into_iter().for_each(|c| w.iv(c));
-        let parked: Vec<_> = self
-            .parked
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| !m.is_empty())
-            .collect();
-        w.uv(parked.len() as u64);
-        for (i, map) in parked {
-            w.uv(t.integration(i as u32));
-            let mut slots: Vec<_> = map.iter().collect();
-            slots.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            w.uv(slots.len() as u64);
-            for (external, entries) in slots {
-                w.str(external);
-                w.uv(entries.len() as u64);
-                let mut prev = 0;
-                for e in entries {
-                    loose_entry(e, prev, t, w);
-                    prev = e.t;
-                }
-            }
-        }
         let held: Vec<_> = self
             .held
             .iter()
@@ -349,9 +386,6 @@ impl Account {
         let Some(v) = value else {
             self.clock = None;
             self.reports_pruned_at = None;
-            self.parked.clear();
-            self.parked_total = 0;
-            self.parked_bytes = 0;
             self.held.clear();
             self.held_bytes.clear();
             self.reports.clear();
@@ -369,23 +403,6 @@ impl Account {
     fn install_core(&mut self, core: Core, m: &Maps) {
         self.clock = core.clock;
         self.reports_pruned_at = core.pruned_at;
-        self.parked.clear();
-        self.parked_total = 0;
-        self.parked_bytes = 0;
-        for (integ, slots) in core.parked {
-            let i = m.integration(integ) as usize;
-            while self.parked.len() <= i {
-                self.parked.push(AHashMap::new());
-            }
-            for (external, mut entries) in slots {
-                entries
-                    .iter_mut()
-                    .for_each(|e| e.status = m.status(e.status));
-                self.parked_total += entries.len();
-                self.parked_bytes += entries.len() * PARKED_ENTRY + external.len() + PARKED_SLOT;
-                self.parked[i].insert(external.into(), entries);
-            }
-        }
         self.held.clear();
         self.held_bytes.clear();
         for (integ, list) in core.held {
@@ -424,6 +441,71 @@ impl Account {
         queues.changed = self.queues.changed;
         queues.resubmissions = std::mem::take(&mut self.queues.resubmissions);
         self.queues = queues;
+        Ok(())
+    }
+
+    /// Install the parked events of an unmapped identifier (replacing what it had).
+    pub(crate) fn restore_parked(
+        &mut self,
+        integration: &str,
+        external: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), SnapshotError> {
+        let parked = match value {
+            None => None,
+            Some(v) => {
+                let mut r = open(v, KIND_PARKED)?;
+                let tb = DecTables::read(&mut r)?;
+                let integ = tb.integration_ref(&mut r)?;
+                let n = r.count(3)?;
+                let mut entries = Vec::with_capacity(n);
+                let mut prev = 0;
+                for _ in 0..n {
+                    let e = read_loose_entry(prev, &tb, &mut r)?;
+                    prev = e.t;
+                    entries.push(e);
+                }
+                r.end()?;
+                if tb.integration_name(integ) != Some(integration) {
+                    return Err(SnapshotError::Corrupt(
+                        "parked events of another integration than their key's",
+                    ));
+                }
+                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                entries
+                    .iter_mut()
+                    .for_each(|e| e.status = maps.status(e.status));
+                Some((maps.integration(integ), entries))
+            }
+        };
+        let i = match &parked {
+            Some((i, _)) => *i,
+            None => match self.rules.integration_idx(integration) {
+                Some(i) => i,
+                None => return Ok(()),
+            },
+        };
+        while self.parked.len() <= i as usize {
+            self.parked.push(AHashMap::new());
+        }
+        let slot_cost = |n: usize| n * PARKED_ENTRY + external.len() + PARKED_SLOT;
+        if let Some(old) = self.parked[i as usize].remove(external) {
+            self.parked_total -= old.len();
+            self.parked_bytes -= slot_cost(old.len());
+        }
+        let key = (i, Box::<str>::from(external));
+        match parked {
+            Some((_, entries)) if !entries.is_empty() => {
+                self.parked_total += entries.len();
+                self.parked_bytes += slot_cost(entries.len());
+                self.parked[i as usize].insert(external.into(), entries);
+                self.parked_digests
+                    .insert(key, value.map_or(0, value_digest));
+            }
+            _ => {
+                self.parked_digests.remove(&key);
+            }
+        }
         Ok(())
     }
 
@@ -484,14 +566,10 @@ fn read_loose_entry(prev: Millis, tb: &DecTables, r: &mut Reader) -> Result<Entr
     Ok(Entry::new(t, event_id, status, 0, kind))
 }
 
-/// Parked entries of one integration: (externalId, entries) per identifier.
-type ParkedSlots<'a> = Vec<(&'a str, Vec<Entry>)>;
-
 /// The account record, decoded with the record's local references.
 struct Core<'a> {
     clock: Option<Millis>,
     pruned_at: Option<Millis>,
-    parked: Vec<(u32, ParkedSlots<'a>)>,
     held: Vec<(u32, Vec<(&'a str, Entry)>)>,
     reports: Vec<(UnmappedKind, u32, &'a str, Report)>,
 }
@@ -504,26 +582,6 @@ impl<'a> Core<'a> {
         }
         let clock = (flags & CLOCK != 0).then(|| r.iv()).transpose()?;
         let pruned_at = (flags & PRUNED_AT != 0).then(|| r.iv()).transpose()?;
-        let n = r.count(2)?;
-        let mut parked = Vec::with_capacity(n);
-        for _ in 0..n {
-            let integ = tb.integration_ref(r)?;
-            let slots_n = r.count(2)?;
-            let mut slots = Vec::with_capacity(slots_n);
-            for _ in 0..slots_n {
-                let external = r.str()?;
-                let entries_n = r.count(3)?;
-                let mut entries = Vec::with_capacity(entries_n);
-                let mut prev = 0;
-                for _ in 0..entries_n {
-                    let e = read_loose_entry(prev, tb, r)?;
-                    prev = e.t;
-                    entries.push(e);
-                }
-                slots.push((external, entries));
-            }
-            parked.push((integ, slots));
-        }
         let n = r.count(2)?;
         let mut held = Vec::with_capacity(n);
         for _ in 0..n {
@@ -559,7 +617,6 @@ impl<'a> Core<'a> {
         Ok(Core {
             clock,
             pruned_at,
-            parked,
             held,
             reports,
         })

@@ -179,7 +179,7 @@ impl Queues {
         for (hour, mut seen) in self.resubmissions.take_changed(all) {
             let tag = hour.to_string();
             seen.sort_unstable_by(|a, b| (id(a.0), a.1).cmp(&(id(b.0), b.1)));
-            out.record(account, "r", Some(&tag), KIND_RESUBMISSIONS, |t, w| {
+            out.record(account, "r", &[&tag], KIND_RESUBMISSIONS, |t, w| {
                 if seen.is_empty() {
                     return None;
                 }

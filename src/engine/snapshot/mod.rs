@@ -44,6 +44,7 @@ pub const FORMAT_VERSION: u8 = 2;
 pub(in crate::engine) const KIND_PERSON: u8 = b'p';
 pub(in crate::engine) const KIND_HISTORY: u8 = b'h';
 pub(in crate::engine) const KIND_RESUBMISSIONS: u8 = b'r';
+pub(in crate::engine) const KIND_PARKED: u8 = b'k';
 pub(in crate::engine) const KIND_ACCOUNT: u8 = b'a';
 pub(in crate::engine) const KIND_QUEUES: u8 = b'q';
 
@@ -62,7 +63,7 @@ pub enum SnapshotError {
     OlderVersion { found: u8, supported: u8 },
     #[error("changelog record is corrupt: {0}")]
     Corrupt(&'static str),
-    #[error("changelog key is not an rta changelog key ({{account}}/p/{{person}}, {{account}}/h/{{person}}, {{account}}/a, {{account}}/q or {{account}}/r/{{hour}})")]
+    #[error("changelog key is not an rta changelog key ({{account}}/p/{{person}}, {{account}}/h/{{person}}, {{account}}/a, {{account}}/q, {{account}}/r/{{hour}} or {{account}}/k/{{integration}}/{{externalId}})")]
     BadKey,
     #[error("changelog record is of another kind than its key says")]
     KindMismatch,
@@ -79,6 +80,11 @@ pub enum KeyKind {
     Queues,
     /// The resubmission digests whose latest contact lies in the hour starting here.
     Resubmissions(crate::time::Millis),
+    /// The events parked for an unmapped identifier (integration id, externalId).
+    Parked {
+        integration: String,
+        external: String,
+    },
 }
 
 /// A parsed changelog key.
@@ -116,6 +122,12 @@ impl ChangeKey {
             (Some("p"), Some(person), None) => KeyKind::Person(unescape(person)?),
             (Some("h"), Some(person), None) => KeyKind::History(unescape(person)?),
             (Some("r"), Some(hour), None) => KeyKind::Resubmissions(parse_hour(hour)?),
+            (Some("k"), Some(integration), Some(external)) if parts.next().is_none() => {
+                KeyKind::Parked {
+                    integration: unescape(integration)?,
+                    external: unescape(external)?,
+                }
+            }
             (Some("a"), None, None) => KeyKind::Account,
             (Some("q"), None, None) => KeyKind::Queues,
             _ => return Err(SnapshotError::BadKey),
@@ -138,8 +150,15 @@ impl ChangeKey {
                 hour = h.to_string();
                 ("r", Some(hour.as_str()))
             }
+            KeyKind::Parked { .. } => ("k", None),
         };
-        write_key(k, &self.account, tag, person);
+        match &self.kind {
+            KeyKind::Parked {
+                integration,
+                external,
+            } => write_key(k, &self.account, "k", &[integration, external]),
+            _ => write_key(k, &self.account, tag, person.as_slice()),
+        }
     }
 }
 
@@ -155,11 +174,11 @@ fn parse_hour(s: &str) -> Result<crate::time::Millis, SnapshotError> {
 /// The span of one resubmission record's key.
 pub(in crate::engine) const HOUR: crate::time::Millis = 3_600_000;
 
-fn write_key(k: &mut Vec<u8>, account: &str, tag: &str, person: Option<&str>) {
+fn write_key(k: &mut Vec<u8>, account: &str, tag: &str, parts: &[&str]) {
     key_part(k, account);
     k.push(b'/');
     k.extend_from_slice(tag.as_bytes());
-    if let Some(p) = person {
+    for p in parts {
         k.push(b'/');
         key_part(k, p);
     }
@@ -212,12 +231,12 @@ impl Changelog {
         &mut self,
         account: &str,
         tag: &str,
-        person: Option<&str>,
+        parts: &[&str],
         kind: u8,
         value: impl FnOnce(&mut EncTables, &mut Writer) -> Option<TablesFor<'r>>,
     ) {
         let k0 = self.buf.len() as u32;
-        write_key(&mut self.buf, account, tag, person);
+        write_key(&mut self.buf, account, tag, parts);
         let k1 = self.buf.len() as u32;
         self.tables.clear();
         self.body.clear();
@@ -242,12 +261,12 @@ impl Changelog {
         &mut self,
         account: &str,
         tag: &str,
-        person: Option<&str>,
+        parts: &[&str],
         kind: u8,
         unchanged: u64,
         value: impl FnOnce(&mut EncTables, &mut Writer) -> Option<TablesFor<'r>>,
     ) -> u64 {
-        self.record(account, tag, person, kind, value);
+        self.record(account, tag, parts, kind, value);
         let Some(&((k0, _), v)) = self.recs.last() else {
             return 0;
         };
@@ -352,6 +371,10 @@ impl Engine {
             KeyKind::Account => acct.restore_core(value),
             KeyKind::Queues => acct.restore_queues(value),
             KeyKind::Resubmissions(h) => acct.restore_resubmissions(*h, value),
+            KeyKind::Parked {
+                integration,
+                external,
+            } => acct.restore_parked(integration, external, value),
         };
         if done.is_err() && created {
             self.accounts.remove(key.account.as_str());

@@ -151,6 +151,11 @@ impl<'a> DecTables<'a> {
         Ok(t)
     }
 
+    /// The id of the table's integration `local` (a reference read by `integration_ref`).
+    pub fn integration_name(&self, local: u32) -> Option<&'a str> {
+        self.integrations.get(local as usize).copied()
+    }
+
     pub fn integration_ref(&self, r: &mut Reader) -> Result<u32, SnapshotError> {
         let v = r.uv()?;
         match (v as usize) < self.integrations.len() {

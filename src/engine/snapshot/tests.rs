@@ -154,6 +154,11 @@ fn assert_restores(input: &[Envelope], opts: &EngineOptions, seed: u64) {
     let mut a = run_a(input, opts, &cuts);
     assert!(a.changelog_records > 0);
     let a_state = state(&mut a.engine);
+    // every kind of record is restored: parked events of unmapped agents included
+    for kind in ["/a", "/q", "/p/", "/h/", "/r/", "/k/"] {
+        let mut keys = a.logs.values().chain([&a_state]).flat_map(|l| l.keys());
+        assert!(keys.any(|k| k.contains(kind)), "a {kind} record");
+    }
     for (&cut, log) in &a.logs {
         let (mut b, outs) = run_b(input, opts, cut, log, cut);
         let a_outs = a.outputs[cut..].iter().flatten().cloned();
@@ -346,12 +351,32 @@ fn keys_round_trip_and_escape() {
         ChangeKey::parse(b"acme/q").map(|k| k.kind),
         Ok(KeyKind::Queues)
     );
+    let k = ChangeKey {
+        account: "acme".into(),
+        kind: KeyKind::Parked {
+            integration: "84/31".into(),
+            external: "a.b@c%d".into(),
+        },
+    };
+    let mut buf = Vec::new();
+    k.write(&mut buf);
+    assert_eq!(buf, b"acme/k/84%2F31/a.b@c%25d");
+    assert_eq!(ChangeKey::parse(&buf), Ok(k));
+    assert_eq!(
+        ChangeKey::parse(b"acme/r/7200000").map(|k| k.kind),
+        Ok(KeyKind::Resubmissions(7_200_000))
+    );
     for bad in [
         &b"acme"[..],
         b"acme/x",
         b"/a",
         b"acme/p",
         b"acme/a/x",
+        b"acme/k/8431",
+        b"acme/k/8431/x/y",
+        b"acme/r/1",
+        b"acme/r/03600000",
+        b"acme/h",
         b"a%2/a",
         b"\xff/a",
     ] {
