@@ -12,6 +12,7 @@ use super::timeline::{change_from, insert, Entry, Inserted, NO_STATUS};
 use super::{ClockMode, Ctx};
 use crate::config::{PersonRec, Rules};
 use crate::decode::{DecodedEvent, EventKind};
+use crate::reason::Reason;
 use crate::time::Millis;
 use ahash::AHashMap;
 use std::cmp::Reverse;
@@ -159,7 +160,7 @@ impl Account {
 
     /// Whether an element at `t` may enter: inside the accepted range, not older than the
     /// retention before the clock, not too far ahead of it. The error is a dead letter.
-    fn check_time(&self, t: Millis, ctx: &Ctx) -> Result<(), (&'static str, String)> {
+    fn check_time(&self, t: Millis, ctx: &Ctx) -> Result<(), (Reason, String)> {
         let lim = &ctx.opts.limits;
         if !lim.time_ok(t) {
             let detail = format!(
@@ -167,7 +168,7 @@ impl Account {
                 output::fmt_time(t),
                 lim.range_text()
             );
-            return Err(("bad_timestamp", detail));
+            return Err((Reason::BadTimestamp, detail));
         }
         if let Some(h) = self.horizon(ctx) {
             if t < h {
@@ -177,7 +178,7 @@ impl Account {
                     ctx.opts.retention / 1000,
                     output::fmt_time(self.clock.unwrap_or_default())
                 );
-                return Err(("too_late", detail));
+                return Err((Reason::TooLate, detail));
             }
         }
         let ahead = match self.follows_event_time(ctx) {
@@ -192,7 +193,7 @@ impl Account {
                     ahead / 1000,
                     output::fmt_time(c)
                 );
-                return Err(("future_timestamp", detail));
+                return Err((Reason::FutureTimestamp, detail));
             }
         }
         Ok(())
@@ -215,7 +216,7 @@ impl Account {
                 "an identifier or status is longer than {} bytes",
                 lim.max_field_bytes
             );
-            return ctx.dead_letter(origin, "too_large", &detail);
+            return ctx.dead_letter(origin, Reason::TooLarge, &detail);
         }
         if let Err((reason, detail)) = self.check_time(ev.time, ctx) {
             return ctx.dead_letter(origin, reason, &detail);
@@ -229,7 +230,7 @@ impl Account {
                     if !ev.offline && !self.unmapped_room(ctx) {
                         return ctx.dead_letter(
                             origin,
-                            "unmapped_full",
+                            Reason::UnmappedFull,
                             "too many distinct unmapped values in this account; map them",
                         );
                     }
@@ -245,7 +246,7 @@ impl Account {
             if !self.hold(integ, &ev.external_id, entry, ctx) {
                 return ctx.dead_letter(
                     origin,
-                    "hold_full",
+                    Reason::HoldFull,
                     "the integration is paused and its hold buffer is full",
                 );
             }
@@ -264,7 +265,7 @@ impl Account {
                     "the person already has {} retained events",
                     ctx.opts.limits.max_timeline
                 );
-                return ctx.dead_letter(origin, "person_full", &detail);
+                return ctx.dead_letter(origin, Reason::PersonFull, &detail);
             }
             self.apply_entries(p, &[e], ctx);
         }

@@ -28,6 +28,7 @@ use crate::config::{parse_config_record, ConfigChange, Vendor};
 use crate::decode::{
     decode_contacts_max, decode_injixo_max, decode_odigo_max, injixo_integration_id,
 };
+use crate::reason::Reason;
 use crate::time::Millis;
 use ahash::AHashMap;
 use cursor::SweepEvent;
@@ -89,13 +90,13 @@ impl Ctx<'_> {
         self.stats.outputs[topic as usize] += 1;
     }
 
-    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
+    pub fn dead_letter(&mut self, origin: &Origin, reason: Reason, detail: &str) {
         self.stats.dead_letter(reason);
         if self.contacts {
-            *self.stats.contact_dead_letters.entry(reason).or_default() += 1;
+            self.stats.contact_dead_letters[reason as usize] += 1;
         }
         tracing::debug!(
-            reason,
+            reason = reason.as_str(),
             detail,
             topic = origin.topic,
             offset = origin.offset,
@@ -177,12 +178,12 @@ impl Engine {
         let key = match key {
             Some(Ok(k)) => Some(k),
             Some(Err(())) => {
-                return ctx.dead_letter(origin, "invalid_config", "config key is not UTF-8")
+                return ctx.dead_letter(origin, Reason::InvalidConfig, "config key is not UTF-8")
             }
             None => None,
         };
         if let Some(detail) = origin.payload.and_then(|p| too_large(p, &ctx.opts.limits)) {
-            return ctx.dead_letter(origin, "too_large", &detail);
+            return ctx.dead_letter(origin, Reason::TooLarge, &detail);
         }
         let parsed = parse_config_record(key, origin.payload)
             .and_then(|c| crate::config::check_limits(&c, &ctx.opts.limits).map(|()| c));
@@ -275,7 +276,7 @@ impl Engine {
                 "integration {:?} of account {account:?} is not an injixo-api integration; contact events come from injixo-api integrations",
                 slot.id
             );
-            return ctx.dead_letter(origin, "unknown_integration", &detail);
+            return ctx.dead_letter(origin, Reason::UnknownIntegration, &detail);
         }
         let mut contacts = Vec::new();
         if let Err(e) = decode_contacts_max(payload, ctx.opts.limits.max_elements, &mut contacts) {
@@ -291,27 +292,27 @@ impl Engine {
         &self,
         origin: &Origin<'o>,
         integration: Option<&str>,
-    ) -> Result<(&'o str, u32, &'o [u8]), (&'static str, String)> {
+    ) -> Result<(&'o str, u32, &'o [u8]), (Reason, String)> {
         let account = match origin.key.map(std::str::from_utf8) {
             Some(Ok(a)) if !a.is_empty() => a,
             Some(Err(_)) => {
                 return Err((
-                    "missing_field",
+                    Reason::MissingField,
                     "the record key (account id) is not UTF-8".into(),
                 ))
             }
             _ => {
                 return Err((
-                    "missing_field",
+                    Reason::MissingField,
                     "the record key (account id) is missing".into(),
                 ))
             }
         };
         let Some(payload) = origin.payload else {
-            return Err(("missing_field", "the record has no value".into()));
+            return Err((Reason::MissingField, "the record has no value".into()));
         };
         if let Some(detail) = too_large(payload, &self.opts.limits) {
-            return Err(("too_large", detail));
+            return Err((Reason::TooLarge, detail));
         }
         let from_payload;
         let integration_id = match integration {
@@ -323,12 +324,12 @@ impl Engine {
                     None => {
                         if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
                             return Err((
-                                "invalid_json",
+                                Reason::InvalidJson,
                                 "payload is not valid JSON and has no rta-integration header"
                                     .into(),
                             ));
                         }
-                        return Err(("missing_field", "no rta-integration header (and no meta.integrationConfigurationId in the payload)".into()));
+                        return Err((Reason::MissingField, "no rta-integration header (and no meta.integrationConfigurationId in the payload)".into()));
                     }
                 }
             }
@@ -336,7 +337,7 @@ impl Engine {
         let unknown = || {
             let detail =
                 format!("integration {integration_id:?} is not configured for account {account:?}");
-            ("unknown_integration", detail)
+            (Reason::UnknownIntegration, detail)
         };
         let acct = self.accounts.get(account).ok_or_else(unknown)?;
         match acct.rules.integration_idx(integration_id) {
@@ -420,7 +421,7 @@ impl Engine {
     pub fn dead_letter(
         &mut self,
         origin: &Origin,
-        reason: &'static str,
+        reason: Reason,
         detail: &str,
         out: &mut Outputs,
     ) {

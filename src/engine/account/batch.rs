@@ -6,17 +6,18 @@
 
 use crate::engine::output::Origin;
 use crate::engine::Ctx;
+use crate::reason::Reason;
 
 const LISTED: u32 = 10;
 
 #[derive(Default)]
 pub(super) struct ElementErrors {
-    more: smallvec::SmallVec<[(&'static str, u32, String); 2]>,
+    more: smallvec::SmallVec<[(Reason, u32, String); 2]>,
 }
 
 impl ElementErrors {
     /// One bad element.
-    pub fn add(&mut self, reason: &'static str, detail: &str, origin: &Origin, ctx: &mut Ctx) {
+    pub fn add(&mut self, reason: Reason, detail: &str, origin: &Origin, ctx: &mut Ctx) {
         match self.more.iter_mut().find(|(r, _, _)| *r == reason) {
             None => {
                 ctx.dead_letter(origin, reason, detail);

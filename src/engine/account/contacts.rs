@@ -8,6 +8,7 @@ use crate::decode::DecodedContacts;
 use crate::engine::output::Origin;
 use crate::engine::queues::{body_digest, queue_interval, ContactIn};
 use crate::engine::Ctx;
+use crate::reason::Reason;
 use crate::time::Millis;
 
 impl Account {
@@ -50,7 +51,7 @@ impl Account {
                 let detail = format!(
                     "a queue identifier, queue name or channel is longer than {max_field} bytes"
                 );
-                errors.add("too_large", &detail, origin, ctx);
+                errors.add(Reason::TooLarge, &detail, origin, ctx);
                 continue;
             }
             if self.follows_event_time(ctx) {

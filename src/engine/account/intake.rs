@@ -6,6 +6,7 @@ use super::{Account, Held, Report};
 use crate::engine::output::{self, Origin, UnmappedKind};
 use crate::engine::timeline::{is_duplicate, is_duplicate_in, Entry, NO_STATUS};
 use crate::engine::Ctx;
+use crate::reason::Reason;
 use crate::time::Millis;
 use ahash::AHashMap;
 
@@ -90,7 +91,7 @@ impl Account {
             match origin {
                 Some(o) => ctx.dead_letter(
                     o,
-                    "unmapped_full",
+                    Reason::UnmappedFull,
                     "too many distinct unmapped values in this account; map them",
                 ),
                 None => ctx.stats.dropped += 1,
@@ -102,7 +103,7 @@ impl Account {
             match origin {
                 Some(o) => ctx.dead_letter(
                     o,
-                    "parking_full",
+                    Reason::ParkingFull,
                     "too many events of this unmapped identifier are parked; map it",
                 ),
                 None => ctx.stats.dropped += 1,
