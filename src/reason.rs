@@ -4,7 +4,7 @@
 //! their rejects with it, and only its [`Reason::as_str`] text leaves the process — as the
 //! `reason` field of a dead-letter record (SPEC §6.5) and as the `reason` label of
 //! `rta_dead_letters_total` / `rta_contact_dead_letters_total`. Those strings are a wire
-//! contract: a variant's text never changes. The README's table of reasons is checked against
+//! contract: a variant's text never changes. A [`Reject`] is a reason with its detail. The README's table of reasons is checked against
 //! [`Reason::ALL`] by a test here.
 
 /// Declares the enum, its texts, its one-line descriptions and `ALL` from one list.
@@ -72,6 +72,24 @@ reasons! {
         "An `rta process` envelope names a topic that is not an input topic.",
     BadChangelogRecord = "bad_changelog_record":
         "A state-store record (`rta.changelog`) cannot be restored; its partition is rebuilt from input (`docs/changelog.md`).",
+}
+
+/// A typed reject: why, and a detail for the dead letter. Decoders return one per record or
+/// element (`decode::DecodeError`), the account one per event or contact it refuses; the
+/// engine's edge (`engine::dead_letters`) turns it into the dead-letter record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl Reject {
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Reject {
+        Reject {
+            reason,
+            detail: detail.into(),
+        }
+    }
 }
 
 /// Number of reasons (the length of per-reason counter arrays).

@@ -45,21 +45,8 @@ pub struct DecodedEvent<'a> {
     pub kind: EventKind,
 }
 
-/// A payload (or one element of it) that cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
-    pub reason: Reason,
-    pub detail: String,
-}
-
-impl DecodeError {
-    pub fn new(reason: Reason, detail: impl Into<String>) -> DecodeError {
-        DecodeError {
-            reason,
-            detail: detail.into(),
-        }
-    }
-}
+/// A payload (or one element of it) that cannot be used: the decoder's typed reject.
+pub type DecodeError = crate::reason::Reject;
 
 /// FNV-1a, 64 bit: stable across processes and versions (event ids are kept in state).
 pub fn stable_hash(parts: &[&[u8]]) -> u64 {

@@ -18,7 +18,7 @@ mod snapshot;
 pub use record::{queue_interval, write_channels, QueueCounts, QueueInterval};
 pub use resubmit::{body_digest, Resubmissions};
 
-use crate::reason::Reason;
+use crate::reason::{Reason, Reject};
 use crate::time::{Grid, Millis};
 use ahash::AHashMap;
 use smallvec::SmallVec;
@@ -27,8 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Width of a counter slot.
 pub const SLOT_MS: Millis = 15 * 60 * 1000;
 
-/// Why a contact could not be counted (a dead-letter reason and detail).
-pub type Refused = (Reason, String);
+/// Why a contact could not be counted.
+pub type Refused = Reject;
 
 /// Counters of one queue in one slot: totals and per channel (channel index, counters).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -146,7 +146,7 @@ impl Queues {
             }
         }
         if self.queues.len() >= max {
-            return Err((
+            return Err(Reject::new(
                 Reason::QueuesFull,
                 format!("the account already has {max} queues (limits.max_queues)"),
             ));
@@ -171,7 +171,7 @@ impl Queues {
             return Ok(i);
         }
         if self.channels.len() >= max.min(u16::MAX as usize) {
-            return Err((
+            return Err(Reject::new(
                 Reason::QueuesFull,
                 format!("the account already has {max} channel names (limits.max_channels)"),
             ));
