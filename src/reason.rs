@@ -41,7 +41,7 @@ reasons! {
     InvalidJson = "invalid_json":
         "The value is not JSON, or not of the expected shape (events, contacts, config).",
     MissingField = "missing_field":
-        "A required field is missing or empty; also: no record key, no value, no `rta-integration` header.",
+        "A required field is missing or unusable (agent events: also of a wrong type); also: no record key, no value, no `rta-integration` header.",
     BadTimestamp = "bad_timestamp":
         "A time is unreadable or outside the accepted range; also: injixo `endTime` not after `startTime`.",
     InvalidValue = "invalid_value":
@@ -108,18 +108,18 @@ impl std::fmt::Display for Reason {
     }
 }
 
-/// The README's table of reasons, one row per reason in [`Reason::ALL`] order.
-pub fn readme_table() -> String {
-    let mut t = String::from("| reason | when |\n|---|---|\n");
-    for r in Reason::ALL {
-        t.push_str(&format!("| `{}` | {} |\n", r.as_str(), r.describe()));
-    }
-    t
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's table of reasons, one row per reason in [`Reason::ALL`] order.
+    fn readme_table() -> String {
+        let mut t = String::from("| reason | when |\n|---|---|\n");
+        for r in Reason::ALL {
+            t.push_str(&format!("| `{}` | {} |\n", r.as_str(), r.describe()));
+        }
+        t
+    }
 
     #[test]
     fn all_is_indexed_by_the_discriminant_and_texts_are_distinct() {
