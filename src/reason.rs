@@ -149,6 +149,26 @@ mod tests {
     }
 
     #[test]
+    fn alert_rules_name_only_reasons_that_exist() {
+        let mut seen = 0;
+        for (file, text) in [
+            ("deploy/alerts.yaml", include_str!("../deploy/alerts.yaml")),
+            (
+                "deploy/alerts.test.yaml",
+                include_str!("../deploy/alerts.test.yaml"),
+            ),
+        ] {
+            let quoted = text.split("reason=\"").skip(1).map(|t| t.split('"').next());
+            let labels = text.split("reason: ").skip(1).map(|t| t.lines().next());
+            for value in quoted.chain(labels).flatten() {
+                assert!(Reason::parse(value.trim()).is_some(), "{file}: {value:?}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 6, "the rules and their tests name reasons: {seen}");
+    }
+
+    #[test]
     fn the_dead_letter_schema_lists_every_reason() {
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../docs/schemas/dead-letter.json"))
