@@ -1,7 +1,7 @@
 //! rta — real-time adherence for contact-center workforce management.
 //!
 //! Layout, from the pure core out to the edges:
-//! - `time`, `decode` (vendor payloads), `config` (config records and rules), `engine` (the
+//! - `time`, `reason` (the typed dead-letter reasons), `decode` (vendor payloads), `config` (config records and rules), `engine` (the
 //!   pure adherence engine: time is passed in, no I/O), `envelope` (NDJSON records),
 //!   `simulate` (realistic generated days);
 //! - `service` (the transport-independent processing core of `rta run`: config table,
@@ -26,6 +26,7 @@ pub mod json;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod metrics;
+pub mod reason;
 #[cfg(feature = "kafka")]
 pub mod relay;
 pub mod service;

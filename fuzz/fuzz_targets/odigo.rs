@@ -116,7 +116,7 @@ fn reference(data: &[u8], detailed: bool) -> Vec<Outcome> {
 fn decoded(data: &[u8], detailed: bool) -> Vec<Outcome> {
     let mut out = Decoded::new();
     if let Err(e) = decode_odigo(data, detailed, None, &mut out) {
-        return vec![Err(e.reason)];
+        return vec![Err(e.reason.as_str())];
     }
     out.into_iter()
         .map(|r| {
@@ -125,7 +125,7 @@ fn decoded(data: &[u8], detailed: bool) -> Vec<Outcome> {
                 let (id, status) = (e.external_id.into_owned(), e.status.into_owned());
                 (id, status, e.offline, e.time, e.event_id)
             })
-            .map_err(|e| e.reason)
+            .map_err(|e| e.reason.as_str())
         })
         .collect()
 }

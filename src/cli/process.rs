@@ -3,6 +3,7 @@
 
 use crate::engine::{ClockMode, Engine, EngineOptions, Origin, OutTopic, OutputRef, Outputs};
 use crate::envelope::Envelope;
+use crate::reason::Reason;
 use crate::time::{parse_rfc3339, Millis};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write};
@@ -173,7 +174,7 @@ pub fn process_max(
                 payload: Some(trimmed),
             };
             let detail = format!("the line is longer than {max_line} bytes (--max-line-bytes)");
-            engine.dead_letter(&origin, "too_large", &detail, &mut outputs);
+            engine.dead_letter(&origin, Reason::TooLarge, &detail, &mut outputs);
         } else if !trimmed.is_empty() {
             feed_line(&mut engine, trimmed, offset, &mut outputs);
         }
@@ -233,7 +234,7 @@ pub fn feed_line(engine: &mut Engine, line: &[u8], offset: i64, outputs: &mut Ou
                 key: None,
                 payload: Some(line),
             };
-            engine.dead_letter(&origin, "invalid_envelope", &detail, outputs);
+            engine.dead_letter(&origin, Reason::InvalidEnvelope, &detail, outputs);
         }
         Ok(env) => feed_envelope(engine, &env, offset, outputs),
     }
@@ -250,7 +251,7 @@ pub fn feed_envelope(engine: &mut Engine, env: &Envelope, offset: i64, outputs: 
             let detail = format!(
                 "topic {other:?} is not an input topic ({EVENTS_TOPIC}, {CONFIG_TOPIC}, {CONTACTS_TOPIC})"
             );
-            engine.dead_letter(&origin, "unknown_topic", &detail, outputs);
+            engine.dead_letter(&origin, Reason::UnknownTopic, &detail, outputs);
         }
     }
 }

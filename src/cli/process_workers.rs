@@ -7,6 +7,7 @@
 
 use super::process::{feed_line, write_outputs};
 use crate::engine::{Engine, EngineOptions, Origin, Outputs, Stats};
+use crate::reason::Reason;
 use crate::time::Millis;
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
@@ -266,7 +267,7 @@ fn work(
                     payload: Some(line),
                 };
                 let detail = format!("the line is longer than {max_line} bytes (--max-line-bytes)");
-                engine.dead_letter(&origin, "too_large", &detail, &mut outputs);
+                engine.dead_letter(&origin, Reason::TooLarge, &detail, &mut outputs);
             } else {
                 feed_line(&mut engine, line, offset, &mut outputs);
             }

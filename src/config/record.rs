@@ -1,5 +1,6 @@
 //! One `rta.config` record: key + JSON value → a validated [`ConfigChange`].
 
+use crate::reason::Reason;
 use crate::time::{parse_date, parse_rfc3339, Millis};
 use serde_json::{Map, Value};
 
@@ -210,10 +211,10 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            ConfigError::InvalidJson(_) => "invalid_json",
-            ConfigError::Invalid(_) => "invalid_config",
+            ConfigError::InvalidJson(_) => Reason::InvalidJson,
+            ConfigError::Invalid(_) => Reason::InvalidConfig,
         }
     }
 }

@@ -16,6 +16,7 @@ mod fast;
 mod scan;
 
 use super::{epoch_ms, DecodeError};
+use crate::reason::Reason;
 use crate::time::{parse_rfc3339, Millis};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -82,7 +83,7 @@ pub fn decode_contacts_max<'a>(
     // serde would read a struct from an array too (`[[],2]`): only an object is a body
     if payload.trim_ascii_start().first() != Some(&b'{') {
         return Err(DecodeError::new(
-            "invalid_json",
+            Reason::InvalidJson,
             "a contact-events payload must be an object with \"data\" and \"meta\"",
         ));
     }
@@ -112,29 +113,32 @@ fn careful<'a>(
     // serde would read a struct from an array too (`[[],2]`): only an object is a body
     if payload.trim_ascii_start().first() != Some(&b'{') {
         return Err(DecodeError::new(
-            "invalid_json",
+            Reason::InvalidJson,
             "a contact-events payload must be an object with \"data\" and \"meta\"",
         ));
     }
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
             DecodeError::new(
-                "invalid_json",
+                Reason::InvalidJson,
                 "a contact-events payload must be an object with \"data\" and \"meta\"",
             )
         } else {
-            DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
+            DecodeError::new(
+                Reason::InvalidJson,
+                format!("payload is not valid JSON: {e}"),
+            )
         }
     })?;
     if body.meta.is_none() {
         return Err(DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             "field \"meta\" is missing",
         ));
     }
     let data = body
         .data
-        .ok_or_else(|| DecodeError::new("missing_field", "field \"data\" is missing"))?;
+        .ok_or_else(|| DecodeError::new(Reason::MissingField, "field \"data\" is missing"))?;
     super::odigo::too_many(data.len(), max_elements)?;
     out.reserve(data.len());
     for (i, raw) in data.into_iter().enumerate() {
@@ -146,7 +150,7 @@ fn careful<'a>(
 fn item(raw: &RawValue) -> Result<Contact<'_>, DecodeError> {
     if !raw.get().starts_with('{') {
         return Err(DecodeError::new(
-            "invalid_value",
+            Reason::InvalidValue,
             "an item must be an object",
         ));
     }
@@ -154,7 +158,7 @@ fn item(raw: &RawValue) -> Result<Contact<'_>, DecodeError> {
         let what = e.to_string();
         // serde's message names the field and the type it expected
         let what = what.split(" at line").next().unwrap_or(&what).to_string();
-        DecodeError::new("invalid_value", what)
+        DecodeError::new(Reason::InvalidValue, what)
     })?;
     check(Fields {
         queue_identifier: it.queue_identifier.map(raw_text),
@@ -207,11 +211,11 @@ fn check(it: Fields<'_>) -> Result<Contact<'_>, DecodeError> {
     let time = timestamp(it.timestamp)?;
     let p = it
         .properties
-        .ok_or_else(|| DecodeError::new("missing_field", "field \"properties\" is missing"))?;
+        .ok_or_else(|| DecodeError::new(Reason::MissingField, "field \"properties\" is missing"))?;
     let flag = |v: Option<bool>, name: &str| {
         v.ok_or_else(|| {
             DecodeError::new(
-                "missing_field",
+                Reason::MissingField,
                 format!("field \"properties.{name}\" is missing"),
             )
         })
@@ -225,7 +229,7 @@ fn check(it: Fields<'_>) -> Result<Contact<'_>, DecodeError> {
         }
         Some(d) => {
             return Err(DecodeError::new(
-                "invalid_value",
+                Reason::InvalidValue,
                 format!("properties.duration {d} is not a number of seconds from 0 to 30 days"),
             ))
         }
@@ -245,14 +249,14 @@ fn check(it: Fields<'_>) -> Result<Contact<'_>, DecodeError> {
 fn text<'a>(v: Option<Text<'a>>, name: &str) -> Result<Cow<'a, str>, DecodeError> {
     let missing = || {
         DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             format!("field {name:?} is missing or empty"),
         )
     };
     match v {
         Some(Text::Str(s)) if !s.is_empty() => Ok(s),
         Some(Text::NotStr) => Err(DecodeError::new(
-            "invalid_value",
+            Reason::InvalidValue,
             format!("field {name:?} must be a string"),
         )),
         _ => Err(missing()),
@@ -261,13 +265,13 @@ fn text<'a>(v: Option<Text<'a>>, name: &str) -> Result<Cow<'a, str>, DecodeError
 
 /// `timestamp`: RFC 3339 text or epoch milliseconds, read without building a `Value`.
 fn timestamp(raw: Option<&str>) -> Result<Millis, DecodeError> {
-    let raw =
-        raw.ok_or_else(|| DecodeError::new("missing_field", "field \"timestamp\" is missing"))?;
+    let raw = raw
+        .ok_or_else(|| DecodeError::new(Reason::MissingField, "field \"timestamp\" is missing"))?;
     if let Some(text) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
         if !text.contains('\\') {
             return parse_rfc3339(text).ok_or_else(|| {
                 DecodeError::new(
-                    "bad_timestamp",
+                    Reason::BadTimestamp,
                     format!("timestamp {text:?} is not RFC 3339"),
                 )
             });
@@ -277,7 +281,7 @@ fn timestamp(raw: Option<&str>) -> Result<Millis, DecodeError> {
         Ok(v @ serde_json::Value::String(_)) => super::timestamp_from_json(&v),
         Ok(serde_json::Value::Number(n)) => epoch_ms(n.as_i64(), n.as_f64()),
         _ => Err(DecodeError::new(
-            "bad_timestamp",
+            Reason::BadTimestamp,
             "timestamp is neither RFC 3339 text nor epoch milliseconds",
         )),
     }
@@ -330,7 +334,10 @@ mod tests {
             .iter()
             .map(|r| {
                 let e = r.as_ref().unwrap_err();
-                (e.reason, e.detail.split(':').next().unwrap().to_string())
+                (
+                    e.reason.as_str(),
+                    e.detail.split(':').next().unwrap().to_string(),
+                )
             })
             .collect();
         let expect = [
@@ -490,6 +497,6 @@ mod tests {
         let many = format!(r#"{{"data":[{}],"meta":{{}}}}"#, ["{}"; 11].join(","));
         let mut out = Vec::new();
         let e = decode_contacts_max(many.as_bytes(), 10, &mut out).unwrap_err();
-        assert_eq!(e.reason, "too_large");
+        assert_eq!(e.reason, Reason::TooLarge);
     }
 }

@@ -3,6 +3,7 @@
 //! Each item is a status from `startTime` to `endTime` (open-ended when absent).
 
 use super::{stable_hash, timestamp_from_json, DecodeError, Decoded, DecodedEvent, EventKind};
+use crate::reason::Reason;
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -57,32 +58,38 @@ pub fn decode_injixo_max<'a>(
     // serde would read a struct from an array too (`[[1],1]`): only an object is a body
     if !is_object(payload) {
         serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(|e| {
-            DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
+            DecodeError::new(
+                Reason::InvalidJson,
+                format!("payload is not valid JSON: {e}"),
+            )
         })?;
         return Err(DecodeError::new(
-            "invalid_json",
+            Reason::InvalidJson,
             "an injixo-api payload must be an object with \"data\" and \"meta\"",
         ));
     }
     let body: Body = serde_json::from_slice(payload).map_err(|e| {
         if e.is_data() {
             DecodeError::new(
-                "invalid_json",
+                Reason::InvalidJson,
                 "an injixo-api payload must be an object with \"data\" and \"meta\"",
             )
         } else {
-            DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
+            DecodeError::new(
+                Reason::InvalidJson,
+                format!("payload is not valid JSON: {e}"),
+            )
         }
     })?;
     if body.meta.is_none() {
         return Err(DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             "field \"meta\" is missing",
         ));
     }
     let data = body
         .data
-        .ok_or_else(|| DecodeError::new("missing_field", "field \"data\" is missing"))?;
+        .ok_or_else(|| DecodeError::new(Reason::MissingField, "field \"data\" is missing"))?;
     super::odigo::too_many(data.len(), max_elements)?;
     for (i, raw) in data.into_iter().enumerate() {
         match item(raw.get()) {
@@ -109,17 +116,17 @@ fn is_object(payload: &[u8]) -> bool {
 type Item<'a> = (DecodedEvent<'a>, Option<DecodedEvent<'a>>);
 
 fn item(raw: &str) -> Result<Item<'static>, DecodeError> {
-    let v: Value =
-        serde_json::from_str(raw).map_err(|e| DecodeError::new("invalid_json", e.to_string()))?;
+    let v: Value = serde_json::from_str(raw)
+        .map_err(|e| DecodeError::new(Reason::InvalidJson, e.to_string()))?;
     let o = v
         .as_object()
-        .ok_or_else(|| DecodeError::new("invalid_json", "an item must be an object"))?;
+        .ok_or_else(|| DecodeError::new(Reason::InvalidJson, "an item must be an object"))?;
     let text = |name: &str| -> Result<String, DecodeError> {
         match o.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             Some(Value::Number(n)) => Ok(n.to_string()),
             _ => Err(DecodeError::new(
-                "missing_field",
+                Reason::MissingField,
                 format!("field {name:?} is missing or empty"),
             )),
         }
@@ -128,7 +135,7 @@ fn item(raw: &str) -> Result<Item<'static>, DecodeError> {
     let activity = text("activityIdentifier")?;
     let start_v = o
         .get("startTime")
-        .ok_or_else(|| DecodeError::new("missing_field", "field \"startTime\" is missing"))?;
+        .ok_or_else(|| DecodeError::new(Reason::MissingField, "field \"startTime\" is missing"))?;
     let start = timestamp_from_json(start_v)?;
     let end = match o.get("endTime") {
         None | Some(Value::Null) => None,
@@ -136,7 +143,7 @@ fn item(raw: &str) -> Result<Item<'static>, DecodeError> {
     };
     if end.is_some_and(|e| e <= start) {
         return Err(DecodeError::new(
-            "bad_timestamp",
+            Reason::BadTimestamp,
             "endTime is not after startTime",
         ));
     }
@@ -188,21 +195,24 @@ mod tests {
         let p = br#"{"data":[{"agentIdentifier":"a","activityIdentifier":"Calls","startTime":"2026-11-23T09:00:00Z","endTime":"2026-11-23T08:00:00Z"},{"activityIdentifier":"Calls","startTime":"2026-11-23T09:00:00Z"},{"agentIdentifier":"a","activityIdentifier":"Calls","startTime":"soon"}],"meta":{}}"#;
         let mut out = Decoded::new();
         decode_injixo(p, &mut out).unwrap();
-        let reasons: Vec<_> = out.iter().map(|r| r.as_ref().unwrap_err().reason).collect();
+        let reasons: Vec<_> = out
+            .iter()
+            .map(|r| r.as_ref().unwrap_err().reason.as_str())
+            .collect();
         assert_eq!(reasons, ["bad_timestamp", "missing_field", "bad_timestamp"]);
         assert_eq!(
             decode_injixo(b"{\"meta\":{}}", &mut out)
                 .unwrap_err()
                 .reason,
-            "missing_field"
+            Reason::MissingField
         );
         assert_eq!(
             decode_injixo(b"[1]", &mut out).unwrap_err().reason,
-            "invalid_json"
+            Reason::InvalidJson
         );
         assert_eq!(
             decode_injixo(b"{x", &mut out).unwrap_err().reason,
-            "invalid_json"
+            Reason::InvalidJson
         );
     }
 
@@ -211,7 +221,7 @@ mod tests {
         // Found by the fuzzer: serde reads a struct positionally from an array (`data`, `meta`).
         let mut out = Decoded::new();
         let e = decode_injixo(b"\n\n[[1]\n,1]", &mut out).unwrap_err();
-        assert_eq!(e.reason, "invalid_json");
+        assert_eq!(e.reason, Reason::InvalidJson);
         assert!(e.detail.contains("must be an object"), "{}", e.detail);
         assert!(out.is_empty());
         assert_eq!(
@@ -228,7 +238,7 @@ mod tests {
         decode_injixo(p, &mut out).unwrap();
         let results: Vec<_> = out.into_iter().collect();
         assert_eq!(results.len(), 2);
-        assert_eq!(results[0].as_ref().unwrap_err().reason, "invalid_json");
+        assert_eq!(results[0].as_ref().unwrap_err().reason, Reason::InvalidJson);
         assert_eq!(results[1].as_ref().unwrap().status, "Calls");
     }
 }

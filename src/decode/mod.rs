@@ -1,7 +1,7 @@
 //! Vendor payload decoders (SPEC §4, §10): raw bytes of an `rta.agent-events` record → agent
 //! events with an external agent identifier, an external status and a time; raw bytes of an
 //! `rta.contact-events` record → contacts of queues. Pure and allocation-light;
-//! every malformed input is a [`DecodeError`] with a dead-letter reason, never a panic.
+//! every malformed input is a [`DecodeError`] with a typed dead-letter [`Reason`], never a panic.
 
 mod contacts;
 mod flat;
@@ -12,6 +12,7 @@ pub use contacts::{decode_contacts_max, Contact, DecodedContacts, MAX_DURATION_M
 pub use injixo::{decode_injixo, decode_injixo_max, injixo_integration_id, item_end_id};
 pub use odigo::{decode_odigo, decode_odigo_max};
 
+pub use crate::reason::Reason;
 use crate::time::Millis;
 use std::borrow::Cow;
 
@@ -44,21 +45,8 @@ pub struct DecodedEvent<'a> {
     pub kind: EventKind,
 }
 
-/// A payload (or one element of it) that cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
-    pub reason: &'static str,
-    pub detail: String,
-}
-
-impl DecodeError {
-    pub fn new(reason: &'static str, detail: impl Into<String>) -> DecodeError {
-        DecodeError {
-            reason,
-            detail: detail.into(),
-        }
-    }
-}
+/// A payload (or one element of it) that cannot be used: the decoder's typed reject.
+pub type DecodeError = crate::reason::Reject;
 
 /// FNV-1a, 64 bit: stable across processes and versions (event ids are kept in state).
 pub fn stable_hash(parts: &[&[u8]]) -> u64 {
@@ -82,11 +70,14 @@ pub fn stable_hash(parts: &[&[u8]]) -> u64 {
 pub(crate) fn timestamp_from_json(v: &serde_json::Value) -> Result<Millis, DecodeError> {
     match v {
         serde_json::Value::String(s) => crate::time::parse_rfc3339(s).ok_or_else(|| {
-            DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
+            DecodeError::new(
+                Reason::BadTimestamp,
+                format!("timestamp {s:?} is not RFC 3339"),
+            )
         }),
         serde_json::Value::Number(n) => epoch_ms(n.as_i64(), n.as_f64()),
         other => Err(DecodeError::new(
-            "bad_timestamp",
+            Reason::BadTimestamp,
             format!("timestamp {other} is neither RFC 3339 text nor epoch milliseconds"),
         )),
     }
@@ -103,7 +94,7 @@ pub(crate) fn epoch_ms(i: Option<i64>, f: Option<f64>) -> Result<Millis, DecodeE
     match v {
         Some(ms) if (0..=MAX).contains(&ms) => Ok(ms),
         _ => Err(DecodeError::new(
-            "bad_timestamp",
+            Reason::BadTimestamp,
             "epoch-millisecond timestamp out of range (1970–9999)",
         )),
     }

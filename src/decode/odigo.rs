@@ -4,6 +4,7 @@
 use super::flat::Flat;
 use super::{stable_hash, timestamp_from_json, DecodeError, Decoded, DecodedEvent, EventKind};
 use crate::config::OdigoFields;
+use crate::reason::Reason;
 use crate::time::parse_rfc3339;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -62,7 +63,7 @@ pub fn decode_odigo_max<'a>(
             obj @ serde_json::Value::Object(_) => out.push(from_value(&obj, detailed_breaks, f)),
             _ => {
                 return Err(DecodeError::new(
-                    "invalid_json",
+                    Reason::InvalidJson,
                     "an Odigo payload must be an object or an array of objects",
                 ))
             }
@@ -90,7 +91,7 @@ pub fn decode_odigo_max<'a>(
                     // serde would read an array positionally as a notification: not ours
                     let detail = "an Odigo notification must be a JSON object";
                     out.push(Err(at_element(
-                        DecodeError::new("missing_field", detail),
+                        DecodeError::new(Reason::MissingField, detail),
                         i,
                     )));
                     continue;
@@ -105,7 +106,7 @@ pub fn decode_odigo_max<'a>(
             // Not an object or array: tell invalid JSON from a wrong shape.
             serde_json::from_slice::<serde::de::IgnoredAny>(payload).map_err(invalid_json)?;
             return Err(DecodeError::new(
-                "invalid_json",
+                Reason::InvalidJson,
                 "an Odigo payload must be an object or an array of objects",
             ));
         }
@@ -161,7 +162,7 @@ fn fast_notification(payload: &[u8]) -> Option<Notification<'_>> {
 fn utf8(payload: &[u8]) -> Result<(), DecodeError> {
     std::str::from_utf8(payload).map(|_| ()).map_err(|e| {
         DecodeError::new(
-            "invalid_json",
+            Reason::InvalidJson,
             format!("payload is not valid JSON: not UTF-8 ({e})"),
         )
     })
@@ -171,7 +172,7 @@ fn utf8(payload: &[u8]) -> Result<(), DecodeError> {
 pub(super) fn too_many(n: usize, max: usize) -> Result<(), DecodeError> {
     if n > max {
         return Err(DecodeError::new(
-            "too_large",
+            Reason::TooLarge,
             format!("{n} elements exceed the limit of {max} per payload"),
         ));
     }
@@ -184,7 +185,10 @@ fn at_element(mut e: DecodeError, i: usize) -> DecodeError {
 }
 
 fn invalid_json(e: serde_json::Error) -> DecodeError {
-    DecodeError::new("invalid_json", format!("payload is not valid JSON: {e}"))
+    DecodeError::new(
+        Reason::InvalidJson,
+        format!("payload is not valid JSON: {e}"),
+    )
 }
 
 /// A serde error of a notification: a wrong shape (`missing_field`: a wrong type, a field given
@@ -193,7 +197,10 @@ fn invalid_json(e: serde_json::Error) -> DecodeError {
 /// error further on.
 fn invalid_json_or_shape(e: serde_json::Error, text: &[u8]) -> DecodeError {
     match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
-        Ok(_) => DecodeError::new("missing_field", format!("a field has the wrong type: {e}")),
+        Ok(_) => DecodeError::new(
+            Reason::MissingField,
+            format!("a field has the wrong type: {e}"),
+        ),
         Err(syntax) => invalid_json(syntax),
     }
 }
@@ -215,34 +222,35 @@ fn from_notification(
     n: Notification<'_>,
     detailed_breaks: bool,
 ) -> Result<DecodedEvent<'_>, DecodeError> {
-    let login = n
-        .login
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| DecodeError::new("missing_field", "field \"login\" is missing or empty"))?;
-    let state = n
-        .state
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| DecodeError::new("missing_field", "field \"state\" is missing or empty"))?;
+    let login = n.login.filter(|s| !s.is_empty()).ok_or_else(|| {
+        DecodeError::new(Reason::MissingField, "field \"login\" is missing or empty")
+    })?;
+    let state = n.state.filter(|s| !s.is_empty()).ok_or_else(|| {
+        DecodeError::new(Reason::MissingField, "field \"state\" is missing or empty")
+    })?;
     let time = match n.timestamp {
         None => {
             return Err(DecodeError::new(
-                "missing_field",
+                Reason::MissingField,
                 "field \"timestamp\" is missing",
             ))
         }
         Some(Flat::Str(s)) => parse_rfc3339(s).ok_or_else(|| {
-            DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
+            DecodeError::new(
+                Reason::BadTimestamp,
+                format!("timestamp {s:?} is not RFC 3339"),
+            )
         })?,
         Some(Flat::Num(raw)) => raw_timestamp(raw)?,
         Some(Flat::Null) => {
             return Err(DecodeError::new(
-                "missing_field",
+                Reason::MissingField,
                 "field \"timestamp\" is missing",
             ))
         }
         Some(Flat::Bool) => {
             return Err(DecodeError::new(
-                "bad_timestamp",
+                Reason::BadTimestamp,
                 "timestamp must be RFC 3339 text or epoch milliseconds",
             ))
         }
@@ -254,7 +262,7 @@ fn from_notification(
         Some(Flat::Null) => 0,
         Some(Flat::Bool) => {
             return Err(DecodeError::new(
-                "missing_field",
+                Reason::MissingField,
                 "field \"eventId\" must be a string or a number",
             ))
         }
@@ -276,11 +284,15 @@ fn raw_timestamp(raw: &str) -> Result<crate::time::Millis, DecodeError> {
     if b.len() >= 2 && b[0] == b'"' && !raw[1..raw.len() - 1].contains('\\') {
         let s = &raw[1..raw.len() - 1];
         return parse_rfc3339(s).ok_or_else(|| {
-            DecodeError::new("bad_timestamp", format!("timestamp {s:?} is not RFC 3339"))
+            DecodeError::new(
+                Reason::BadTimestamp,
+                format!("timestamp {s:?} is not RFC 3339"),
+            )
         });
     }
-    let v: serde_json::Value = serde_json::from_str(raw)
-        .map_err(|e| DecodeError::new("bad_timestamp", format!("timestamp unreadable: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
+        DecodeError::new(Reason::BadTimestamp, format!("timestamp unreadable: {e}"))
+    })?;
     timestamp_from_json(&v)
 }
 
@@ -295,7 +307,7 @@ fn raw_event_id(raw: &str) -> Result<u64, DecodeError> {
         Ok(serde_json::Value::Number(n)) => Ok(stable_hash(&[n.to_string().as_bytes()])),
         Ok(serde_json::Value::Null) => Ok(0),
         _ => Err(DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             "field \"eventId\" must be a string or a number",
         )),
     }
@@ -310,14 +322,14 @@ fn pointer_str<'v>(
     match v.pointer(ptr) {
         None | Some(serde_json::Value::Null) if !required => Ok(None),
         None | Some(serde_json::Value::Null) => Err(DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             format!("field {name} (at {ptr:?}) is missing"),
         )),
         Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(Some(Cow::Borrowed(s.as_str()))),
         Some(serde_json::Value::Number(n)) => Ok(Some(Cow::Owned(n.to_string()))),
         Some(_) if !required => Ok(None),
         Some(_) => Err(DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             format!("field {name} (at {ptr:?}) is not a non-empty string"),
         )),
     }
@@ -330,7 +342,7 @@ fn from_value<'a>(
 ) -> Result<DecodedEvent<'a>, DecodeError> {
     if !v.is_object() {
         return Err(DecodeError::new(
-            "invalid_json",
+            Reason::InvalidJson,
             "an Odigo notification must be a JSON object",
         ));
     }
@@ -344,7 +356,7 @@ fn from_value<'a>(
         pointer_str(v, &f.pause_code, "pauseCode", false)?.map(|c| Cow::Owned(c.into_owned()));
     let ts = v.pointer(&f.timestamp).ok_or_else(|| {
         DecodeError::new(
-            "missing_field",
+            Reason::MissingField,
             format!("field timestamp (at {:?}) is missing", f.timestamp),
         )
     })?;

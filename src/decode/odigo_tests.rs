@@ -40,7 +40,7 @@ fn arrays_decode_per_element() {
     decode_odigo(p, false, None, &mut out).unwrap();
     assert!(out[0].is_ok());
     let e = out[1].as_ref().unwrap_err();
-    assert_eq!(e.reason, "missing_field");
+    assert_eq!(e.reason, Reason::MissingField);
     assert!(e.detail.starts_with("element 1"));
 }
 
@@ -99,8 +99,11 @@ fn malformed_inputs_have_reasons() {
         let mut out = Decoded::new();
         let r = decode_odigo(p.as_bytes(), false, None, &mut out);
         let got = match r {
-            Err(e) => e.reason,
-            Ok(()) => out[0].as_ref().map(|_| "ok").unwrap_or_else(|e| e.reason),
+            Err(e) => e.reason.as_str(),
+            Ok(()) => out[0]
+                .as_ref()
+                .map(|_| "ok")
+                .unwrap_or_else(|e| e.reason.as_str()),
         };
         assert_eq!(got, reason, "payload {p}");
     }
@@ -114,7 +117,7 @@ fn invalid_utf8_anywhere_is_invalid_json() {
     ] {
         let mut out = Decoded::new();
         let e = decode_odigo(p, false, None, &mut out).unwrap_err();
-        assert_eq!(e.reason, "invalid_json");
+        assert_eq!(e.reason, Reason::InvalidJson);
     }
 }
 
@@ -143,5 +146,5 @@ fn field_overrides_use_json_pointers() {
         &mut out,
     )
     .unwrap();
-    assert_eq!(out[0].as_ref().unwrap_err().reason, "missing_field");
+    assert_eq!(out[0].as_ref().unwrap_err().reason, Reason::MissingField);
 }

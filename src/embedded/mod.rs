@@ -341,7 +341,7 @@ mod tests {
         assert!(metrics.contacts_applied.get() > 400);
         let late = metrics
             .contact_dead_letters
-            .with_label_values(&["too_late"]);
+            .with_label_values(&[crate::reason::Reason::TooLate.as_str()]);
         assert_eq!(late.get(), 0);
         let v: serde_json::Value = serde_json::from_slice(&views.queues("acme").unwrap()).unwrap();
         assert_eq!(v["date"], "2026-11-23");

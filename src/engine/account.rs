@@ -4,7 +4,7 @@
 
 use super::cursor::{Inputs, Sink, SweepEvent};
 use super::idents::Idents;
-use super::output::{self, Origin, UnmappedKind};
+use super::output::{self, UnmappedKind};
 use super::person::Person;
 use super::queues::Queues;
 use super::schedule::Segment;
@@ -12,12 +12,12 @@ use super::timeline::{change_from, insert, Entry, Inserted, NO_STATUS};
 use super::{ClockMode, Ctx};
 use crate::config::{PersonRec, Rules};
 use crate::decode::{DecodedEvent, EventKind};
+use crate::reason::{Reason, Reject};
 use crate::time::Millis;
 use ahash::AHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-mod batch;
 mod config;
 mod contacts;
 mod diff;
@@ -142,30 +142,9 @@ impl Account {
 
     // ---- events -----------------------------------------------------------------------------
 
-    /// Apply the decoded events of one input record. A record yields at most one dead letter
-    /// per element's reason in place (the first), and one more per reason at the end for the
-    /// other elements (how many, and the details of the first few): a dead letter never holds
-    /// more than one copy of the record's payload per reason, whatever the array's length.
-    pub fn on_events(
-        &mut self,
-        integ: u32,
-        events: crate::decode::Decoded<'_>,
-        origin: &Origin,
-        ctx: &mut Ctx,
-    ) {
-        let mut errors = batch::ElementErrors::default();
-        for ev in events {
-            match ev {
-                Ok(ev) => self.on_event(integ, ev, origin, ctx),
-                Err(e) => errors.add(e.reason, &e.detail, origin, ctx),
-            }
-        }
-        errors.finish(origin, ctx);
-    }
-
     /// Whether an element at `t` may enter: inside the accepted range, not older than the
-    /// retention before the clock, not too far ahead of it. The error is a dead letter.
-    fn check_time(&self, t: Millis, ctx: &Ctx) -> Result<(), (&'static str, String)> {
+    /// retention before the clock, not too far ahead of it.
+    fn check_time(&self, t: Millis, ctx: &Ctx) -> Result<(), Reject> {
         let lim = &ctx.opts.limits;
         if !lim.time_ok(t) {
             let detail = format!(
@@ -173,7 +152,7 @@ impl Account {
                 output::fmt_time(t),
                 lim.range_text()
             );
-            return Err(("bad_timestamp", detail));
+            return Err(Reject::new(Reason::BadTimestamp, detail));
         }
         if let Some(h) = self.horizon(ctx) {
             if t < h {
@@ -183,7 +162,7 @@ impl Account {
                     ctx.opts.retention / 1000,
                     output::fmt_time(self.clock.unwrap_or_default())
                 );
-                return Err(("too_late", detail));
+                return Err(Reject::new(Reason::TooLate, detail));
             }
         }
         let ahead = match self.follows_event_time(ctx) {
@@ -198,7 +177,7 @@ impl Account {
                     ahead / 1000,
                     output::fmt_time(c)
                 );
-                return Err(("future_timestamp", detail));
+                return Err(Reject::new(Reason::FutureTimestamp, detail));
             }
         }
         Ok(())
@@ -209,23 +188,25 @@ impl Account {
         self.event_clock || ctx.opts.clock == ClockMode::EventTime
     }
 
-    fn on_event(&mut self, integ: u32, ev: DecodedEvent<'_>, origin: &Origin, ctx: &mut Ctx) {
+    /// Apply one decoded agent event, or refuse it (the engine's edge dead-letters the reject).
+    pub fn on_event(
+        &mut self,
+        integ: u32,
+        ev: DecodedEvent<'_>,
+        ctx: &mut Ctx,
+    ) -> Result<(), Reject> {
         let lim = &ctx.opts.limits;
         if !lim.time_ok(ev.time) {
-            if let Err((reason, detail)) = self.check_time(ev.time, ctx) {
-                return ctx.dead_letter(origin, reason, &detail);
-            }
+            self.check_time(ev.time, ctx)?;
         }
         if ev.external_id.len() > lim.max_field_bytes || ev.status.len() > lim.max_field_bytes {
             let detail = format!(
                 "an identifier or status is longer than {} bytes",
                 lim.max_field_bytes
             );
-            return ctx.dead_letter(origin, "too_large", &detail);
+            return Err(Reject::new(Reason::TooLarge, detail));
         }
-        if let Err((reason, detail)) = self.check_time(ev.time, ctx) {
-            return ctx.dead_letter(origin, reason, &detail);
-        }
+        self.check_time(ev.time, ctx)?;
         let event_clock = self.follows_event_time(ctx);
         let status = match ev.kind {
             EventKind::ItemEnd => NO_STATUS,
@@ -233,11 +214,10 @@ impl Account {
                 Some(i) => i,
                 None => {
                     if !ev.offline && !self.unmapped_room(ctx) {
-                        return ctx.dead_letter(
-                            origin,
-                            "unmapped_full",
+                        return Err(Reject::new(
+                            Reason::UnmappedFull,
                             "too many distinct unmapped values in this account; map them",
-                        );
+                        ));
                     }
                     self.rules.intern_status(integ, &ev.status, ev.offline)
                 }
@@ -249,31 +229,31 @@ impl Account {
         let entry = Entry::new(ev.time, ev.event_id, status, 0, ev.kind);
         if self.rules.integration(integ).paused {
             if !self.hold(integ, &ev.external_id, entry, ctx) {
-                return ctx.dead_letter(
-                    origin,
-                    "hold_full",
+                return Err(Reject::new(
+                    Reason::HoldFull,
                     "the integration is paused and its hold buffer is full",
-                );
+                ));
             }
-            return;
+            return Ok(());
         }
-        if let Some(p) = self.resolve(integ, &ev.external_id, entry, Some(origin), ctx) {
+        if let Some(p) = self.resolve(integ, &ev.external_id, entry, true, ctx)? {
             let mut e = entry;
             e.set_ident(self.idents.lookup(integ, &ev.external_id).unwrap_or(0));
             let person = &mut self.persons[p as usize];
             if person.timeline.len() >= ctx.opts.limits.max_timeline {
                 if super::timeline::is_duplicate(&person.timeline, &mut person.ids, &e) {
                     ctx.stats.duplicates += 1;
-                    return;
+                    return Ok(());
                 }
                 let detail = format!(
                     "the person already has {} retained events",
                     ctx.opts.limits.max_timeline
                 );
-                return ctx.dead_letter(origin, "person_full", &detail);
+                return Err(Reject::new(Reason::PersonFull, detail));
             }
             self.apply_entries(p, &[e], ctx);
         }
+        Ok(())
     }
 
     /// Insert entries into a person's timeline and bring the person up to date: the fast path

@@ -4,6 +4,7 @@
 
 mod account;
 mod cursor;
+mod dead_letters;
 mod idents;
 mod items;
 pub mod limits;
@@ -28,9 +29,11 @@ use crate::config::{parse_config_record, ConfigChange, Vendor};
 use crate::decode::{
     decode_contacts_max, decode_injixo_max, decode_odigo_max, injixo_integration_id,
 };
+use crate::reason::{Reason, Reject};
 use crate::time::Millis;
 use ahash::AHashMap;
 use cursor::SweepEvent;
+use dead_letters::ElementErrors;
 
 /// Where the engine's clock comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,21 +90,6 @@ impl Ctx<'_> {
     pub fn emit(&mut self, f: impl FnOnce(&mut Outputs) -> OutTopic) {
         let topic = f(self.out);
         self.stats.outputs[topic as usize] += 1;
-    }
-
-    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
-        self.stats.dead_letter(reason);
-        if self.contacts {
-            *self.stats.contact_dead_letters.entry(reason).or_default() += 1;
-        }
-        tracing::debug!(
-            reason,
-            detail,
-            topic = origin.topic,
-            offset = origin.offset,
-            "dead letter"
-        );
-        self.emit(|e| output::dead_letter(e, origin, reason, detail));
     }
 }
 
@@ -177,12 +165,12 @@ impl Engine {
         let key = match key {
             Some(Ok(k)) => Some(k),
             Some(Err(())) => {
-                return ctx.dead_letter(origin, "invalid_config", "config key is not UTF-8")
+                return ctx.dead_letter(origin, Reason::InvalidConfig, "config key is not UTF-8")
             }
             None => None,
         };
         if let Some(detail) = origin.payload.and_then(|p| too_large(p, &ctx.opts.limits)) {
-            return ctx.dead_letter(origin, "too_large", &detail);
+            return ctx.dead_letter(origin, Reason::TooLarge, &detail);
         }
         let parsed = parse_config_record(key, origin.payload)
             .and_then(|c| crate::config::check_limits(&c, &ctx.opts.limits).map(|()| c));
@@ -214,7 +202,7 @@ impl Engine {
         self.last_event_time = None;
         let (account, integ, payload) = match self.route(origin, integration) {
             Ok(r) => r,
-            Err((reason, detail)) => return self.dead_letter(origin, reason, &detail, out),
+            Err(r) => return self.dead_letter(origin, r.reason, &r.detail, out),
         };
         let Some(acct) = self.accounts.get_mut(account) else {
             return;
@@ -241,13 +229,26 @@ impl Engine {
             contacts: false,
         };
         if let Err(e) = decoded {
-            return ctx.dead_letter(origin, e.reason, &e.detail);
+            return ctx.reject(origin, &e);
         }
         self.last_event_time = events
             .iter()
             .filter_map(|e| e.as_ref().ok().map(|e| e.time))
             .max();
-        acct.on_events(integ, events, origin, &mut ctx);
+        // elements the decoder refused are batched (one payload copy per reason); an event the
+        // account refuses is dead-lettered in place
+        let mut errors = ElementErrors::default();
+        for ev in events {
+            match ev {
+                Ok(ev) => {
+                    if let Err(r) = acct.on_event(integ, ev, &mut ctx) {
+                        ctx.reject(origin, &r);
+                    }
+                }
+                Err(e) => errors.add(&e, origin, &mut ctx),
+            }
+        }
+        errors.finish(origin, &mut ctx);
     }
 
     /// Apply one `rta.contact-events` record (SPEC §10). `integration` is the `rta-integration`
@@ -264,7 +265,7 @@ impl Engine {
         };
         let (account, integ, payload) = match routed {
             Ok(r) => r,
-            Err((reason, detail)) => return ctx.dead_letter(origin, reason, &detail),
+            Err(r) => return ctx.reject(origin, &r),
         };
         let Some(acct) = self.accounts.get_mut(account) else {
             return;
@@ -275,13 +276,25 @@ impl Engine {
                 "integration {:?} of account {account:?} is not an injixo-api integration; contact events come from injixo-api integrations",
                 slot.id
             );
-            return ctx.dead_letter(origin, "unknown_integration", &detail);
+            return ctx.dead_letter(origin, Reason::UnknownIntegration, &detail);
         }
         let mut contacts = Vec::new();
         if let Err(e) = decode_contacts_max(payload, ctx.opts.limits.max_elements, &mut contacts) {
-            return ctx.dead_letter(origin, e.reason, &e.detail);
+            return ctx.reject(origin, &e);
         }
-        acct.on_contacts(integ, payload, contacts, origin, &mut ctx);
+        let Some(digest) = acct.begin_contacts(integ, payload, &mut ctx) else {
+            return;
+        };
+        let mut errors = ElementErrors::default();
+        let mut latest: Option<Millis> = None;
+        for c in contacts {
+            match c.and_then(|c| acct.on_contact(integ, c, &mut ctx)) {
+                Ok(t) => latest = Some(latest.map_or(t, |l| l.max(t))),
+                Err(r) => errors.add(&r, origin, &mut ctx),
+            }
+        }
+        errors.finish(origin, &mut ctx);
+        acct.end_contacts(integ, digest, latest, &mut ctx);
     }
 
     /// The account, active integration and payload of an input record, or its dead letter:
@@ -291,27 +304,27 @@ impl Engine {
         &self,
         origin: &Origin<'o>,
         integration: Option<&str>,
-    ) -> Result<(&'o str, u32, &'o [u8]), (&'static str, String)> {
+    ) -> Result<(&'o str, u32, &'o [u8]), Reject> {
         let account = match origin.key.map(std::str::from_utf8) {
             Some(Ok(a)) if !a.is_empty() => a,
             Some(Err(_)) => {
-                return Err((
-                    "missing_field",
-                    "the record key (account id) is not UTF-8".into(),
+                return Err(Reject::new(
+                    Reason::MissingField,
+                    "the record key (account id) is not UTF-8",
                 ))
             }
             _ => {
-                return Err((
-                    "missing_field",
-                    "the record key (account id) is missing".into(),
+                return Err(Reject::new(
+                    Reason::MissingField,
+                    "the record key (account id) is missing",
                 ))
             }
         };
         let Some(payload) = origin.payload else {
-            return Err(("missing_field", "the record has no value".into()));
+            return Err(Reject::new(Reason::MissingField, "the record has no value"));
         };
         if let Some(detail) = too_large(payload, &self.opts.limits) {
-            return Err(("too_large", detail));
+            return Err(Reject::new(Reason::TooLarge, detail));
         }
         let from_payload;
         let integration_id = match integration {
@@ -322,13 +335,12 @@ impl Engine {
                     Some(i) => i,
                     None => {
                         if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
-                            return Err((
-                                "invalid_json",
-                                "payload is not valid JSON and has no rta-integration header"
-                                    .into(),
+                            return Err(Reject::new(
+                                Reason::InvalidJson,
+                                "payload is not valid JSON and has no rta-integration header",
                             ));
                         }
-                        return Err(("missing_field", "no rta-integration header (and no meta.integrationConfigurationId in the payload)".into()));
+                        return Err(Reject::new(Reason::MissingField, "no rta-integration header (and no meta.integrationConfigurationId in the payload)"));
                     }
                 }
             }
@@ -336,7 +348,7 @@ impl Engine {
         let unknown = || {
             let detail =
                 format!("integration {integration_id:?} is not configured for account {account:?}");
-            ("unknown_integration", detail)
+            Reject::new(Reason::UnknownIntegration, detail)
         };
         let acct = self.accounts.get(account).ok_or_else(unknown)?;
         match acct.rules.integration_idx(integration_id) {
@@ -420,7 +432,7 @@ impl Engine {
     pub fn dead_letter(
         &mut self,
         origin: &Origin,
-        reason: &'static str,
+        reason: Reason,
         detail: &str,
         out: &mut Outputs,
     ) {

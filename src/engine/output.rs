@@ -4,6 +4,7 @@
 use super::cursor::{IntervalAcc, Ooo, StateView};
 use crate::config::Rules;
 use crate::json::{k, ObjectWriter};
+use crate::reason::Reason;
 use crate::time::{format_rfc3339, Millis};
 
 mod agent_state;
@@ -459,7 +460,7 @@ pub struct Origin<'a> {
 pub const DLQ_PAYLOAD_MAX: usize = 64 * 1024;
 
 /// SPEC §6.5 dead letter.
-pub fn dead_letter(e: &mut Outputs, origin: &Origin, reason: &str, detail: &str) -> OutTopic {
+pub fn dead_letter(e: &mut Outputs, origin: &Origin, reason: Reason, detail: &str) -> OutTopic {
     let payload = origin.payload.unwrap_or_default();
     let cut = &payload[..payload.len().min(DLQ_PAYLOAD_MAX)];
     let text = String::from_utf8_lossy(cut);
@@ -468,7 +469,7 @@ pub fn dead_letter(e: &mut Outputs, origin: &Origin, reason: &str, detail: &str)
         key.extend_from_slice(String::from_utf8_lossy(k).as_bytes());
     }
     let mut o = ObjectWriter::new(e.value());
-    o.str(k!("reason"), reason)
+    o.str(k!("reason"), reason.as_str())
         .str(k!("detail"), detail)
         .str(k!("topic"), origin.topic)
         .u64(k!("partition"), origin.partition.max(0) as u64)

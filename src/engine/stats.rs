@@ -2,7 +2,7 @@
 //! (the engine itself knows nothing of Prometheus).
 
 use super::output::OutTopic;
-use std::collections::BTreeMap;
+use crate::reason::{self, Reason};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
@@ -17,7 +17,8 @@ pub struct Stats {
     pub held: u64,
     /// Parked or held events dropped because they aged out of retention or their bound.
     pub dropped: u64,
-    pub dead_letters: BTreeMap<&'static str, u64>,
+    /// Dead letters, indexed by [`Reason`] as `usize`.
+    pub dead_letters: [u64; reason::COUNT],
     /// Records written, indexed by [`OutTopic`] as `usize`.
     pub outputs: [u64; OutTopic::ALL.len()],
     /// Recomputations after late data or config changes, and how many intervals they revised.
@@ -29,12 +30,21 @@ pub struct Stats {
     pub contacts_applied: u64,
     pub contact_resubmissions: u64,
     pub contact_bodies_unchecked: u64,
-    pub contact_dead_letters: BTreeMap<&'static str, u64>,
+    /// Dead letters of contact events (also in `dead_letters`), indexed by [`Reason`].
+    pub contact_dead_letters: [u64; reason::COUNT],
 }
 
 impl Stats {
-    pub fn dead_letter(&mut self, reason: &'static str) {
-        *self.dead_letters.entry(reason).or_default() += 1;
+    pub fn dead_letter(&mut self, reason: Reason) {
+        self.dead_letters[reason as usize] += 1;
+    }
+
+    pub fn dead_letters_of(&self, reason: Reason) -> u64 {
+        self.dead_letters[reason as usize]
+    }
+
+    pub fn contact_dead_letters_of(&self, reason: Reason) -> u64 {
+        self.contact_dead_letters[reason as usize]
     }
 
     pub fn outputs_of(&self, topic: OutTopic) -> u64 {
@@ -52,8 +62,8 @@ impl Stats {
         self.parked += o.parked;
         self.held += o.held;
         self.dropped += o.dropped;
-        for (r, n) in &o.dead_letters {
-            *self.dead_letters.entry(r).or_default() += n;
+        for (a, b) in self.dead_letters.iter_mut().zip(o.dead_letters) {
+            *a += b;
         }
         for (a, b) in self.outputs.iter_mut().zip(o.outputs) {
             *a += b;
@@ -64,12 +74,16 @@ impl Stats {
         self.contacts_applied += o.contacts_applied;
         self.contact_resubmissions += o.contact_resubmissions;
         self.contact_bodies_unchecked += o.contact_bodies_unchecked;
-        for (r, n) in &o.contact_dead_letters {
-            *self.contact_dead_letters.entry(r).or_default() += n;
+        for (a, b) in self
+            .contact_dead_letters
+            .iter_mut()
+            .zip(o.contact_dead_letters)
+        {
+            *a += b;
         }
     }
 
     pub fn dead_letter_total(&self) -> u64 {
-        self.dead_letters.values().sum()
+        self.dead_letters.iter().sum()
     }
 }

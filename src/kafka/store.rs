@@ -6,6 +6,7 @@ use super::changelog;
 use super::worker::Worker;
 use crate::engine::snapshot::SnapshotError;
 use crate::engine::Origin;
+use crate::reason::Reason;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer};
@@ -277,7 +278,7 @@ impl Worker<'_> {
                     payload: f.payload.as_deref(),
                 };
                 self.proc
-                    .dead_letter(&origin, "bad_changelog_record", &f.why);
+                    .dead_letter(&origin, Reason::BadChangelogRecord, &f.why);
             }
             self.metrics
                 .changelog_records

@@ -2,6 +2,7 @@
 //! carries a per-agent or per-person label — account totals at most.
 
 use crate::engine::{OutTopic, Stats};
+use crate::reason::Reason;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -369,6 +370,11 @@ impl Metrics {
         for topic in OutTopic::ALL {
             self.outputs.with_label_values(&[topic_role(topic)]);
         }
+        for reason in Reason::ALL {
+            self.dead_letters.with_label_values(&[reason.as_str()]);
+            self.contact_dead_letters
+                .with_label_values(&[reason.as_str()]);
+        }
     }
 
     /// Export the cumulative counters of engine shard `shard` (adds what grew since its last
@@ -398,11 +404,13 @@ impl Metrics {
             .inc_by(d(s.recomputations, old.recomputations));
         self.interval_revisions
             .inc_by(d(s.interval_revisions, old.interval_revisions));
-        for (reason, n) in &s.dead_letters {
-            let before = old.dead_letters.get(reason).copied().unwrap_or(0);
-            self.dead_letters
-                .with_label_values(&[reason])
-                .inc_by(d(*n, before));
+        for reason in Reason::ALL {
+            let (n, before) = (s.dead_letters_of(reason), old.dead_letters_of(reason));
+            if n > before {
+                self.dead_letters
+                    .with_label_values(&[reason.as_str()])
+                    .inc_by(n - before);
+            }
         }
         self.contact_records
             .inc_by(d(s.contact_records, old.contact_records));
@@ -412,11 +420,14 @@ impl Metrics {
             .inc_by(d(s.contact_resubmissions, old.contact_resubmissions));
         self.contact_bodies_unchecked
             .inc_by(d(s.contact_bodies_unchecked, old.contact_bodies_unchecked));
-        for (reason, n) in &s.contact_dead_letters {
-            let before = old.contact_dead_letters.get(reason).copied().unwrap_or(0);
-            self.contact_dead_letters
-                .with_label_values(&[reason])
-                .inc_by(d(*n, before));
+        for reason in Reason::ALL {
+            let n = s.contact_dead_letters_of(reason);
+            let before = old.contact_dead_letters_of(reason);
+            if n > before {
+                self.contact_dead_letters
+                    .with_label_values(&[reason.as_str()])
+                    .inc_by(n - before);
+            }
         }
         for topic in OutTopic::ALL {
             let (n, before) = (s.outputs_of(topic), old.outputs_of(topic));
@@ -520,10 +531,10 @@ mod tests {
             events_applied: 5,
             ..Stats::default()
         };
-        s.dead_letter("too_late");
+        s.dead_letter(crate::reason::Reason::TooLate);
         m.sync_shard(0, &s);
         s.events_applied = 7;
-        s.dead_letter("too_late");
+        s.dead_letter(crate::reason::Reason::TooLate);
         m.sync_shard(0, &s);
         assert_eq!(m.events_applied.get(), 7);
         assert_eq!(m.dead_letters.with_label_values(&["too_late"]).get(), 2);
@@ -579,6 +590,17 @@ mod tests {
     }
 
     #[test]
+    fn every_reason_is_exported_at_zero_from_the_start() {
+        let text = Metrics::new().render();
+        for reason in Reason::ALL {
+            for metric in ["dead_letters_total", "contact_dead_letters_total"] {
+                let line = format!("rta_{metric}{{reason=\"{}\"}} 0", reason.as_str());
+                assert!(text.contains(&line), "{line} missing: {text}");
+            }
+        }
+    }
+
+    #[test]
     fn contact_counters_are_exported() {
         let m = Metrics::new();
         let mut s = Stats {
@@ -587,7 +609,7 @@ mod tests {
             contact_resubmissions: 1,
             ..Stats::default()
         };
-        s.contact_dead_letters.insert("queues_full", 2);
+        s.contact_dead_letters[crate::reason::Reason::QueuesFull as usize] = 2;
         s.outputs[OutTopic::QueueIntervals as usize] = 5;
         m.sync_shard(0, &s);
         s.contacts_applied = 45;

@@ -5,6 +5,7 @@
 use super::processor::Processor;
 use crate::engine::snapshot::{ChangeKey, Changelog, SnapshotError};
 use crate::engine::Origin;
+use crate::reason::Reason;
 
 impl Processor {
     /// The changelog records of everything touched since the last call, appended to `out`.
@@ -81,7 +82,7 @@ impl Processor {
 
     /// A changelog record that cannot be restored, as a dead letter (reason
     /// `bad_changelog_record`).
-    pub fn dead_letter(&mut self, origin: &Origin, reason: &'static str, detail: &str) {
+    pub fn dead_letter(&mut self, origin: &Origin, reason: Reason, detail: &str) {
         self.engine
             .dead_letter(origin, reason, detail, &mut self.outputs);
     }

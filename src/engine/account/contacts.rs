@@ -2,83 +2,77 @@
 //! event (accepted range, retention, clock), moves an event-time clock, and is counted; queue
 //! intervals are published as the clock passes their ends, late ones at once.
 
-use super::batch::ElementErrors;
 use super::Account;
-use crate::decode::DecodedContacts;
-use crate::engine::output::Origin;
+use crate::decode::Contact;
 use crate::engine::queues::{body_digest, queue_interval, ContactIn};
 use crate::engine::Ctx;
+use crate::reason::{Reason, Reject};
 use crate::time::Millis;
 
 impl Account {
-    /// Apply the decoded contacts of one record. A byte-identical body of the same integration
-    /// seen within the retention is a resubmission and counts once.
-    pub fn on_contacts(
-        &mut self,
-        integ: u32,
-        payload: &[u8],
-        contacts: DecodedContacts<'_>,
-        origin: &Origin,
-        ctx: &mut Ctx,
-    ) {
+    /// The start of a contact-events record: the digest of its body, or `None` when the body
+    /// is a resubmission (a byte-identical body of the same integration seen within the
+    /// retention), which counts once.
+    pub fn begin_contacts(&mut self, integ: u32, payload: &[u8], ctx: &mut Ctx) -> Option<u128> {
         let digest = body_digest(payload);
         if self.queues.resubmissions.contains(integ, digest) {
             ctx.stats.contact_resubmissions += 1;
-            return;
+            return None;
         }
-        let mut errors = ElementErrors::default();
-        let mut latest: Option<Millis> = None;
+        Some(digest)
+    }
+
+    /// Count one decoded contact (its time when counted), or refuse it (the engine's edge
+    /// dead-letters the reject).
+    pub fn on_contact(
+        &mut self,
+        integ: u32,
+        c: Contact<'_>,
+        ctx: &mut Ctx,
+    ) -> Result<Millis, Reject> {
+        self.check_time(c.time, ctx)?;
         let lim = &ctx.opts.limits;
         let (max_field, max_queues, max_channels) =
             (lim.max_field_bytes, lim.max_queues, lim.max_channels);
-        for c in contacts {
-            let c = match c {
-                Ok(c) => c,
-                Err(e) => {
-                    errors.add(e.reason, &e.detail, origin, ctx);
-                    continue;
-                }
-            };
-            if let Err((reason, detail)) = self.check_time(c.time, ctx) {
-                errors.add(reason, &detail, origin, ctx);
-                continue;
-            }
-            if [&c.queue_id, &c.queue_name, &c.channel]
-                .iter()
-                .any(|f| f.len() > max_field)
-            {
-                let detail = format!(
-                    "a queue identifier, queue name or channel is longer than {max_field} bytes"
-                );
-                errors.add("too_large", &detail, origin, ctx);
-                continue;
-            }
-            if self.follows_event_time(ctx) {
-                self.advance_clock(c.time, ctx);
-            }
-            let counted = self.queues.count(
-                &ContactIn {
-                    integration: integ,
-                    queue_id: &c.queue_id,
-                    queue_name: &c.queue_name,
-                    channel: &c.channel,
-                    time: c.time,
-                    offered: c.offered,
-                    handled: c.handled,
-                    duration_ms: c.duration_ms,
-                },
-                max_queues,
-                max_channels,
+        if [&c.queue_id, &c.queue_name, &c.channel]
+            .iter()
+            .any(|f| f.len() > max_field)
+        {
+            let detail = format!(
+                "a queue identifier, queue name or channel is longer than {max_field} bytes"
             );
-            match counted {
-                Ok(()) => {
-                    ctx.stats.contacts_applied += 1;
-                    latest = Some(latest.map_or(c.time, |l| l.max(c.time)));
-                }
-                Err((reason, detail)) => errors.add(reason, &detail, origin, ctx),
-            }
+            return Err(Reject::new(Reason::TooLarge, detail));
         }
-        errors.finish(origin, ctx);
+        if self.follows_event_time(ctx) {
+            self.advance_clock(c.time, ctx);
+        }
+        self.queues.count(
+            &ContactIn {
+                integration: integ,
+                queue_id: &c.queue_id,
+                queue_name: &c.queue_name,
+                channel: &c.channel,
+                time: c.time,
+                offered: c.offered,
+                handled: c.handled,
+                duration_ms: c.duration_ms,
+            },
+            max_queues,
+            max_channels,
+        )?;
+        ctx.stats.contacts_applied += 1;
+        Ok(c.time)
+    }
+
+    /// The end of a contact-events record: remember its body (when it counted a contact, the
+    /// latest at `latest`) and publish the intervals its late contacts revised.
+    pub fn end_contacts(
+        &mut self,
+        integ: u32,
+        digest: u128,
+        latest: Option<Millis>,
+        ctx: &mut Ctx,
+    ) {
         if let Some(latest) = latest {
             let horizon = self.horizon(ctx);
             let max = ctx.opts.limits.max_contact_bodies;

@@ -3,9 +3,10 @@
 //! and bytes) and unmapped reports (bounded in distinct values per account).
 
 use super::{Account, Held, Report};
-use crate::engine::output::{self, Origin, UnmappedKind};
+use crate::engine::output::{self, UnmappedKind};
 use crate::engine::timeline::{is_duplicate, is_duplicate_in, Entry, NO_STATUS};
 use crate::engine::Ctx;
+use crate::reason::{Reason, Reject};
 use crate::time::Millis;
 use ahash::AHashMap;
 
@@ -44,14 +45,16 @@ impl Account {
     /// Report an unmapped status and find the person of an identifier; unmapped identifiers
     /// park the entry (bounded) and are reported. Duplicates change nothing, not even a
     /// report's count (SPEC §5): they are recognised here whenever a report would be published.
+    /// An entry that finds no room is refused when `live` (an input event: the edge
+    /// dead-letters it) and counted as dropped otherwise (a replay of held events).
     pub(super) fn resolve(
         &mut self,
         integ: u32,
         external: &str,
         entry: Entry,
-        origin: Option<&Origin>,
+        live: bool,
         ctx: &mut Ctx,
-    ) -> Option<u32> {
+    ) -> Result<Option<u32>, Reject> {
         let ident = self.idents.lookup(integ, external);
         let person = ident.and_then(|i| self.idents.person_of(i));
         let status_unmapped = entry.status != NO_STATUS && {
@@ -74,7 +77,7 @@ impl Account {
         };
         if dup {
             ctx.stats.duplicates += 1;
-            return None;
+            return Ok(None);
         }
         if status_unmapped {
             ctx.stats.unmapped_status_events += 1;
@@ -82,35 +85,29 @@ impl Account {
             self.report(UnmappedKind::Status, integ, &value, entry.t, ctx);
         }
         if person.is_some() {
-            return person;
+            return Ok(person);
         }
         ctx.stats.unmapped_identifier_events += 1;
         let key = (UnmappedKind::Identifier, integ, Box::<str>::from(external));
         if !self.reports.contains_key(&key) && !self.unmapped_room(ctx) {
-            match origin {
-                Some(o) => ctx.dead_letter(
-                    o,
-                    "unmapped_full",
-                    "too many distinct unmapped values in this account; map them",
-                ),
-                None => ctx.stats.dropped += 1,
-            }
-            return None;
+            return refuse(
+                live,
+                Reason::UnmappedFull,
+                "too many distinct unmapped values in this account; map them",
+                ctx,
+            );
         }
         self.report(UnmappedKind::Identifier, integ, external, entry.t, ctx);
         if !self.park(integ, external, entry, ctx) {
-            match origin {
-                Some(o) => ctx.dead_letter(
-                    o,
-                    "parking_full",
-                    "too many events of this unmapped identifier are parked; map it",
-                ),
-                None => ctx.stats.dropped += 1,
-            }
-            return None;
+            return refuse(
+                live,
+                Reason::ParkingFull,
+                "too many events of this unmapped identifier are parked; map it",
+                ctx,
+            );
         }
         ctx.stats.parked += 1;
-        None
+        Ok(None)
     }
 
     /// Park an entry of an unmapped identifier; false when the identifier's slot or the
@@ -243,7 +240,7 @@ impl Account {
                 ctx.stats.dropped += 1;
                 continue;
             }
-            if let Some(p) = self.resolve(integ, &external, entry, None, ctx) {
+            if let Ok(Some(p)) = self.resolve(integ, &external, entry, false, ctx) {
                 let mut e = entry;
                 e.set_ident(self.idents.lookup(integ, &external).unwrap_or(0));
                 per_person.entry(p).or_default().push(e);
@@ -256,4 +253,13 @@ impl Account {
             self.apply_entries(p, &entries, ctx);
         }
     }
+}
+
+/// An entry without room: refused when live, dropped (counted) in a replay.
+fn refuse(live: bool, reason: Reason, detail: &str, ctx: &mut Ctx) -> Result<Option<u32>, Reject> {
+    if live {
+        return Err(Reject::new(reason, detail));
+    }
+    ctx.stats.dropped += 1;
+    Ok(None)
 }

@@ -19,6 +19,7 @@ pub use record::{queue_interval, write_channels, QueueCounts, QueueInterval};
 pub use resubmit::{body_digest, Resubmissions};
 pub(crate) use snapshot::decode_resubmissions;
 
+use crate::reason::{Reason, Reject};
 use crate::time::{Grid, Millis};
 use ahash::AHashMap;
 use smallvec::SmallVec;
@@ -27,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Width of a counter slot.
 pub const SLOT_MS: Millis = 15 * 60 * 1000;
 
-/// Why a contact could not be counted (a dead-letter reason and detail).
-pub type Refused = (&'static str, String);
+/// Why a contact could not be counted.
+pub type Refused = Reject;
 
 /// Counters of one queue in one slot: totals and per channel (channel index, counters).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -146,8 +147,8 @@ impl Queues {
             }
         }
         if self.queues.len() >= max {
-            return Err((
-                "queues_full",
+            return Err(Reject::new(
+                Reason::QueuesFull,
                 format!("the account already has {max} queues (limits.max_queues)"),
             ));
         }
@@ -171,8 +172,8 @@ impl Queues {
             return Ok(i);
         }
         if self.channels.len() >= max.min(u16::MAX as usize) {
-            return Err((
-                "queues_full",
+            return Err(Reject::new(
+                Reason::QueuesFull,
                 format!("the account already has {max} channel names (limits.max_channels)"),
             ));
         }

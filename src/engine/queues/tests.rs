@@ -21,9 +21,9 @@ fn queues_and_channels_are_capped() {
     assert!(q.count(&contact("a", "calls", 0), 2, 2).is_ok());
     assert!(q.count(&contact("b", "chat", 0), 2, 2).is_ok());
     let e = q.count(&contact("c", "calls", 0), 2, 2).unwrap_err();
-    assert_eq!(e.0, "queues_full");
+    assert_eq!(e.reason, Reason::QueuesFull);
     let e = q.count(&contact("a", "email", 0), 2, 2).unwrap_err();
-    assert_eq!(e.0, "queues_full");
+    assert_eq!(e.reason, Reason::QueuesFull);
     // known queue and channel still count
     assert!(q.count(&contact("b", "calls", 0), 2, 2).is_ok());
     assert_eq!(q.len(), 2);
