@@ -3,6 +3,9 @@
 
 use crate::time::Millis;
 
+mod text;
+pub use text::Text;
+
 /// Bytes that need escaping inside a JSON string.
 static NEEDS_ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
@@ -47,11 +50,17 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| NEEDS_ESCAPE[b as usize])
-        .map(|i| at + i)
+    // the tail as one word, padded with a byte that needs no escaping
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut w = [b'a'; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    let w = u64::from_le_bytes(w);
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let m = control | zero_bytes(w ^ (ONES * b'"' as u64)) | zero_bytes(w ^ (ONES * b'\\' as u64));
+    (m != 0).then(|| at + (m.trailing_zeros() / 8) as usize)
 }
 
 /// Append `s` as a JSON string literal.
@@ -154,6 +163,39 @@ impl<'a> ObjectWriter<'a> {
     /// A field with a key taken from data and a duration value (see [`ObjectWriter::secs`]).
     pub fn dyn_secs(&mut self, k: &str, ms: i64) -> &mut Self {
         self.dyn_key(k);
+        write_secs(self.out, ms);
+        self
+    }
+
+    /// An object whose first fields are already written (see `engine::output::head`).
+    #[inline(always)]
+    pub fn resume(out: &'a mut Vec<u8>) -> ObjectWriter<'a> {
+        ObjectWriter { out, first: false }
+    }
+
+    /// A string from the config, written from its pre-rendered literal.
+    #[inline(always)]
+    pub fn text(&mut self, k: &'static str, v: &Text) -> &mut Self {
+        self.key(k);
+        self.out.extend_from_slice(v.json());
+        self
+    }
+
+    /// Like [`ObjectWriter::text`], or null.
+    #[inline(always)]
+    pub fn opt_text(&mut self, k: &'static str, v: Option<&Text>) -> &mut Self {
+        match v {
+            Some(v) => self.text(k, v),
+            None => self.null(k),
+        }
+    }
+
+    /// A field with a key from the config and a duration value (see [`ObjectWriter::secs`]).
+    pub fn text_secs(&mut self, k: &Text, ms: i64) -> &mut Self {
+        self.out.push(if self.first { b'{' } else { b',' });
+        self.first = false;
+        self.out.extend_from_slice(k.json());
+        self.out.push(b':');
         write_secs(self.out, ms);
         self
     }

@@ -4,7 +4,7 @@
 
 use super::cursor::{Inputs, Sink, SweepEvent};
 use super::idents::Idents;
-use super::output::{self, Origin, UnmappedKind};
+use super::output::{self, Origin, UnmappedKind, Who};
 use super::person::Person;
 use super::queues::Queues;
 use super::schedule::Segment;
@@ -59,6 +59,8 @@ struct Before<'r> {
 #[derive(Clone)]
 pub struct Account {
     pub name: Box<str>,
+    /// The name rendered for record keys and values (derived from `name`).
+    pub head: output::AccountHead,
     pub rules: Rules,
     pub idents: Idents,
     pub persons: Vec<Person>,
@@ -93,6 +95,7 @@ impl Account {
     pub fn new(name: &str, clock: Option<Millis>) -> Account {
         Account {
             name: name.into(),
+            head: output::AccountHead::new(name),
             rules: Rules::default(),
             idents: Idents::default(),
             persons: Vec::new(),
@@ -417,12 +420,12 @@ impl Account {
     fn publish(&mut self, p: u32, ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let mut events = std::mem::take(ctx.scratch);
-        let (name, rules, idents) = (&*self.name, &self.rules, &self.idents);
+        let (head, rules, idents) = (&self.head, &self.rules, &self.idents);
         let info = self.person_info.get(&person.id);
         for ev in events.drain(..) {
             ctx.emit(|e| match ev {
                 SweepEvent::State(v) => {
-                    output::agent_state(e, name, &person.id, info, &v, rules, idents)
+                    output::agent_state(e, Who::new(head, &person.id), info, &v, rules, idents)
                 }
                 SweepEvent::IntervalClosed(iv) => {
                     let rev = match person.revision(iv.start) {
@@ -432,15 +435,17 @@ impl Account {
                         }
                         None => 0,
                     };
-                    output::interval(e, name, &person.id, &iv, rev, rules)
+                    output::interval(e, Who::new(head, &person.id), &iv, rev, rules)
                 }
                 SweepEvent::AlertOut { ooo, since, at } => {
                     person.announced = Some((ooo, since));
-                    output::adherence_event(e, name, &person.id, false, ooo, since, at, false)
+                    let who = Who::new(head, &person.id);
+                    output::adherence_event(e, who, false, ooo, since, at, false)
                 }
                 SweepEvent::AlertIn { ooo, since, at } => {
                     person.announced = None;
-                    output::adherence_event(e, name, &person.id, true, ooo, since, at, false)
+                    let who = Who::new(head, &person.id);
+                    output::adherence_event(e, who, true, ooo, since, at, false)
                 }
             });
         }
