@@ -9,13 +9,12 @@ use super::person::Person;
 use super::queues::Queues;
 use super::schedule::Segment;
 use super::timeline::{change_from, insert, Entry, Inserted, NO_STATUS};
+use super::timers::Timers;
 use super::{ClockMode, Ctx};
 use crate::config::{PersonRec, Rules};
 use crate::decode::{DecodedEvent, EventKind};
 use crate::time::Millis;
 use ahash::AHashMap;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 mod batch;
 mod config;
@@ -66,7 +65,7 @@ pub struct Account {
     pub persons: Vec<Person>,
     person_index: AHashMap<Box<str>, u32>,
     pub person_info: AHashMap<Box<str>, PersonRec>,
-    timers: BinaryHeap<Reverse<(Millis, u32)>>,
+    timers: Timers,
     /// The account's clock: wall-clock time, or the largest event time seen (event-time mode).
     pub clock: Option<Millis>,
     /// The clock follows event time even when the engine's clock is external: set while the
@@ -101,7 +100,7 @@ impl Account {
             persons: Vec::new(),
             person_index: AHashMap::new(),
             person_info: AHashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             clock,
             event_clock: false,
             parked: Vec::new(),
@@ -363,11 +362,7 @@ impl Account {
     pub fn flush_timers(&mut self, watermark: Millis, ctx: &mut Ctx) {
         let Some(clock) = self.clock else { return };
         let watermark = watermark.min(clock);
-        while let Some(&Reverse((due, p))) = self.timers.peek() {
-            if due > watermark {
-                break;
-            }
-            self.timers.pop();
+        while let Some((due, p)) = self.timers.pop_due(watermark) {
             if self.persons[p as usize].timer != due {
                 continue; // superseded
             }
@@ -377,13 +372,8 @@ impl Account {
         }
         self.flush_queues(watermark, ctx);
         if self.timers.len() > 2 * self.persons.len() + 1024 {
-            self.timers = self
-                .persons
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.timer != Millis::MAX)
-                .map(|(i, x)| Reverse((x.timer, i as u32)))
-                .collect();
+            self.timers
+                .rebuild(self.persons.iter().map(|x| x.timer).enumerate());
         }
     }
 
@@ -473,7 +463,7 @@ impl Account {
         if wake != person.timer {
             person.timer = wake;
             if wake != Millis::MAX {
-                self.timers.push(Reverse((wake, p)));
+                self.timers.push(wake, p);
             }
         }
     }

@@ -15,7 +15,6 @@ use crate::engine::snapshot::{
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
 use ahash::AHashMap;
-use std::cmp::Reverse;
 
 const CLOCK: u8 = 1;
 const PRUNED_AT: u8 = 2;
@@ -197,7 +196,7 @@ impl Account {
         let p = self.person_or_create(id);
         person.dirty = self.persons[p as usize].dirty;
         if person.timer != Millis::MAX {
-            self.timers.push(Reverse((person.timer, p)));
+            self.timers.push(person.timer, p);
         }
         self.persons[p as usize] = person;
         Ok(())
