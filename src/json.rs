@@ -244,8 +244,7 @@ impl<'a> ObjectWriter<'a> {
     #[inline(always)]
     pub fn u64(&mut self, k: &'static str, v: u64) -> &mut Self {
         self.key(k);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        write_uint(self.out, v);
         self
     }
 
@@ -308,8 +307,7 @@ impl<'a> ObjectWriter<'a> {
                     self.out.push(b'-');
                 }
                 let h = hundredths.unsigned_abs();
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(h / 100).as_bytes());
+                write_uint(self.out, h / 100);
                 let frac = h % 100;
                 if frac != 0 {
                     self.out.push(b'.');
@@ -373,6 +371,30 @@ impl<'a> ObjectWriter<'a> {
     }
 }
 
+/// A non-negative integer in decimal. Below 100,000 (the usual seconds, revisions and
+/// percentages) each length is a copy of a fixed size, without itoa's buffer and a
+/// variable-length copy.
+#[inline]
+pub fn write_uint(out: &mut Vec<u8>, v: u64) {
+    #[inline(always)]
+    fn d(v: u64) -> u8 {
+        b'0' + (v % 10) as u8
+    }
+    if v < 10 {
+        out.push(d(v));
+    } else if v < 100 {
+        out.extend_from_slice(&[d(v / 10), d(v)]);
+    } else if v < 1000 {
+        out.extend_from_slice(&[d(v / 100), d(v / 10), d(v)]);
+    } else if v < 10_000 {
+        out.extend_from_slice(&[d(v / 1000), d(v / 100), d(v / 10), d(v)]);
+    } else if v < 100_000 {
+        out.extend_from_slice(&[d(v / 10_000), d(v / 1000), d(v / 100), d(v / 10), d(v)]);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
 /// Milliseconds as seconds: `180`, `0.5`, `12.345`.
 pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
     if ms == 0 {
@@ -384,7 +406,7 @@ pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
     if neg {
         out.push(b'-');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(abs / 1000).as_bytes());
+    write_uint(out, abs / 1000);
     let frac = abs % 1000;
     if frac != 0 {
         out.push(b'.');
@@ -435,6 +457,19 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn integers_are_decimal() {
+        let mut n = 0u64;
+        while n < u64::MAX / 3 {
+            for v in [n, n + 1, n.saturating_sub(1)] {
+                let mut out = Vec::new();
+                write_uint(&mut out, v);
+                assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+            }
+            n = if n < 200_000 { n + 1 } else { n * 3 };
         }
     }
 
