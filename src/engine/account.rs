@@ -411,10 +411,12 @@ impl Account {
         let person = &mut self.persons[p as usize];
         let mut events = std::mem::take(ctx.scratch);
         let (head, rules, idents) = (&self.head, &self.rules, &self.idents);
-        let info = self.person_info.get(&person.id);
+        // the person's config record, looked up for the first agent state only
+        let mut info = None;
         for ev in events.drain(..) {
             ctx.emit(|e| match ev {
                 SweepEvent::State(v) => {
+                    let info = *info.get_or_insert_with(|| self.person_info.get(&person.id));
                     output::agent_state(e, Who::new(head, &person.id), info, &v, rules, idents)
                 }
                 SweepEvent::IntervalClosed(iv) => {

@@ -40,7 +40,10 @@ impl Timers {
                 return None;
             }
             let (due, mut ps) = e.remove_entry();
-            ps.sort_unstable();
+            // (persons re-armed while a bucket fires arrive in order: often sorted already)
+            if !ps.is_sorted() {
+                ps.sort_unstable();
+            }
             self.firing.extend(ps.iter().rev().map(|&p| (due, p)));
         }
         let next = self.firing.pop()?;
