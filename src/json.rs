@@ -3,6 +3,9 @@
 
 use crate::time::Millis;
 
+mod text;
+pub use text::Text;
+
 /// Bytes that need escaping inside a JSON string.
 static NEEDS_ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
@@ -47,11 +50,17 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| NEEDS_ESCAPE[b as usize])
-        .map(|i| at + i)
+    // the tail as one word, padded with a byte that needs no escaping
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut w = [b'a'; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    let w = u64::from_le_bytes(w);
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let m = control | zero_bytes(w ^ (ONES * b'"' as u64)) | zero_bytes(w ^ (ONES * b'\\' as u64));
+    (m != 0).then(|| at + (m.trailing_zeros() / 8) as usize)
 }
 
 /// Append `s` as a JSON string literal.
@@ -158,6 +167,39 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    /// An object whose first fields are already written (see `engine::output::head`).
+    #[inline(always)]
+    pub fn resume(out: &'a mut Vec<u8>) -> ObjectWriter<'a> {
+        ObjectWriter { out, first: false }
+    }
+
+    /// A string from the config, written from its pre-rendered literal.
+    #[inline(always)]
+    pub fn text(&mut self, k: &'static str, v: &Text) -> &mut Self {
+        self.key(k);
+        self.out.extend_from_slice(v.json());
+        self
+    }
+
+    /// Like [`ObjectWriter::text`], or null.
+    #[inline(always)]
+    pub fn opt_text(&mut self, k: &'static str, v: Option<&Text>) -> &mut Self {
+        match v {
+            Some(v) => self.text(k, v),
+            None => self.null(k),
+        }
+    }
+
+    /// A field with a key from the config and a duration value (see [`ObjectWriter::secs`]).
+    pub fn text_secs(&mut self, k: &Text, ms: i64) -> &mut Self {
+        self.out.push(if self.first { b'{' } else { b',' });
+        self.first = false;
+        self.out.extend_from_slice(k.json());
+        self.out.push(b':');
+        write_secs(self.out, ms);
+        self
+    }
+
     #[inline(always)]
     pub fn str(&mut self, k: &'static str, v: &str) -> &mut Self {
         self.key(k);
@@ -202,8 +244,7 @@ impl<'a> ObjectWriter<'a> {
     #[inline(always)]
     pub fn u64(&mut self, k: &'static str, v: u64) -> &mut Self {
         self.key(k);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        write_uint(self.out, v);
         self
     }
 
@@ -266,8 +307,7 @@ impl<'a> ObjectWriter<'a> {
                     self.out.push(b'-');
                 }
                 let h = hundredths.unsigned_abs();
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(h / 100).as_bytes());
+                write_uint(self.out, h / 100);
                 let frac = h % 100;
                 if frac != 0 {
                     self.out.push(b'.');
@@ -331,6 +371,30 @@ impl<'a> ObjectWriter<'a> {
     }
 }
 
+/// A non-negative integer in decimal. Below 100,000 (the usual seconds, revisions and
+/// percentages) each length is a copy of a fixed size, without itoa's buffer and a
+/// variable-length copy.
+#[inline]
+pub fn write_uint(out: &mut Vec<u8>, v: u64) {
+    #[inline(always)]
+    fn d(v: u64) -> u8 {
+        b'0' + (v % 10) as u8
+    }
+    if v < 10 {
+        out.push(d(v));
+    } else if v < 100 {
+        out.extend_from_slice(&[d(v / 10), d(v)]);
+    } else if v < 1000 {
+        out.extend_from_slice(&[d(v / 100), d(v / 10), d(v)]);
+    } else if v < 10_000 {
+        out.extend_from_slice(&[d(v / 1000), d(v / 100), d(v / 10), d(v)]);
+    } else if v < 100_000 {
+        out.extend_from_slice(&[d(v / 10_000), d(v / 1000), d(v / 100), d(v / 10), d(v)]);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
 /// Milliseconds as seconds: `180`, `0.5`, `12.345`.
 pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
     if ms == 0 {
@@ -342,7 +406,7 @@ pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
     if neg {
         out.push(b'-');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(abs / 1000).as_bytes());
+    write_uint(out, abs / 1000);
     let frac = abs % 1000;
     if frac != 0 {
         out.push(b'.');
@@ -363,73 +427,4 @@ pub fn write_secs(out: &mut Vec<u8>, ms: i64) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_strings() {
-        let mut out = Vec::new();
-        write_str(&mut out, "a\"b\\c\nd\u{1}é");
-        let back: String = serde_json::from_slice(&out).unwrap();
-        assert_eq!(back, "a\"b\\c\nd\u{1}é");
-    }
-
-    #[test]
-    fn first_special_finds_the_first_match_at_every_position() {
-        let fillers = [b'a', b' ', 0x7f, 0x80, 0xc3, 0xff, b'!', b'#', b'[', b'~'];
-        for len in 0..40 {
-            for (n, &fill) in fillers.iter().enumerate() {
-                let mut bytes = vec![fill; len];
-                assert_eq!(first_special(&bytes), None, "{len} {fill}");
-                for at in 0..len {
-                    for special in [b'"', b'\\', 0, 0x1f, b'\n'] {
-                        bytes[at] = special;
-                        // a later special must not shadow the first one
-                        if at + 1 < len {
-                            bytes[len - 1] = [b'"', b'\\', 1][n % 3];
-                        }
-                        assert_eq!(first_special(&bytes), Some(at), "{bytes:?}");
-                        bytes.fill(fill);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn seconds_are_compact() {
-        for (ms, s) in [
-            (180_000, "180"),
-            (500, "0.5"),
-            (12_345, "12.345"),
-            (1_050, "1.05"),
-            (-1500, "-1.5"),
-        ] {
-            let mut out = Vec::new();
-            write_secs(&mut out, ms);
-            assert_eq!(String::from_utf8(out).unwrap(), s);
-        }
-    }
-
-    #[test]
-    fn objects_nest_and_parse() {
-        let mut out = Vec::new();
-        let mut o = ObjectWriter::new(&mut out);
-        o.str(k!("a"), "x")
-            .u64(k!("n"), 3)
-            .bool(k!("b"), true)
-            .percent(k!("p"), Some(99.1666))
-            .percent(k!("q"), None);
-        let mut inner = o.object(k!("in"));
-        inner.secs(k!("s"), 1500);
-        inner.end();
-        o.array_of_str(k!("l"), ["u", "v"]);
-        o.end();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["a"], "x");
-        assert_eq!(v["p"], 99.17);
-        assert!(v["q"].is_null());
-        assert_eq!(v["in"]["s"], 1.5);
-        assert_eq!(v["l"][1], "v");
-    }
-}
+mod tests;

@@ -3,6 +3,7 @@
 //! config change can re-evaluate affected persons under the old and the new rules side by side.
 
 use super::record::{IntegrationRec, MatchRec, OdigoFields, SettingsRec, Vendor};
+use crate::json::Text;
 use crate::time::{Grid, Millis};
 use ahash::AHashMap;
 use smallvec::SmallVec;
@@ -59,8 +60,8 @@ impl ActivityType {
 
 #[derive(Clone, Debug)]
 pub struct ActivitySlot {
-    pub id: Box<str>,
-    pub name: Box<str>,
+    pub id: Text,
+    pub name: Text,
     pub activity_type: ActivityType,
     /// False for an id referenced (by a status or schedule) before its record arrived: it is
     /// treated as type presence until then.
@@ -71,7 +72,7 @@ pub struct ActivitySlot {
 #[derive(Clone, Debug)]
 pub struct StatusInfo {
     pub integration: u32,
-    pub external: Box<str>,
+    pub external: Text,
     /// Mapped activity; `None` = unmapped (evaluated as activity 1 and reported).
     pub activity: Option<u32>,
     /// The status means "offline" (Odigo LOGOUT).
@@ -94,7 +95,7 @@ impl MatchRule {
 
 #[derive(Clone, Debug)]
 pub struct IntegrationSlot {
-    pub id: Box<str>,
+    pub id: Text,
     pub vendor: Vendor,
     pub name: Box<str>,
     pub paused: bool,
@@ -178,7 +179,7 @@ impl Rules {
         let i = self.activities.len() as u32;
         self.activities.push(ActivitySlot {
             id: id.into(),
-            name: Box::from(""),
+            name: Text::default(),
             activity_type: ActivityType::Presence,
             defined: false,
         });

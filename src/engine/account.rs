@@ -4,19 +4,18 @@
 
 use super::cursor::{Inputs, Sink, SweepEvent};
 use super::idents::Idents;
-use super::output::{self, UnmappedKind};
+use super::output::{self, UnmappedKind, Who};
 use super::person::Person;
 use super::queues::Queues;
 use super::schedule::Segment;
 use super::timeline::{change_from, insert, Entry, Inserted, NO_STATUS};
+use super::timers::Timers;
 use super::{ClockMode, Ctx};
 use crate::config::{PersonRec, Rules};
 use crate::decode::{DecodedEvent, EventKind};
 use crate::reason::{Reason, Reject};
 use crate::time::Millis;
 use ahash::AHashMap;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 mod config;
 mod contacts;
@@ -59,12 +58,14 @@ struct Before<'r> {
 #[derive(Clone)]
 pub struct Account {
     pub name: Box<str>,
+    /// The name rendered for record keys and values (derived from `name`).
+    pub head: output::AccountHead,
     pub rules: Rules,
     pub idents: Idents,
     pub persons: Vec<Person>,
     person_index: AHashMap<Box<str>, u32>,
     pub person_info: AHashMap<Box<str>, PersonRec>,
-    timers: BinaryHeap<Reverse<(Millis, u32)>>,
+    timers: Timers,
     /// The account's clock: wall-clock time, or the largest event time seen (event-time mode).
     pub clock: Option<Millis>,
     /// The clock follows event time even when the engine's clock is external: set while the
@@ -97,12 +98,13 @@ impl Account {
     pub fn new(name: &str, clock: Option<Millis>) -> Account {
         Account {
             name: name.into(),
+            head: output::AccountHead::new(name),
             rules: Rules::default(),
             idents: Idents::default(),
             persons: Vec::new(),
             person_index: AHashMap::new(),
             person_info: AHashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             clock,
             event_clock: false,
             parked: Vec::new(),
@@ -346,11 +348,7 @@ impl Account {
     pub fn flush_timers(&mut self, watermark: Millis, ctx: &mut Ctx) {
         let Some(clock) = self.clock else { return };
         let watermark = watermark.min(clock);
-        while let Some(&Reverse((due, p))) = self.timers.peek() {
-            if due > watermark {
-                break;
-            }
-            self.timers.pop();
+        while let Some((due, p)) = self.timers.pop_due(watermark) {
             if self.persons[p as usize].timer != due {
                 continue; // superseded
             }
@@ -360,13 +358,8 @@ impl Account {
         }
         self.flush_queues(watermark, ctx);
         if self.timers.len() > 2 * self.persons.len() + 1024 {
-            self.timers = self
-                .persons
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.timer != Millis::MAX)
-                .map(|(i, x)| Reverse((x.timer, i as u32)))
-                .collect();
+            self.timers
+                .rebuild(self.persons.iter().map(|x| x.timer).enumerate());
         }
     }
 
@@ -403,12 +396,14 @@ impl Account {
     fn publish(&mut self, p: u32, ctx: &mut Ctx) {
         let person = &mut self.persons[p as usize];
         let mut events = std::mem::take(ctx.scratch);
-        let (name, rules, idents) = (&*self.name, &self.rules, &self.idents);
-        let info = self.person_info.get(&person.id);
+        let (head, rules, idents) = (&self.head, &self.rules, &self.idents);
+        // the person's config record, looked up for the first agent state only
+        let mut info = None;
         for ev in events.drain(..) {
             ctx.emit(|e| match ev {
                 SweepEvent::State(v) => {
-                    output::agent_state(e, name, &person.id, info, &v, rules, idents)
+                    let info = *info.get_or_insert_with(|| self.person_info.get(&person.id));
+                    output::agent_state(e, Who::new(head, &person.id), info, &v, rules, idents)
                 }
                 SweepEvent::IntervalClosed(iv) => {
                     let rev = match person.revision(iv.start) {
@@ -418,15 +413,17 @@ impl Account {
                         }
                         None => 0,
                     };
-                    output::interval(e, name, &person.id, &iv, rev, rules)
+                    output::interval(e, Who::new(head, &person.id), &iv, rev, rules)
                 }
                 SweepEvent::AlertOut { ooo, since, at } => {
                     person.announced = Some((ooo, since));
-                    output::adherence_event(e, name, &person.id, false, ooo, since, at, false)
+                    let who = Who::new(head, &person.id);
+                    output::adherence_event(e, who, false, ooo, since, at, false)
                 }
                 SweepEvent::AlertIn { ooo, since, at } => {
                     person.announced = None;
-                    output::adherence_event(e, name, &person.id, true, ooo, since, at, false)
+                    let who = Who::new(head, &person.id);
+                    output::adherence_event(e, who, true, ooo, since, at, false)
                 }
             });
         }
@@ -454,7 +451,7 @@ impl Account {
         if wake != person.timer {
             person.timer = wake;
             if wake != Millis::MAX {
-                self.timers.push(Reverse((wake, p)));
+                self.timers.push(wake, p);
             }
         }
     }

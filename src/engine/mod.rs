@@ -16,6 +16,7 @@ mod schedule;
 pub mod snapshot;
 mod stats;
 mod timeline;
+mod timers;
 
 pub use account::Account;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};

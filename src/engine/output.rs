@@ -3,12 +3,14 @@
 
 use super::cursor::{IntervalAcc, Ooo, StateView};
 use crate::config::Rules;
-use crate::json::{k, ObjectWriter};
+use crate::json::{k, ObjectWriter, Text};
 use crate::reason::Reason;
 use crate::time::{format_rfc3339, Millis};
 
 mod agent_state;
+mod head;
 pub use agent_state::agent_state;
+pub use head::{key_part, person_key, AccountHead, Who};
 
 /// The output topics, by role (names are configured at the edge).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -223,30 +225,6 @@ fn percent(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
-/// One part of a record key: `/` and `%` percent-encoded (`%2F`, `%25`, SPEC §2), so the parts
-/// of every key rta writes split back unambiguously on `/`.
-#[inline]
-pub fn key_part(k: &mut Vec<u8>, part: &str) {
-    let b = part.as_bytes();
-    if !b.iter().any(|&c| c == b'/' || c == b'%') {
-        k.extend_from_slice(b);
-        return;
-    }
-    for &c in b {
-        match c {
-            b'/' => k.extend_from_slice(b"%2F"),
-            b'%' => k.extend_from_slice(b"%25"),
-            c => k.push(c),
-        }
-    }
-}
-
-pub fn person_key(k: &mut Vec<u8>, account: &str, person: &str) {
-    key_part(k, account);
-    k.push(b'/');
-    key_part(k, person);
-}
-
 /// Adherence label of a view: in, out, notScheduled or none.
 pub fn adherence_label(v: &StateView) -> &'static str {
     match v.episode.ooo {
@@ -261,29 +239,26 @@ pub fn adherence_label(v: &StateView) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 pub fn adherence_event(
     e: &mut Outputs,
-    account: &str,
-    person: &str,
+    who: Who,
     inbound: bool,
     ooo: Ooo,
     since: Millis,
     at: Millis,
     revised: bool,
 ) -> OutTopic {
-    person_key(e.begin(OutTopic::AdherenceEvents), account, person);
-    let mut o = ObjectWriter::new(e.value());
-    o.str(k!("account"), account)
-        .str(k!("person"), person)
-        .label(
-            k!("kind"),
-            if inbound {
-                "inAdherence"
-            } else {
-                "outOfAdherence"
-            },
-        )
-        .label(k!("oooType"), ooo.as_str())
-        .time(k!("since"), since)
-        .time(k!("at"), at);
+    who.key(e.begin(OutTopic::AdherenceEvents));
+    let mut o = who.fields(e.value());
+    o.label(
+        k!("kind"),
+        if inbound {
+            "inAdherence"
+        } else {
+            "outOfAdherence"
+        },
+    )
+    .label(k!("oooType"), ooo.as_str())
+    .time(k!("since"), since)
+    .time(k!("at"), at);
     if inbound {
         o.secs(k!("durationSeconds"), at - since);
     }
@@ -303,26 +278,17 @@ fn ooo_key(o: Ooo) -> &'static str {
     }
 }
 
-pub fn interval_key(k: &mut Vec<u8>, account: &str, person: &str, start: Millis) {
-    person_key(k, account, person);
-    k.push(b'/');
-    crate::time::write_rfc3339_bytes(k, start);
-}
-
 /// SPEC §6.3 interval record.
 pub fn interval(
     e: &mut Outputs,
-    account: &str,
-    person: &str,
+    who: Who,
     iv: &IntervalAcc,
     revision: u32,
     rules: &Rules,
 ) -> OutTopic {
-    interval_key(e.begin(OutTopic::Intervals), account, person, iv.start);
-    let mut o = ObjectWriter::new(e.value());
-    o.str(k!("account"), account)
-        .str(k!("person"), person)
-        .time(k!("intervalStart"), iv.start)
+    who.interval_key(e.begin(OutTopic::Intervals), iv.start);
+    let mut o = who.fields(e.value());
+    o.time(k!("intervalStart"), iv.start)
         .time(k!("intervalEnd"), iv.end)
         .u64(k!("revision"), revision as u64)
         .secs(k!("scheduledSeconds"), iv.scheduled as Millis)
@@ -337,15 +303,15 @@ pub fn interval(
     o.secs(k!("notScheduledSeconds"), iv.not_scheduled as Millis)
         .secs(k!("actualSeconds"), iv.actual as Millis);
     {
-        let mut acts: smallvec::SmallVec<[(&str, Millis); 4]> = iv
+        let mut acts: smallvec::SmallVec<[(&Text, Millis); 4]> = iv
             .activities
             .iter()
-            .map(|(a, ms)| (&*rules.activity(*a).id, *ms as Millis))
+            .map(|(a, ms)| (&rules.activity(*a).id, *ms as Millis))
             .collect();
-        acts.sort_unstable();
+        acts.sort_unstable_by(|a, b| (&**a.0, a.1).cmp(&(&**b.0, b.1)));
         let mut m = o.object(k!("activitySeconds"));
         for (id, ms) in acts {
-            m.dyn_secs(id, ms);
+            m.text_secs(id, ms);
         }
         m.end();
     }
@@ -357,8 +323,8 @@ pub fn interval(
     e.finish(true, true)
 }
 
-pub fn interval_tombstone(e: &mut Outputs, account: &str, person: &str, start: Millis) -> OutTopic {
-    interval_key(e.begin(OutTopic::Intervals), account, person, start);
+pub fn interval_tombstone(e: &mut Outputs, who: Who, start: Millis) -> OutTopic {
+    who.interval_key(e.begin(OutTopic::Intervals), start);
     e.finish(true, false)
 }
 

@@ -2,7 +2,7 @@
 
 use super::civil::{civil_from_days, days_from_civil, digit, digits2, parse_ymd};
 use super::{Millis, MS_PER_DAY};
-use std::cell::Cell;
+use std::cell::RefCell;
 
 /// First instant that formats with a 4-digit year: `0000-01-01T00:00:00Z`.
 const MIN_FORMATTABLE: Millis = -62_167_219_200_000;
@@ -117,9 +117,25 @@ fn date_prefix(days: i64) -> [u8; 11] {
     p
 }
 
-thread_local! {
+/// Instants rendered recently (whole seconds only), by a hash of the instant: interval
+/// boundaries and schedule segment ends recur in record after record, across persons.
+const SLOTS: usize = 256;
+
+struct Cache {
     /// The date prefix rendered last: records mostly carry instants of the same day.
-    static LAST_DAY: Cell<(i64, [u8; 11])> = const { Cell::new((i64::MIN, [0; 11])) };
+    day: i64,
+    prefix: [u8; 11],
+    slots: [(Millis, [u8; 20]); SLOTS],
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = const {
+        RefCell::new(Cache {
+            day: i64::MIN,
+            prefix: [0; 11],
+            slots: [(i64::MIN, [0; 20]); SLOTS],
+        })
+    };
 }
 
 /// Render `t` into `buf[1..]` (`buf[0]` is left for an opening quote), returning the index
@@ -127,20 +143,36 @@ thread_local! {
 #[inline(always)]
 fn render(buf: &mut [u8; 26], t: Millis) -> usize {
     let t = t.clamp(MIN_FORMATTABLE, MAX_FORMATTABLE);
-    let days = t.div_euclid(MS_PER_DAY);
-    let ms_of_day = t.rem_euclid(MS_PER_DAY);
-    // In range by the clamp above: days fits i32, the year is 0..=9999.
-    let prefix = LAST_DAY.with(|c| {
-        let (d, p) = c.get();
-        if d == days {
-            p
-        } else {
-            let p = date_prefix(days);
-            c.set((days, p));
-            p
+    CACHE.with(|c| match c.try_borrow_mut() {
+        Ok(mut c) => {
+            let slot = ((t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SLOTS;
+            if c.slots[slot].0 == t {
+                buf[1..21].copy_from_slice(&c.slots[slot].1);
+                return 21;
+            }
+            let days = t.div_euclid(MS_PER_DAY);
+            if c.day != days {
+                c.day = days;
+                c.prefix = date_prefix(days);
+            }
+            let n = render_time(buf, t, &c.prefix);
+            if n == 21 {
+                let mut s = [0u8; 20];
+                s.copy_from_slice(&buf[1..21]);
+                c.slots[slot] = (t, s);
+            }
+            n
         }
-    });
-    buf[1..12].copy_from_slice(&prefix);
+        // (not reentrant; never taken)
+        Err(_) => render_time(buf, t, &date_prefix(t.div_euclid(MS_PER_DAY))),
+    })
+}
+
+/// Render `t` (in range) after its date prefix.
+#[inline(always)]
+fn render_time(buf: &mut [u8; 26], t: Millis, prefix: &[u8; 11]) -> usize {
+    let ms_of_day = t.rem_euclid(MS_PER_DAY);
+    buf[1..12].copy_from_slice(prefix);
     let secs = (ms_of_day / 1000) as u32;
     let ms = (ms_of_day % 1000) as u32;
     put2(buf, 12, secs / 3600);
@@ -174,8 +206,12 @@ pub fn write_rfc3339(out: &mut String, t: Millis) {
 /// Like [`write_rfc3339`], appending bytes to a `Vec<u8>`.
 pub fn write_rfc3339_bytes(out: &mut Vec<u8>, t: Millis) {
     let mut buf = [0u8; 26];
-    let n = render(&mut buf, t);
-    out.extend_from_slice(&buf[1..n]);
+    // two fixed-size copies (no call to memcpy for a variable length)
+    if render(&mut buf, t) == 21 {
+        out.extend_from_slice(&buf[1..21]);
+    } else {
+        out.extend_from_slice(&buf[1..25]);
+    }
 }
 
 /// Like [`write_rfc3339_bytes`], as a JSON string (in quotes): one copy.
@@ -183,9 +219,13 @@ pub fn write_rfc3339_bytes(out: &mut Vec<u8>, t: Millis) {
 pub fn write_rfc3339_quoted(out: &mut Vec<u8>, t: Millis) {
     let mut buf = [0u8; 26];
     buf[0] = b'"';
-    let n = render(&mut buf, t);
-    buf[n] = b'"';
-    out.extend_from_slice(&buf[..n + 1]);
+    if render(&mut buf, t) == 21 {
+        buf[21] = b'"';
+        out.extend_from_slice(&buf[..22]);
+    } else {
+        buf[25] = b'"';
+        out.extend_from_slice(&buf[..26]);
+    }
 }
 
 /// [`write_rfc3339`] into a new `String`.

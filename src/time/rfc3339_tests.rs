@@ -208,3 +208,33 @@ proptest! {
         prop_assert_eq!(parse_date(&s), Some(days));
     }
 }
+
+/// The cache of rendered instants: many instants sharing slots, each written again and again
+/// in shuffled order (hits, misses and evictions), whole seconds and milliseconds.
+#[test]
+fn cached_instants_render_as_chrono_does() {
+    let mut seed = 11u64;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 17
+    };
+    let base: Millis = 1_795_000_000_000;
+    let instants: Vec<Millis> = (0..2000)
+        .map(|i| match i % 4 {
+            0 => base + (i as i64) * 900_000,
+            1 => base + (next() % 86_400) as i64 * 1000,
+            2 => base + (next() % 86_400_000) as i64,
+            _ => T_1900 + (next() % (T_2200 - T_1900) as u64) as i64 / 1000 * 1000,
+        })
+        .collect();
+    for _ in 0..20 {
+        for _ in 0..instants.len() {
+            let t = instants[next() as usize % instants.len()];
+            let mut out = Vec::new();
+            write_rfc3339_quoted(&mut out, t);
+            assert_eq!(out, format!("\"{}\"", chrono_format(t)).into_bytes());
+        }
+    }
+}

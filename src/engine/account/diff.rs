@@ -3,14 +3,14 @@
 
 use crate::config::Rules;
 use crate::engine::cursor::IntervalAcc;
-use crate::engine::output;
+use crate::engine::output::{self, AccountHead, Who};
 use crate::engine::person::Person;
 use crate::engine::Ctx;
 use crate::time::Millis;
 
 /// Publish intervals whose totals differ between the old and the new replay.
 pub(super) fn diff_intervals(
-    account: &str,
+    account: &AccountHead,
     person: &mut Person,
     old: &[IntervalAcc],
     new: &[IntervalAcc],
@@ -27,7 +27,7 @@ pub(super) fn diff_intervals(
                     let rev = person.revision(y.start).unwrap_or(0) + 1;
                     person.set_revision(y.start, rev);
                     ctx.stats.interval_revisions += 1;
-                    ctx.emit(|e| output::interval(e, account, &person.id, y, rev, rules));
+                    ctx.emit(|e| output::interval(e, Who::new(account, &person.id), y, rev, rules));
                 }
                 i += 1;
                 j += 1;
@@ -48,7 +48,7 @@ pub(super) fn diff_intervals(
                     }
                     None => 0,
                 };
-                ctx.emit(|e| output::interval(e, account, &person.id, y, rev, rules));
+                ctx.emit(|e| output::interval(e, Who::new(account, &person.id), y, rev, rules));
                 j += 1;
             }
             (None, None) => break,
@@ -57,9 +57,9 @@ pub(super) fn diff_intervals(
 }
 
 /// An interval the person no longer has (neither scheduled nor online in it any more).
-fn tombstone(account: &str, person: &mut Person, start: Millis, ctx: &mut Ctx) {
+fn tombstone(account: &AccountHead, person: &mut Person, start: Millis, ctx: &mut Ctx) {
     let rev = person.revision(start).unwrap_or(0) + 1;
     person.set_revision(start, rev);
     ctx.stats.interval_revisions += 1;
-    ctx.emit(|e| output::interval_tombstone(e, account, &person.id, start));
+    ctx.emit(|e| output::interval_tombstone(e, Who::new(account, &person.id), start));
 }

@@ -81,7 +81,7 @@ impl Account {
         }
         if status_unmapped {
             ctx.stats.unmapped_status_events += 1;
-            let value: Box<str> = self.rules.status(entry.status).external.clone();
+            let value: Box<str> = self.rules.status(entry.status).external.as_str().into();
             self.report(UnmappedKind::Status, integ, &value, entry.t, ctx);
         }
         if person.is_some() {

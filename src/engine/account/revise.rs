@@ -180,7 +180,7 @@ impl Account {
             })
             .collect();
         // 4. Publish the differences.
-        diff_intervals(&self.name, person, &old_ivs, &new_ivs, &self.rules, ctx);
+        diff_intervals(&self.head, person, &old_ivs, &new_ivs, &self.rules, ctx);
         let now_alerted = c
             .episode
             .ooo
@@ -189,7 +189,8 @@ impl Account {
         if person.announced != now_alerted {
             if let Some((o, s)) = person.announced {
                 ctx.emit(|e| {
-                    output::adherence_event(e, &self.name, &person.id, true, o, s, c.t.max(s), true)
+                    let who = output::Who::new(&self.head, &person.id);
+                    output::adherence_event(e, who, true, o, s, c.t.max(s), true)
                 });
             }
             if let Some((o, s)) = now_alerted {
@@ -197,7 +198,8 @@ impl Account {
                 // A revision only when something was published for this person before.
                 let revised = old_live_t.is_some();
                 ctx.emit(|e| {
-                    output::adherence_event(e, &self.name, &person.id, false, o, s, at, revised)
+                    let who = output::Who::new(&self.head, &person.id);
+                    output::adherence_event(e, who, false, o, s, at, revised)
                 });
             }
             person.announced = now_alerted;
@@ -267,8 +269,7 @@ impl Account {
         let mut out = output::Outputs::default();
         output::agent_state(
             &mut out,
-            &self.name,
-            &person.id,
+            output::Who::new(&self.head, &person.id),
             info,
             view,
             rules,

@@ -17,7 +17,6 @@ use crate::engine::snapshot::{
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
 use ahash::AHashMap;
-use std::cmp::Reverse;
 
 /// A person installed by a restore, until [`Account::finish_restore`] checks it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -376,7 +375,7 @@ impl Account {
                 }
             }
             if person.timer != Millis::MAX {
-                self.timers.push(Reverse((person.timer, p)));
+                self.timers.push(person.timer, p);
             }
         }
         self.queues.resubmissions.finish_restore();

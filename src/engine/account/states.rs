@@ -43,8 +43,7 @@ impl Account {
         let info = self.person_info.get(&person.id);
         output::agent_state(
             out,
-            &self.name,
-            &person.id,
+            output::Who::new(&self.head, &person.id),
             info,
             &view,
             &self.rules,

@@ -3,35 +3,32 @@
 //! names of the actual and the scheduled activity (activity records). Each join is one lookup
 //! in a map the account already keeps, so a record costs the same whatever the account's size.
 
-use super::{adherence_label, percent, person_key, IdentIntegration, OutTopic, Outputs, RawFacts};
+use super::{adherence_label, percent, IdentIntegration, OutTopic, Outputs, RawFacts, Who};
 use crate::config::{PersonRec, Rules};
 use crate::engine::cursor::{status_offline, StateView, NEVER};
 use crate::engine::timeline::NO_STATUS;
-use crate::json::{k, ObjectWriter};
+use crate::json::{k, Text};
 use crate::time::Millis;
 
 /// An activity's display name: null when the activity has no record (or an empty name).
-fn activity_name(rules: &Rules, i: u32) -> Option<&str> {
+fn activity_name(rules: &Rules, i: u32) -> Option<&Text> {
     let a = rules.activity(i);
-    (a.defined && !a.name.is_empty()).then_some(&*a.name)
+    (a.defined && !a.name.is_empty()).then_some(&a.name)
 }
 
 /// SPEC §6.1 agent state. `info` is the person's config record, when there is one.
 #[allow(clippy::too_many_arguments)]
 pub fn agent_state(
     e: &mut Outputs,
-    account: &str,
-    person: &str,
+    who: Who,
     info: Option<&PersonRec>,
     v: &StateView,
     rules: &Rules,
     idents: &dyn IdentIntegration,
 ) -> OutTopic {
-    person_key(e.begin(OutTopic::AgentStates), account, person);
-    let mut o = ObjectWriter::new(e.value());
-    o.str(k!("account"), account)
-        .str(k!("person"), person)
-        .opt_str(k!("personName"), info.map(|i| i.name.as_str()))
+    who.key(e.begin(OutTopic::AgentStates));
+    let mut o = who.fields(e.value());
+    o.opt_str(k!("personName"), info.map(|i| i.name.as_str()))
         .opt_str(k!("team"), info.and_then(|i| i.team.as_deref()))
         .time(k!("at"), v.at);
     let status = v.actual.status;
@@ -54,10 +51,10 @@ pub fn agent_state(
         match activity {
             Some(i) => {
                 let act = rules.activity(i);
-                a.str(k!("activity"), &act.id);
-                let end = a.written_len() - 1; // before the closing quote
-                let start = end - act.id.len();
-                if &a.written()[start..end] == act.id.as_bytes() {
+                a.text(k!("activity"), &act.id);
+                if act.id.plain() {
+                    let end = a.written_len() - 1; // before the closing quote
+                    let start = end - act.id.len();
                     activity_span = Some((start as u32, end as u32));
                 } else {
                     escaped = true;
@@ -73,16 +70,16 @@ pub fn agent_state(
             NO_STATUS => (None, idents.ident_integration(v.actual.ident)),
             s => {
                 let st = rules.status(s);
-                (Some(&*st.external), Some(st.integration))
+                (Some(&st.external), Some(st.integration))
             }
         };
-        a.opt_str(k!("externalStatus"), ext);
-        a.opt_str(k!("integration"), integ.map(|i| &*rules.integration(i).id));
+        a.opt_text(k!("externalStatus"), ext);
+        a.opt_text(k!("integration"), integ.map(|i| &rules.integration(i).id));
         a.opt_time(k!("since"), (status != NEVER).then_some(v.actual.since));
         a.bool(k!("online"), !offline);
         a.end();
     }
-    o.opt_str(
+    o.opt_text(
         k!("activityName"),
         activity.and_then(|i| activity_name(rules, i)),
     );
@@ -90,7 +87,7 @@ pub fn agent_state(
         Some(seg) => {
             let act = rules.activity(seg.activity);
             let mut s = o.object(k!("scheduled"));
-            s.str(k!("activity"), &act.id)
+            s.text(k!("activity"), &act.id)
                 .label(k!("activityType"), act.activity_type.as_str())
                 .time(k!("start"), seg.start)
                 .time(k!("end"), seg.end);
@@ -100,7 +97,7 @@ pub fn agent_state(
             o.null(k!("scheduled"));
         }
     }
-    o.opt_str(
+    o.opt_text(
         k!("scheduledActivityName"),
         v.segment.and_then(|s| activity_name(rules, s.activity)),
     );
