@@ -25,6 +25,9 @@ pub(crate) struct Restoring {
     history: u64,
     /// `last_visible` is the live cursor's fingerprint, to compute once the history is in.
     recompute_visible: bool,
+    /// A history record (or its tombstone) was read; without one the history is fresh,
+    /// whatever the config table gave the person when the account was materialized.
+    history_seen: bool,
 }
 
 const CLOCK: u8 = 1;
@@ -274,7 +277,8 @@ impl Account {
                 person.revisions = Vec::new();
                 person.timer = Millis::MAX;
                 person.last_visible = 0;
-                *check = Restoring::default();
+                check.history = 0;
+                check.recompute_visible = false;
             }
             Some(s) => {
                 person.live = s.live;
@@ -282,10 +286,8 @@ impl Account {
                 person.revisions = s.revisions;
                 person.timer = s.timer;
                 person.last_visible = s.last_visible.unwrap_or(0);
-                *check = Restoring {
-                    history: s.history,
-                    recompute_visible: s.last_visible.is_none(),
-                };
+                check.history = s.history;
+                check.recompute_visible = s.last_visible.is_none();
             }
         }
         person.rewind = Default::default();
@@ -311,7 +313,7 @@ impl Account {
             }
         };
         let p = self.person_or_create(id);
-        self.restoring.entry(p).or_default();
+        self.restoring.entry(p).or_default().history_seen = true;
         let person = &mut self.persons[p as usize];
         person.history_digest = value.map_or(0, value_digest);
         match history {
@@ -348,6 +350,15 @@ impl Account {
         restoring.sort_unstable_by_key(|(p, _)| *p);
         for (p, check) in restoring {
             let person = &mut self.persons[p as usize];
+            if !check.history_seen {
+                person.timeline = Vec::new();
+                person.schedule = Vec::new();
+                person.base = None;
+                person.pristine = true;
+                person.history_digest = 0;
+                person.ids = Default::default();
+                person.rewind = Default::default();
+            }
             let fits = if check.history != person.history_digest {
                 Err(SnapshotError::Corrupt(
                     "a person's state and history records do not belong together",

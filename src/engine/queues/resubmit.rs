@@ -78,12 +78,7 @@ impl Resubmissions {
     }
 
     pub fn prune(&mut self, horizon: Millis) {
-        if self
-            .per_hour
-            .keys()
-            .next()
-            .is_none_or(|&h| h >= hour_of(horizon))
-        {
+        if self.per_hour.keys().next().is_none_or(|&h| h >= horizon) {
             return;
         }
         let mut gone = Vec::new();
@@ -162,5 +157,51 @@ impl Resubmissions {
             }
         }
         self.changed.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: Millis = crate::engine::snapshot::HOUR;
+
+    #[test]
+    fn pruning_forgets_what_is_older_than_the_horizon_inside_its_hour() {
+        let mut r = Resubmissions::default();
+        assert!(r.remember(1, 10, 5 * H + 100, None, 10));
+        assert!(r.remember(1, 20, 5 * H + 900, None, 10));
+        assert!(r.remember(1, 30, 6 * H, None, 10));
+        r.prune(5 * H + 500);
+        assert!(!r.contains(1, 10));
+        assert!(r.contains(1, 20) && r.contains(1, 30));
+        // the hours changed are the ones the changelog rewrites, each with its digests
+        let changed = r.take_changed(false);
+        assert_eq!(changed.keys().copied().collect::<Vec<_>>(), [5 * H, 6 * H]);
+        assert_eq!(changed[&(5 * H)], [(1, 20, 5 * H + 900)]);
+        assert!(r.take_changed(false).is_empty());
+        // an hour left empty is listed without digests (its record becomes a tombstone)
+        r.prune(6 * H);
+        let changed = r.take_changed(false);
+        assert_eq!(changed.len(), 1);
+        assert!(changed[&(5 * H)].is_empty());
+    }
+
+    #[test]
+    fn a_restore_keeps_the_last_record_of_each_hour() {
+        let mut r = Resubmissions::default();
+        r.stage(5 * H, vec![(1, 10, 5 * H + 1), (1, 20, 5 * H + 2)]);
+        // a later record of the same hour replaces the earlier one
+        r.stage(5 * H, vec![(1, 20, 5 * H + 2)]);
+        // a digest in two hours' records keeps its latest contact
+        r.stage(6 * H, vec![(1, 20, 6 * H + 3)]);
+        r.finish_restore();
+        assert!(!r.contains(1, 10) && r.contains(1, 20));
+        assert_eq!(r.len(), 1);
+        assert!(
+            r.take_changed(false).is_empty(),
+            "a restore writes nothing back"
+        );
+        assert_eq!(r.take_changed(true)[&(6 * H)], [(1, 20, 6 * H + 3)]);
     }
 }
