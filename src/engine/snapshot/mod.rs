@@ -1,9 +1,13 @@
 //! Snapshots of engine state for the `rta.changelog` topic (SPEC §11; issue 11): the pure part.
 //! The format is documented in `docs/changelog.md`; this is the code.
 //!
-//! - **Records.** One per person (`{account}/p/{person}`), one per account for what the
-//!   account itself holds (`{account}/a`: clock, parked and held events, unmapped reports) and
-//!   one for its queue counters (`{account}/q`). Key parts are escaped as every rta key
+//! - **Records** (format version 2). Per person a state record (`{account}/p/{person}`: live
+//!   cursor, timer, revisions, the digest of its history) and a history record
+//!   (`{account}/h/{person}`: timeline, schedule, base; written only when it changed); per
+//!   account one for what the account itself holds (`{account}/a`: clock, held events,
+//!   unmapped reports), one for its queue counters (`{account}/q`), one per hour of remembered
+//!   contact-body digests (`{account}/r/{hour}`) and one per unmapped identifier's parked
+//!   events (`{account}/k/{integration}/{externalId}`). Key parts are escaped as every rta key
 //!   (`/` → `%2F`, `%` → `%25`, SPEC §2), so a key splits back unambiguously, and its first
 //!   part is the account (the changelog is partitioned like the input, by account).
 //! - **Values.** A version byte ([`FORMAT_VERSION`]), a kind byte, the record's string tables
@@ -13,14 +17,17 @@
 //!   interned index has to be translated to an external id and back anyway (which serde's
 //!   derive cannot do), times compress to deltas, and decoding must check what the engine
 //!   later indexes by; the code is ~600 lines with no new dependency.
-//! - **Tombstones.** A person whose state is that of a fresh one, or an account without queue
-//!   state, yields a tombstone (`None`), so log compaction can drop it.
+//! - **Tombstones.** A fresh person (or history), an account without queue state, an hour
+//!   without digests, an identifier without parked events yield a tombstone (`None`), so log
+//!   compaction can drop the key.
 //! - **Dirty tracking.** Persons are marked touched where their state changes (a flag and a
 //!   push, once per person between two collections); the account and its queues carry one
 //!   flag each. [`Engine::collect_changelog`] encodes only what was touched since the last
 //!   call, one record per key (coalesced per batch), accounts in name order.
 //! - **Restore.** [`Engine::restore`] installs one record into an engine whose config has
-//!   been applied; external ids are re-interned, so the interning order may differ.
+//!   been applied; external ids are re-interned, so the interning order may differ. After
+//!   the last record, [`Engine::finish_restore`] checks that each person's two records belong
+//!   together and installs what was staged.
 //!
 //! What is not stored and why: the config (it is the `rta.config` table), the rebuilt indexes
 //! (timeline event-id and item indexes, rewind checkpoints, timers heap, identifier and

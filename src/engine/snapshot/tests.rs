@@ -568,3 +568,46 @@ fn replaying_applied_input_over_a_restore() {
     }
     assert_eq!(after, got);
 }
+
+#[test]
+fn a_state_record_without_a_history_record_restores_a_fresh_history() {
+    // The config table can be newer than the changelog: the account is materialized from it
+    // (a person gets its schedule), then a state record written while that person's history
+    // was fresh is restored, with no history record. The history must be the log's (fresh),
+    // so that the schedule applied again after the restore is a change.
+    let input = day(50, 2);
+    let mut b = Engine::new(EngineOptions::default());
+    let mut out = Outputs::default();
+    for (i, env) in input.iter().enumerate() {
+        if env.topic == crate::cli::process::CONFIG_TOPIC {
+            feed_envelope(&mut b, env, i as i64, &mut out);
+        }
+    }
+    let (p, key, value) = {
+        let acct = b.account("acme").expect("acme");
+        let (p, person) = acct
+            .persons
+            .iter()
+            .enumerate()
+            .find(|(_, p)| !p.schedule.is_empty())
+            .expect("a person with a schedule");
+        let mut fresh = crate::engine::person::Person::new(&person.id);
+        let t0 = person.schedule[0].start;
+        fresh.live = Some(crate::engine::cursor::Cursor::new(t0, &acct.rules, &[]));
+        fresh.last_visible = 1;
+        let mut cl = Changelog::default();
+        let (rules, idents) = (&acct.rules, &acct.idents);
+        cl.record("acme", "p", &[&person.id], KIND_PERSON, |t, w| {
+            encode_state(&fresh, rules, idents, 0, t, w);
+            Some((rules, idents))
+        });
+        let (k, v) = cl.iter().next().expect("the record");
+        (p, k.to_string(), v.map(<[u8]>::to_vec))
+    };
+    b.restore(key.as_bytes(), value.as_deref())
+        .expect("the record restores");
+    assert!(b.finish_restore().is_empty());
+    let person = &b.account("acme").expect("acme").persons[p];
+    assert!(person.schedule.is_empty() && person.timeline.is_empty() && person.base.is_none());
+    assert!(person.live.is_some() && person.last_visible == 1);
+}
