@@ -12,7 +12,7 @@ use crate::engine::snapshot::wire::{Reader, Writer};
 use crate::engine::snapshot::{
     check_assembled, decode_history, decode_state, encode_history, encode_state, history_is_fresh,
     is_fresh, kind_code, kind_from, open, value_digest, Changelog, SnapshotError, KIND_ACCOUNT,
-    KIND_HISTORY, KIND_PARKED, KIND_PERSON, KIND_QUEUES,
+    KIND_HISTORY, KIND_PARKED, KIND_PERSON, KIND_QUEUES, KIND_RESUBMISSIONS,
 };
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
@@ -248,6 +248,22 @@ impl Account {
 
     // ---- restore ------------------------------------------------------------------------
 
+    /// Read a record of `kind` whole with `body` (a record that does not read to its end
+    /// changes nothing), then re-intern its string tables into the account: the body, with
+    /// the record's local references, and their map to the account's.
+    fn read_record<'v, T>(
+        &mut self,
+        value: &'v [u8],
+        kind: u8,
+        body: impl FnOnce(&DecTables<'v>, &mut Reader<'v>) -> Result<T, SnapshotError>,
+    ) -> Result<(T, Maps), SnapshotError> {
+        let mut r = open(value, kind)?;
+        let tb = DecTables::read(&mut r)?;
+        let t = body(&tb, &mut r)?;
+        r.end()?;
+        Ok((t, tb.resolve(&mut self.rules, &mut self.idents)))
+    }
+
     /// Install a person's state record (live cursor, timer, revisions); checked against the
     /// history by [`Account::finish_restore`].
     pub(crate) fn restore_person(
@@ -258,11 +274,7 @@ impl Account {
         let state = match value {
             None => None,
             Some(v) => {
-                let mut r = open(v, KIND_PERSON)?;
-                let tb = DecTables::read(&mut r)?;
-                let mut state = decode_state(&tb, &mut r)?;
-                r.end()?;
-                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                let (mut state, maps) = self.read_record(v, KIND_PERSON, decode_state)?;
                 state.remap(&maps);
                 Some(state)
             }
@@ -303,11 +315,7 @@ impl Account {
         let history = match value {
             None => None,
             Some(v) => {
-                let mut r = open(v, KIND_HISTORY)?;
-                let tb = DecTables::read(&mut r)?;
-                let mut h = decode_history(&tb, &mut r)?;
-                r.end()?;
-                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                let (mut h, maps) = self.read_record(v, KIND_HISTORY, decode_history)?;
                 h.remap(&maps);
                 Some(h)
             }
@@ -401,11 +409,7 @@ impl Account {
             self.reports.clear();
             return Ok(());
         };
-        let mut r = open(v, KIND_ACCOUNT)?;
-        let tb = DecTables::read(&mut r)?;
-        let core = Core::decode(&tb, &mut r)?;
-        r.end()?;
-        let maps = tb.resolve(&mut self.rules, &mut self.idents);
+        let (core, maps) = self.read_record(v, KIND_ACCOUNT, Core::decode)?;
         self.install_core(core, &maps);
         Ok(())
     }
@@ -442,11 +446,8 @@ impl Account {
             self.queues = Default::default();
             return Ok(());
         };
-        let mut r = open(v, KIND_QUEUES)?;
-        let tb = DecTables::read(&mut r)?;
-        let mut queues = crate::engine::queues::Queues::decode(&tb, &mut r)?;
-        r.end()?;
-        let maps = tb.resolve(&mut self.rules, &mut self.idents);
+        let (mut queues, maps) =
+            self.read_record(v, KIND_QUEUES, crate::engine::queues::Queues::decode)?;
         queues.remap(&maps);
         queues.changed = self.queues.changed;
         queues.resubmissions = std::mem::take(&mut self.queues.resubmissions);
@@ -464,24 +465,23 @@ impl Account {
         let parked = match value {
             None => None,
             Some(v) => {
-                let mut r = open(v, KIND_PARKED)?;
-                let tb = DecTables::read(&mut r)?;
-                let integ = tb.integration_ref(&mut r)?;
-                let n = r.count(3)?;
-                let mut entries = Vec::with_capacity(n);
-                let mut prev = 0;
-                for _ in 0..n {
-                    let e = read_loose_entry(prev, &tb, &mut r)?;
-                    prev = e.t;
-                    entries.push(e);
-                }
-                r.end()?;
-                if tb.integration_name(integ) != Some(integration) {
-                    return Err(SnapshotError::Corrupt(
-                        "parked events of another integration than their key's",
-                    ));
-                }
-                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                let ((integ, mut entries), maps) = self.read_record(v, KIND_PARKED, |tb, r| {
+                    let integ = tb.integration_ref(r)?;
+                    if tb.integration_name(integ) != Some(integration) {
+                        return Err(SnapshotError::Corrupt(
+                            "parked events of another integration than their key's",
+                        ));
+                    }
+                    let n = r.count(3)?;
+                    let mut entries = Vec::with_capacity(n);
+                    let mut prev = 0;
+                    for _ in 0..n {
+                        let e = read_loose_entry(prev, tb, r)?;
+                        prev = e.t;
+                        entries.push(e);
+                    }
+                    Ok((integ, entries))
+                })?;
                 entries
                     .iter_mut()
                     .for_each(|e| e.status = maps.status(e.status));
@@ -529,11 +529,9 @@ impl Account {
         let entries = match value {
             None => Vec::new(),
             Some(v) => {
-                let mut r = open(v, crate::engine::snapshot::KIND_RESUBMISSIONS)?;
-                let tb = DecTables::read(&mut r)?;
-                let entries = crate::engine::queues::decode_resubmissions(hour, &tb, &mut r)?;
-                r.end()?;
-                let maps = tb.resolve(&mut self.rules, &mut self.idents);
+                let (entries, maps) = self.read_record(v, KIND_RESUBMISSIONS, |tb, r| {
+                    crate::engine::queues::decode_resubmissions(hour, tb, r)
+                })?;
                 entries
                     .into_iter()
                     .map(|(i, d, t)| (maps.integration(i), d, t))

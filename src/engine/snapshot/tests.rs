@@ -80,6 +80,19 @@ fn run_a(input: &[Envelope], opts: &EngineOptions, cuts: &[usize]) -> Run {
     run
 }
 
+/// An engine that applied the config records of `input` (what materializing an account from
+/// the config table does before a restore).
+fn with_config(input: &[Envelope], opts: &EngineOptions) -> Engine {
+    let mut e = Engine::new(opts.clone());
+    let mut out = Outputs::default();
+    for (i, env) in input.iter().enumerate() {
+        if env.topic == crate::cli::process::CONFIG_TOPIC {
+            feed_envelope(&mut e, env, i as i64, &mut out);
+        }
+    }
+    e
+}
+
 /// B: the config records before the cut, the restored changelog, then the input from `from`.
 fn run_b(
     input: &[Envelope],
@@ -88,13 +101,8 @@ fn run_b(
     log: &Log,
     from: usize,
 ) -> (Engine, Vec<Output>) {
-    let mut b = Engine::new(opts.clone());
+    let mut b = with_config(&input[..cut], opts);
     let mut out = Outputs::default();
-    for (i, env) in input[..cut].iter().enumerate() {
-        if env.topic == crate::cli::process::CONFIG_TOPIC {
-            feed_envelope(&mut b, env, i as i64, &mut out);
-        }
-    }
     out.clear();
     for (k, v) in log {
         b.restore(k.as_bytes(), v.as_deref())
@@ -305,13 +313,7 @@ fn records_that_do_not_belong_together_are_found_after_the_restore() {
         .expect("a history that changed");
     let mut log = new.clone();
     log.insert(hk.clone(), hv);
-    let mut b = Engine::new(opts.clone());
-    let mut out = Outputs::default();
-    for (i, env) in input[..c2].iter().enumerate() {
-        if env.topic == crate::cli::process::CONFIG_TOPIC {
-            feed_envelope(&mut b, env, i as i64, &mut out);
-        }
-    }
+    let mut b = with_config(&input[..c2], &opts);
     for (k, v) in &log {
         b.restore(k.as_bytes(), v.as_deref())
             .expect("each record reads");
@@ -576,13 +578,7 @@ fn a_state_record_without_a_history_record_restores_a_fresh_history() {
     // was fresh is restored, with no history record. The history must be the log's (fresh),
     // so that the schedule applied again after the restore is a change.
     let input = day(50, 2);
-    let mut b = Engine::new(EngineOptions::default());
-    let mut out = Outputs::default();
-    for (i, env) in input.iter().enumerate() {
-        if env.topic == crate::cli::process::CONFIG_TOPIC {
-            feed_envelope(&mut b, env, i as i64, &mut out);
-        }
-    }
+    let mut b = with_config(&input, &EngineOptions::default());
     let (p, key, value) = {
         let acct = b.account("acme").expect("acme");
         let (p, person) = acct
