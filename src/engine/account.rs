@@ -21,6 +21,7 @@ mod config;
 mod contacts;
 mod diff;
 mod intake;
+mod parked_snapshot;
 mod revise;
 mod snapshot;
 mod states;

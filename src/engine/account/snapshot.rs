@@ -1,9 +1,8 @@
 //! An account's side of the changelog (`engine::snapshot`): which of its keys were touched
 //! since the last collection, their records, and restoring them. The account record holds
 //! the clock, held events and unmapped reports; persons, queues and each unmapped identifier's
-//! parked events have their own.
+//! parked events have their own (`parked_snapshot`).
 
-use super::intake::{PARKED_ENTRY, PARKED_SLOT};
 use super::{Account, Held, Report};
 use crate::engine::output::UnmappedKind;
 use crate::engine::person::Person;
@@ -12,11 +11,10 @@ use crate::engine::snapshot::wire::{Reader, Writer};
 use crate::engine::snapshot::{
     check_assembled, decode_history, decode_state, encode_history, encode_state, history_is_fresh,
     is_fresh, kind_code, kind_from, open, value_digest, Changelog, SnapshotError, KIND_ACCOUNT,
-    KIND_HISTORY, KIND_PARKED, KIND_PERSON, KIND_QUEUES, KIND_RESUBMISSIONS,
+    KIND_HISTORY, KIND_PERSON, KIND_QUEUES, KIND_RESUBMISSIONS,
 };
 use crate::engine::timeline::Entry;
 use crate::time::Millis;
-use ahash::AHashMap;
 
 /// A person installed by a restore, until [`Account::finish_restore`] checks it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -134,64 +132,6 @@ impl Account {
         });
     }
 
-    /// One record per unmapped identifier with parked events, written when it differs from
-    /// what the changelog last got (every one with `all`); a tombstone for an identifier whose
-    /// events left (applied once it was mapped, or out of the retention).
-    fn encode_parked(&mut self, all: bool, out: &mut Changelog) {
-        let (rules, idents) = (&self.rules, &self.idents);
-        let mut slots: Vec<(u32, &Box<str>, &Vec<Entry>)> = self
-            .parked
-            .iter()
-            .enumerate()
-            .flat_map(|(i, m)| m.iter().map(move |(x, e)| (i as u32, x, e)))
-            .collect();
-        slots.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (i, external, entries) in slots {
-            let integration = &*rules.integration(i).id;
-            let key = (i, external.clone());
-            let last = match all {
-                true => u64::MAX,
-                false => self.parked_digests.get(&key).copied().unwrap_or(0),
-            };
-            let d = out.record_if_changed(
-                &self.name,
-                "k",
-                &[integration, external],
-                KIND_PARKED,
-                last,
-                |t, w| {
-                    w.uv(t.integration(i));
-                    w.uv(entries.len() as u64);
-                    let mut prev = 0;
-                    for e in entries {
-                        loose_entry(e, prev, t, w);
-                        prev = e.t;
-                    }
-                    Some((rules, idents))
-                },
-            );
-            self.parked_digests.insert(key, d);
-        }
-        let parked = &self.parked;
-        let gone: Vec<(u32, Box<str>)> = self
-            .parked_digests
-            .keys()
-            .filter(|(i, x)| !parked.get(*i as usize).is_some_and(|m| m.contains_key(x)))
-            .cloned()
-            .collect();
-        for (i, external) in gone {
-            let integration = &*rules.integration(i).id;
-            out.record(
-                &self.name,
-                "k",
-                &[integration, &external],
-                KIND_PARKED,
-                |_, _| None,
-            );
-            self.parked_digests.remove(&(i, external));
-        }
-    }
-
     fn encode_core(&self, out: &mut Changelog) {
         let (rules, idents) = (&self.rules, &self.idents);
         out.record(&self.name, "a", &[], KIND_ACCOUNT, |t, w| {
@@ -251,7 +191,7 @@ impl Account {
     /// Read a record of `kind` whole with `body` (a record that does not read to its end
     /// changes nothing), then re-intern its string tables into the account: the body, with
     /// the record's local references, and their map to the account's.
-    fn read_record<'v, T>(
+    pub(super) fn read_record<'v, T>(
         &mut self,
         value: &'v [u8],
         kind: u8,
@@ -455,70 +395,6 @@ impl Account {
         Ok(())
     }
 
-    /// Install the parked events of an unmapped identifier (replacing what it had).
-    pub(crate) fn restore_parked(
-        &mut self,
-        integration: &str,
-        external: &str,
-        value: Option<&[u8]>,
-    ) -> Result<(), SnapshotError> {
-        let parked = match value {
-            None => None,
-            Some(v) => {
-                let ((integ, mut entries), maps) = self.read_record(v, KIND_PARKED, |tb, r| {
-                    let integ = tb.integration_ref(r)?;
-                    if tb.integration_name(integ) != Some(integration) {
-                        return Err(SnapshotError::Corrupt(
-                            "parked events of another integration than their key's",
-                        ));
-                    }
-                    let n = r.count(3)?;
-                    let mut entries = Vec::with_capacity(n);
-                    let mut prev = 0;
-                    for _ in 0..n {
-                        let e = read_loose_entry(prev, tb, r)?;
-                        prev = e.t;
-                        entries.push(e);
-                    }
-                    Ok((integ, entries))
-                })?;
-                entries
-                    .iter_mut()
-                    .for_each(|e| e.status = maps.status(e.status));
-                Some((maps.integration(integ), entries))
-            }
-        };
-        let i = match &parked {
-            Some((i, _)) => *i,
-            None => match self.rules.integration_idx(integration) {
-                Some(i) => i,
-                None => return Ok(()),
-            },
-        };
-        while self.parked.len() <= i as usize {
-            self.parked.push(AHashMap::new());
-        }
-        let slot_cost = |n: usize| n * PARKED_ENTRY + external.len() + PARKED_SLOT;
-        if let Some(old) = self.parked[i as usize].remove(external) {
-            self.parked_total -= old.len();
-            self.parked_bytes -= slot_cost(old.len());
-        }
-        let key = (i, Box::<str>::from(external));
-        match parked {
-            Some((_, entries)) if !entries.is_empty() => {
-                self.parked_total += entries.len();
-                self.parked_bytes += slot_cost(entries.len());
-                self.parked[i as usize].insert(external.into(), entries);
-                self.parked_digests
-                    .insert(key, value.map_or(0, value_digest));
-            }
-            _ => {
-                self.parked_digests.remove(&key);
-            }
-        }
-        Ok(())
-    }
-
     /// Stage a resubmission record (the digests whose latest contact lies in `hour`); they
     /// are installed by [`Account::finish_restore`], the last record of each hour winning.
     pub(crate) fn restore_resubmissions(
@@ -544,7 +420,7 @@ impl Account {
 }
 
 /// A parked or held entry: no identifier (it is set when the entry is applied).
-fn loose_entry(e: &Entry, prev: Millis, t: &mut EncTables, w: &mut Writer) {
+pub(super) fn loose_entry(e: &Entry, prev: Millis, t: &mut EncTables, w: &mut Writer) {
     let mut head = kind_code(e.kind());
     if e.event_id != 0 {
         head |= E_EVENT_ID;
@@ -557,7 +433,11 @@ fn loose_entry(e: &Entry, prev: Millis, t: &mut EncTables, w: &mut Writer) {
     w.uv(t.status(e.status));
 }
 
-fn read_loose_entry(prev: Millis, tb: &DecTables, r: &mut Reader) -> Result<Entry, SnapshotError> {
+pub(super) fn read_loose_entry(
+    prev: Millis,
+    tb: &DecTables,
+    r: &mut Reader,
+) -> Result<Entry, SnapshotError> {
     let head = r.u8()?;
     if head >= 8 {
         return Err(SnapshotError::Corrupt("unknown entry flags"));
