@@ -27,11 +27,13 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/rta_proc.rs"]
+mod rta_proc;
 
 use common::*;
 use rta::envelope::Envelope;
+use rta_proc::*;
 use std::collections::{BTreeMap, HashMap};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -148,6 +150,7 @@ fn day(
         broker,
         &names,
         &group,
+        3,
         &args,
         &log_dir.join(format!("rs-{tag}-1.log")),
     );
@@ -190,7 +193,7 @@ fn day(
     std::thread::sleep(Duration::from_secs(8));
     let log = log_dir.join(format!("rs-{tag}-2.log"));
     let t0 = Instant::now();
-    let mut next = spawn(broker, &names, &group, &args, &log);
+    let mut next = spawn(broker, &names, &group, 3, &args, &log);
     let pid = next.child.as_ref().map_or(0, |c| c.id());
     wait_ready(&next, Duration::from_secs(600));
     let ready_s = t0.elapsed().as_secs_f64();
@@ -313,73 +316,6 @@ fn report(g: &str, persons: usize, inputs: usize, on: &Run, off: &Run) {
     );
 }
 
-/// `rta run` as `Rta::start`, its log (stderr) to a file.
-fn spawn(
-    broker: &Broker,
-    names: &Names,
-    group: &str,
-    extra: &[&str],
-    log: &std::path::Path,
-) -> Rta {
-    let http = free_port();
-    let file = std::fs::File::create(log).expect("rta log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_rta"))
-        .args([
-            "run",
-            "--brokers",
-            &broker.addr,
-            "--group-id",
-            group,
-            "--topic-prefix",
-            &names.prefix,
-            "--clock",
-            "event-time",
-            "--http",
-            &format!("127.0.0.1:{http}"),
-            "--partitions",
-            "3",
-            "--kafka",
-            "session.timeout.ms=6000",
-            "--kafka",
-            "heartbeat.interval.ms=1000",
-        ])
-        .args(extra)
-        .env(
-            "RTA_LOG",
-            std::env::var("RESTORE_RTA_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(file)
-        .spawn()
-        .expect("run rta");
-    Rta {
-        child: Some(child),
-        http,
-    }
-}
-
-/// Poll `/readyz` every 10 ms.
-fn wait_ready(rta: &Rta, within: Duration) {
-    let deadline = Instant::now() + within;
-    while !matches!(rta.get("/readyz"), Some((200, _))) {
-        assert!(Instant::now() < deadline, "rta not ready within {within:?}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Every sample of `/metrics`, by name with labels.
-fn metrics(rta: &Rta) -> HashMap<String, f64> {
-    let (_, body) = rta.get("/metrics").expect("metrics answer");
-    body.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (k, v) = l.rsplit_once(' ')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
-}
-
 /// Read a topic to its current end (read_committed), handing each record's key and value to
 /// `each`: records and bytes (key + value).
 fn volume(broker: &Broker, topic: &str, mut each: impl FnMut(&[u8], Option<&[u8]>)) -> Volume {
@@ -420,46 +356,4 @@ fn changelog_volume(broker: &Broker, topic: &str) -> ChangelogVolume {
     c.latest_keys = latest.len() as u64;
     c.latest_bytes = latest.values().map(|l| *l as u64).sum();
     c
-}
-
-/// User + sys CPU seconds of a process so far (`/proc/PID/stat`, fields 14 and 15).
-fn cpu_seconds(pid: u32) -> f64 {
-    let ticks: f64 = Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0);
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / ticks
-}
-
-/// Resident memory of a process (`/proc/PID/status` VmRSS), bytes.
-fn rss(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
-fn strip_ansi(l: &str) -> String {
-    let mut out = String::new();
-    let mut esc = false;
-    for ch in l.chars() {
-        match (esc, ch) {
-            (false, '\u{1b}') => esc = true,
-            (true, 'm') => esc = false,
-            (true, _) => {}
-            (false, c) => out.push(c),
-        }
-    }
-    out
 }
