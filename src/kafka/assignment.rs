@@ -77,7 +77,11 @@ impl Worker<'_> {
                         .filter(|p| !restore_ids.contains(p));
                     store.whole.extend(whole);
                 }
-                self.proc.assign(self.partition_count, &known, false);
+                let (restoring, replaying): (Vec<i32>, Vec<i32>) =
+                    known.iter().partition(|p| restore_ids.contains(p));
+                self.proc.assign(self.partition_count, &replaying, false);
+                self.proc
+                    .assign_to_restore(self.partition_count, &restoring);
                 self.proc.clear_outputs();
                 if !restore_ids.is_empty() {
                     self.restore_partitions(&restore_ids);

@@ -6,6 +6,7 @@
 
 use super::config_table::SharedTable;
 use super::processor::{apply_to_table, config_change};
+use crate::config::ConfigChange;
 use crate::engine::{Limits, Origin};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -55,7 +56,17 @@ impl ConfigFeed {
     /// valid records only fill the table; invalid ones are queued too, for whichever worker
     /// takes their account over to report.
     pub fn apply(&self, origin: &Origin, catching_up: bool) {
-        let change = config_change(origin, &self.limits);
+        self.apply_checked(origin, self.check(origin), catching_up);
+    }
+
+    /// A record checked ([`config_change`]): its change, `None` when invalid. Apart from
+    /// [`ConfigFeed::apply_checked`] so that a reader can check a batch on several threads.
+    pub fn check(&self, origin: &Origin) -> Option<ConfigChange> {
+        config_change(origin, &self.limits)
+    }
+
+    /// [`ConfigFeed::apply`] with the record already checked.
+    pub fn apply_checked(&self, origin: &Origin, change: Option<ConfigChange>, catching_up: bool) {
         let Ok(mut table) = self.table.write() else {
             return;
         };

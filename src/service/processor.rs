@@ -277,6 +277,17 @@ impl Processor {
     /// table. Outputs are published, except while rebuilding (the previous owner published
     /// them).
     pub fn materialize(&mut self, account: &str, partition: i32, rebuilding: bool) {
+        self.materialize_with(account, partition, rebuilding, true);
+    }
+
+    /// [`Processor::materialize`], the schedule records left out unless `schedules`.
+    fn materialize_with(
+        &mut self,
+        account: &str,
+        partition: i32,
+        rebuilding: bool,
+        schedules: bool,
+    ) {
         self.engine.reset_account(account, rebuilding);
         self.partition_of.insert(account.into(), partition);
         self.views.reset_directory(account);
@@ -286,6 +297,9 @@ impl Processor {
         };
         self.materialized_at.insert(account.into(), table.seq());
         for (key, value) in table.records(account) {
+            if !schedules && is_schedule_key(key) {
+                continue;
+            }
             if let Ok(change) = parse_config_record(Some(key), Some(value)) {
                 self.views.apply_config(&change);
             }
@@ -310,6 +324,18 @@ impl Processor {
 
     /// Partitions newly assigned: accounts known from config that land there come alive.
     pub fn assign(&mut self, count: i32, partitions: &[i32], rebuilding: bool) {
+        self.assign_with(count, partitions, rebuilding, true);
+    }
+
+    /// [`Processor::assign`] for partitions about to be restored from the changelog: their
+    /// accounts are materialized without their schedule records, which the restore applies
+    /// once, after the persons came back ([`Processor::restored`]) — applied before, each
+    /// would build a person's day only for the restore to replace it.
+    pub fn assign_to_restore(&mut self, count: i32, partitions: &[i32]) {
+        self.assign_with(count, partitions, false, false);
+    }
+
+    fn assign_with(&mut self, count: i32, partitions: &[i32], rebuilding: bool, schedules: bool) {
         if let Ownership::Partitions {
             count: c, assigned, ..
         } = &mut self.ownership
@@ -328,7 +354,7 @@ impl Processor {
             .collect();
         for a in accounts {
             let p = self.ownership.partition(&a);
-            self.materialize(&a, p, rebuilding);
+            self.materialize_with(&a, p, rebuilding, schedules);
         }
         let own = self.ownership.clone();
         self.report_invalid_config(|a| partitions.contains(&own.partition(a)));
@@ -545,4 +571,9 @@ pub fn apply_to_table(table: &mut ConfigTable, origin: &Origin, change: &ConfigC
         ConfigChange::Upsert { account, .. } => table.apply(account, key, origin.payload),
         ConfigChange::Delete { account, .. } => table.apply(account, key, None),
     }
+}
+
+/// Whether a config key is a schedule record's (`{account}/schedule/...`).
+pub fn is_schedule_key(key: &str) -> bool {
+    key.split('/').nth(1) == Some("schedule")
 }

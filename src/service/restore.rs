@@ -107,7 +107,7 @@ impl Processor {
                 Ok(table) => table
                     .records(a)
                     .into_iter()
-                    .filter(|(k, _)| k.split('/').nth(1) == Some("schedule"))
+                    .filter(|(k, _)| super::processor::is_schedule_key(k))
                     .map(|(k, v)| (k.to_string(), v.to_vec()))
                     .collect(),
                 Err(_) => Vec::new(),
