@@ -11,16 +11,16 @@ pub struct Segment {
     pub date: i32,
 }
 
+/// Whether `schedule`'s segments of `date` are `new` (replacing them would change nothing).
+pub fn holds_date(schedule: &[Segment], date: i32, new: &[Segment]) -> bool {
+    schedule.iter().filter(|s| s.date == date).eq(new.iter())
+}
+
 /// Replace the segments of `date` with `new` (sorted, non-overlapping among themselves).
 /// Segments of other dates that overlap are clipped by the newer ones. Returns the earliest
 /// instant whose schedule changed, or None when nothing changed.
 pub fn replace_date(schedule: &mut Vec<Segment>, date: i32, new: &[Segment]) -> Option<Millis> {
-    let old: Vec<Segment> = schedule
-        .iter()
-        .filter(|s| s.date == date)
-        .copied()
-        .collect();
-    if old.as_slice() == new {
+    if holds_date(schedule, date, new) {
         return None;
     }
     let before = schedule.clone();

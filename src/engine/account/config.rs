@@ -5,7 +5,7 @@ use super::{Account, Before, OldTimeline};
 use crate::config::{ConfigKey, ConfigRecord, Rules, SettingsRec};
 use crate::engine::output::UnmappedKind;
 use crate::engine::person::Person;
-use crate::engine::schedule::{replace_date, Segment};
+use crate::engine::schedule::{holds_date, replace_date, Segment};
 use crate::engine::timeline::Entry;
 use crate::engine::Ctx;
 use crate::time::Millis;
@@ -212,6 +212,10 @@ impl Account {
     fn set_schedule(&mut self, person: &str, date: i32, segs: &[Segment], ctx: &mut Ctx) {
         let p = self.person_or_create(person);
         let pr = &mut self.persons[p as usize];
+        // a schedule applied again unchanged (every one after a restore) costs no copy
+        if holds_date(&pr.schedule, date, segs) {
+            return;
+        }
         let old = pr.schedule.clone();
         let Some(from) = replace_date(&mut pr.schedule, date, segs) else {
             return;
