@@ -3,16 +3,21 @@
 //! runs. A record is applied to the table and queued for the workers under the table's write
 //! lock, so a worker that reads the table (to bring an account to life) at sequence number `n`
 //! has every record up to `n` there and every later one still in its queue.
+//!
+//! The reader parses each record once ([`config_input`]); the table keeps the typed record and
+//! each worker gets the same parsed change in its [`FedRecord`], so no worker parses it again.
 
 use super::config_table::SharedTable;
-use super::processor::{apply_to_table, config_change};
-use crate::engine::{Limits, Origin};
+use crate::config::{ConfigChange, ConfigError};
+use crate::engine::{config_input, Limits, Origin};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-/// A config record as read, with the table's sequence number after it.
+/// A config record as read and checked, with the table's sequence number after it.
 #[derive(Debug)]
 pub struct FedRecord {
+    /// The record's change, or why it is a dead letter (parsed by the reader, once).
+    pub checked: Result<ConfigChange, ConfigError>,
     pub seq: u64,
     pub topic: Box<str>,
     pub partition: i32,
@@ -55,17 +60,18 @@ impl ConfigFeed {
     /// valid records only fill the table; invalid ones are queued too, for whichever worker
     /// takes their account over to report.
     pub fn apply(&self, origin: &Origin, catching_up: bool) {
-        let change = config_change(origin, &self.limits);
+        let checked = config_input(origin, &self.limits);
         let Ok(mut table) = self.table.write() else {
             return;
         };
-        if let Some(c) = &change {
-            apply_to_table(&mut table, origin, c);
+        if let Ok(c) = &checked {
+            table.apply(c);
             if catching_up {
                 return;
             }
         }
         let rec = Arc::new(FedRecord {
+            checked,
             seq: table.seq(),
             topic: origin.topic.into(),
             partition: origin.partition,
@@ -159,11 +165,15 @@ mod tests {
         let mut own = processor();
         let feed = ConfigFeed::new(1, Limits::builtin());
         let mut fed = processor().with_shared_table(feed.table.clone());
-        // catch-up: only the table
+        let parses = crate::config::parses;
+        // catch-up: only the table; each record parsed once by each (the reader for all
+        // workers)
+        let before = parses();
         for e in early {
             own.on_config(&origin(e));
             feed.apply(&origin(e), true);
         }
+        assert_eq!(parses() - before, 2 * early.len());
         assert!(
             feed.take(0).is_empty(),
             "valid catch-up records fill the table only"
@@ -173,20 +183,29 @@ mod tests {
             own.on_config(&origin(e));
             feed.apply(&origin(e), false);
         }
+        // bringing the account to life replays the table's typed records: no parse
+        let before = parses();
         own.assign(1, &[0], false);
         fed.assign(1, &[0], false);
         let queue = feed.take(0);
         assert_eq!(queue.len(), queued.len());
         for r in queue {
-            fed.on_config_fed(&r.origin(), r.seq);
+            fed.on_config_fed(&r);
         }
+        assert_eq!(
+            parses(),
+            before,
+            "materialize and fed records parse nothing"
+        );
         for e in after {
             own.on_config(&origin(e));
             feed.apply(&origin(e), false);
         }
+        let before = parses();
         for r in feed.take(0) {
-            fed.on_config_fed(&r.origin(), r.seq);
+            fed.on_config_fed(&r);
         }
+        assert_eq!(parses(), before, "a fed worker parses nothing");
         // the day under way: timers fire on what each engine holds
         let noon = crate::time::parse_rfc3339("2026-11-23T12:00:00Z").expect("time");
         own.advance_clock(noon);
@@ -198,5 +217,53 @@ mod tests {
         // the queued records already in the table when the account came alive were skipped:
         // the engines did the same work
         assert_eq!(fed.stats(), own.stats());
+    }
+
+    /// An invalid record of an account not live here is dead-lettered when the account comes
+    /// alive, exactly as the engine dead-letters it on its own (reason, key, payload, detail),
+    /// without parsing it again.
+    #[test]
+    fn kept_invalid_records_are_dead_lettered_as_the_engine_does() {
+        let records: [(&str, &[u8]); 3] = [
+            (
+                "acme/person/p1",
+                br#"{"kind":"person","account":"acme","id":"p1","x":1}"#,
+            ),
+            ("acme/person/p2", b"{not json"),
+            (
+                "acme/settings",
+                br#"{"kind":"settings","account":"acme","intervalMinutes":45}"#,
+            ),
+        ];
+        let mut p = processor();
+        let mut engine = crate::engine::Engine::new(EngineOptions::default());
+        let mut want = crate::engine::Outputs::default();
+        for (key, value) in records {
+            let o = Origin {
+                topic: crate::wire::CONFIG_TOPIC,
+                partition: 0,
+                offset: 7,
+                key: Some(key.as_bytes()),
+                payload: Some(value),
+            };
+            p.on_config(&o);
+            engine.on_config(&o, &mut want);
+        }
+        assert!(outputs(&mut p).is_empty(), "not live here yet");
+        let before = crate::config::parses();
+        p.assign(1, &[0], false);
+        assert_eq!(crate::config::parses(), before);
+        let want: Vec<String> = want
+            .iter()
+            .map(|o| {
+                let value = o.value.map(String::from_utf8_lossy).unwrap_or_default();
+                format!("{:?} {:?} {value}", o.topic, o.key)
+            })
+            .collect();
+        assert_eq!(want.len(), 3);
+        assert!(want[0].contains("invalid_config") && want[0].contains("unknown field `x`"));
+        assert!(want[1].contains("invalid_json"));
+        assert!(want[2].contains("intervalMinutes"));
+        assert_eq!(outputs(&mut p), want);
     }
 }
