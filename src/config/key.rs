@@ -155,6 +155,11 @@ pub fn key_account(key: &str) -> Option<&str> {
         .filter(|a| !a.is_empty())
 }
 
+/// The kind a key string names (`{account}/{kind}/…`), without parsing the rest.
+pub fn key_kind(key: &str) -> Option<ConfigKind> {
+    key.split('/').nth(1).and_then(ConfigKind::parse)
+}
+
 fn invalid(msg: String) -> ConfigError {
     ConfigError::Invalid(msg)
 }
@@ -264,6 +269,8 @@ mod tests {
         );
         assert_eq!(key_account("acme/settings"), Some("acme"));
         assert_eq!(key_account("/settings"), None);
+        assert_eq!(key_kind("acme/schedule/p/x"), Some(ConfigKind::Schedule));
+        assert_eq!(key_kind("acme"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod rules;
 mod validate;
 mod wire;
 
-pub use key::{key_account, parse_key, ConfigKey, ConfigKind};
+pub use key::{key_account, key_kind, parse_key, ConfigKey, ConfigKind};
 #[cfg(test)]
 pub use record::parses;
 pub use record::{parse_config_record, ConfigChange, ConfigError, ConfigRecord};

@@ -102,7 +102,7 @@ fn every_kind_parses() {
             .collect::<Vec<_>>(),
         ["1", "7"]
     );
-    assert!(matches!(parse("acme/person/p17", "null"), Err(_)));
+    assert!(parse("acme/person/p17", "null").is_err());
     assert!(matches!(
         parse_config_record(Some("acme/person/p17"), None),
         Ok(ConfigChange::Delete { .. })
@@ -237,7 +237,11 @@ fn each_rule_names_its_field() {
         &person(r#""id":"p1","name":"""#),
         &["\"name\"", "non-empty"],
     );
-    invalid("acme/person/p1", &person(r#""id":"p1","name":["x"]"#), &["name"]);
+    invalid(
+        "acme/person/p1",
+        &person(r#""id":"p1","name":["x"]"#),
+        &["name"],
+    );
     // settings
     let settings = |extra: &str| format!(r#"{{"kind":"settings","account":"acme",{extra}}}"#);
     invalid(

@@ -5,7 +5,9 @@
 
 use super::auth::Credentials;
 use super::metrics::RelayMetrics;
-use crate::config::{parse_config_record, ConfigChange, ConfigKey, ConfigKind, ConfigRecord};
+use crate::config::{
+    key_kind, parse_config_record, ConfigChange, ConfigKey, ConfigKind, ConfigRecord,
+};
 use crate::settings::RelaySettings;
 use anyhow::{Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -76,12 +78,7 @@ pub fn apply(creds: &RwLock<Credentials>, key: Option<&[u8]>, value: Option<&[u8
         return false;
     };
     // only integration records matter here: skip the others without parsing their values
-    if !key
-        .split('/')
-        .nth(1)
-        .and_then(ConfigKind::parse)
-        .is_some_and(|k| k == ConfigKind::Integration)
-    {
+    if key_kind(key) != Some(ConfigKind::Integration) {
         return false;
     }
     match parse_config_record(Some(key), value) {
