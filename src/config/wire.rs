@@ -222,6 +222,8 @@ pub struct MatchWire<'a> {
     pub kind: Option<Text<'a>>,
     #[serde(borrow)]
     pub account: Option<Text<'a>>,
+    /// Read and ignored, as always: the key names the match (docs/schemas lists `id`).
+    pub id: Option<serde::de::IgnoredAny>,
     #[serde(borrow)]
     pub scheduled: Option<Text<'a>>,
     /// Activity ids, or `"offline"`.
