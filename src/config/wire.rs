@@ -223,7 +223,8 @@ pub struct MatchWire<'a> {
     #[serde(borrow)]
     pub account: Option<Text<'a>>,
     /// Read and ignored, as always: the key names the match (docs/schemas lists `id`).
-    pub id: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "id")]
+    pub _id: Option<serde::de::IgnoredAny>,
     #[serde(borrow)]
     pub scheduled: Option<Text<'a>>,
     /// Activity ids, or `"offline"`.

@@ -266,4 +266,81 @@ mod tests {
         assert!(want[2].contains("intervalMinutes"));
         assert_eq!(outputs(&mut p), want);
     }
+
+    /// Each config record is parsed once on every service path: by the processor that keeps
+    /// its own table, or by the config reader for every worker; bringing an account to life and
+    /// fed records parse nothing (counts printed with `--nocapture`; before this change: 2 per
+    /// record for a live account, 2 per table record on materialize, 1 per queued record a fed
+    /// worker skipped and 2 per one it applied).
+    #[test]
+    fn count_parses_per_path() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let mut sim = crate::simulate::SimOptions::new(6, date, 3);
+        sim.contacts_per_day = 0;
+        let config: Vec<_> = crate::simulate::generate(&sim)
+            .into_iter()
+            .filter(|e| e.topic == "rta.config")
+            .collect();
+        let (early, late) = config.split_at(config.len() / 2);
+        let n = |v: usize, of: usize| format!("{v} ({:.2}/record)", v as f64 / of as f64);
+        let mut own = processor();
+        let feed = ConfigFeed::new(2, Limits::builtin());
+        let mut fed = processor().with_shared_table(feed.table.clone());
+        let mut idle = processor().with_shared_table(feed.table.clone());
+        let c0 = crate::config::parses();
+        for e in early {
+            own.on_config(&origin(e));
+        }
+        let c1 = crate::config::parses();
+        for e in early {
+            feed.apply(&origin(e), false);
+        }
+        let c2 = crate::config::parses();
+        own.assign(1, &[0], false);
+        let c3 = crate::config::parses();
+        fed.assign(1, &[0], false);
+        let c4 = crate::config::parses();
+        for e in late {
+            own.on_config(&origin(e));
+        }
+        let c5 = crate::config::parses();
+        for e in late {
+            feed.apply(&origin(e), false);
+        }
+        let c6 = crate::config::parses();
+        let q = feed.take(0);
+        let nq0 = q.len();
+        for r in q {
+            fed.on_config_fed(&r);
+        }
+        let c7 = crate::config::parses();
+        let q = feed.take(1);
+        let nq = q.len();
+        for r in q {
+            idle.on_config_fed(&r);
+        }
+        let c8 = crate::config::parses();
+        println!(
+            "PARSES own table, account not live: {}",
+            n(c1 - c0, early.len())
+        );
+        println!("PARSES config reader: {}", n(c2 - c1, early.len()));
+        println!(
+            "PARSES materialize (own): {} for {} table records",
+            n(c3 - c2, early.len()),
+            early.len()
+        );
+        println!(
+            "PARSES materialize (fed worker): {}",
+            n(c4 - c3, early.len())
+        );
+        println!("PARSES own table, account live: {}", n(c5 - c4, late.len()));
+        println!("PARSES config reader (live): {}", n(c6 - c5, late.len()));
+        println!("PARSES fed worker, account live ({nq0} queued, {} already in the table at materialize): {}", early.len(), n(c7 - c6, nq0));
+        println!("PARSES fed worker, account not here: {}", n(c8 - c7, nq));
+        assert_eq!((c1 - c0, c2 - c1), (early.len(), early.len()));
+        assert_eq!((c3 - c2, c4 - c3), (0, 0), "materialize parses nothing");
+        assert_eq!((c5 - c4, c6 - c5), (late.len(), late.len()));
+        assert_eq!((c7 - c6, c8 - c7), (0, 0), "fed workers parse nothing");
+    }
 }
