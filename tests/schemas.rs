@@ -306,6 +306,23 @@ fn schemas_refuse_what_the_spec_forbids() {
         &json!({"kind":"schedule","account":"acme","person":"p1","date":"2026-11-23"})
     )
     .is_empty());
+    // config: a field the kind does not have (rta refuses it: invalid_config)
+    assert!(!errors(
+        &cfg,
+        &json!({"kind":"person","account":"acme","id":"p1","nickname":"Bob"})
+    )
+    .is_empty());
+    let person = validator("config-person.json");
+    assert!(!errors(
+        &person,
+        &json!({"kind":"person","account":"acme","id":"p1","nickname":"Bob"})
+    )
+    .is_empty());
+    assert!(errors(
+        &person,
+        &json!({"kind":"person","account":"acme","id":"p1"})
+    )
+    .is_empty());
     // odigo: an element without login, inside an array
     let odigo = validator("odigo-notification.json");
     assert!(!errors(

@@ -5,7 +5,7 @@
 //! current ones are skipped); `--dry-run` prints what would change.
 
 use super::store::{ConfigState, Target};
-use crate::config::{check_limits, parse_config_record};
+use crate::config::{check_limits, parse_config_record, ConfigKind};
 use anyhow::{bail, Result};
 use chrono::TimeZone;
 use serde_json::{json, Value};
@@ -124,7 +124,7 @@ pub fn plan(
     let rows = rows(kind, csv_text, &mut errors);
     let mut out: Vec<(String, Value, usize)> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let exists = |k: &str, id: &str| state.records.contains_key(&format!("{account}/{k}/{id}"));
+    let exists = |k: ConfigKind, id: &str| state.records.contains_key(&k.render(account, &[id]));
     match kind {
         ImportKind::Schedules => schedules(account, &rows, state, &mut out, &mut errors),
         _ => {
@@ -133,11 +133,11 @@ pub fn plan(
                     ImportKind::Identifiers => {
                         let (i, e, p) =
                             (r.get("integration"), r.get("externalId"), r.get("person"));
-                        if !i.is_empty() && !exists("integration", i) {
+                        if !i.is_empty() && !exists(ConfigKind::Integration, i) {
                             errors.push(format!("line {}, field integration: integration {i:?} does not exist in account {account}", r.line));
                         }
                         (
-                            format!("{account}/identifier/{i}/{e}"),
+                            ConfigKind::Identifier.render(account, &[i, e]),
                             json!({"kind":"identifier","account":account,"integration":i,"externalId":e,"person":p}),
                         )
                     }
@@ -147,21 +147,21 @@ pub fn plan(
                             r.get("externalStatus"),
                             r.get("activity"),
                         );
-                        if !i.is_empty() && !exists("integration", i) {
+                        if !i.is_empty() && !exists(ConfigKind::Integration, i) {
                             errors.push(format!("line {}, field integration: integration {i:?} does not exist in account {account}", r.line));
                         }
-                        if !a.is_empty() && a != "1" && !exists("activity", a) {
+                        if !a.is_empty() && a != "1" && !exists(ConfigKind::Activity, a) {
                             errors.push(format!("line {}, field activity: activity {a:?} does not exist in account {account} (import activities first)", r.line));
                         }
                         (
-                            format!("{account}/status/{i}/{s}"),
+                            ConfigKind::Status.render(account, &[i, s]),
                             json!({"kind":"status","account":account,"integration":i,"externalStatus":s,"activity":a}),
                         )
                     }
                     ImportKind::Activities => {
                         let id = r.get("id");
                         (
-                            format!("{account}/activity/{id}"),
+                            ConfigKind::Activity.render(account, &[id]),
                             json!({"kind":"activity","account":account,"id":id,"name":r.get("name"),"type":r.get("type")}),
                         )
                     }
@@ -172,7 +172,7 @@ pub fn plan(
                         if !r.get("team").is_empty() {
                             v["team"] = Value::String(r.get("team").to_string());
                         }
-                        (format!("{account}/person/{id}"), v)
+                        (ConfigKind::Person.render(account, &[id]), v)
                     }
                     ImportKind::Schedules => unreachable!("handled above"),
                 };
@@ -240,7 +240,7 @@ fn schedules(
 ) {
     let tz_name = state
         .records
-        .get(&format!("{account}/settings"))
+        .get(&ConfigKind::Settings.render(account, &[]))
         .and_then(|v| v["timeZone"].as_str())
         .unwrap_or("UTC")
         .to_string();
@@ -322,7 +322,7 @@ fn schedules(
             .copied()
             .unwrap_or(0);
         out.push((
-            format!("{account}/schedule/{person}/{date}"),
+            ConfigKind::Schedule.render(account, &[&person, &date]),
             json!({"kind":"schedule","account":account,"person":person,"date":date,"segments":segments}),
             line,
         ));

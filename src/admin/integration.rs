@@ -3,7 +3,7 @@
 //! written. Every record is checked with the service's own decoder before it is written.
 
 use super::store::{ConfigState, Target};
-use crate::config::parse_config_record;
+use crate::config::{parse_config_record, parse_key, ConfigKey, ConfigKind};
 use crate::relay::auth::{generate_secret, hex, sha256};
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ impl VendorArg {
 }
 
 fn key(account: &str, id: &str) -> String {
-    format!("{account}/integration/{id}")
+    ConfigKind::Integration.render(account, &[id])
 }
 
 /// Check a record with the service's decoder and serialise it.
@@ -82,8 +82,11 @@ pub fn add(t: &Target, a: &AddArgs) -> Result<String> {
         Some(id) => id.to_string(),
         None => {
             let max = state
-                .of_kind(a.account, "integration")
-                .filter_map(|(k, _)| k.rsplit('/').next()?.parse::<u64>().ok())
+                .of_kind(a.account, ConfigKind::Integration)
+                .filter_map(|(k, _)| match parse_key(k).ok()?.1 {
+                    ConfigKey::Integration(id) => id.parse::<u64>().ok(),
+                    _ => None,
+                })
                 .max()
                 .unwrap_or(0);
             (max + 1).to_string()
@@ -169,7 +172,7 @@ pub fn delete(t: &Target, account: &str, id: &str) -> Result<String> {
 pub fn list(t: &Target, account: &str) -> Result<String> {
     let state = ConfigState::load(t)?;
     let mut out = String::from("id\tvendor\tname\tpaused\tdetailedBreaks\tsecret\n");
-    for (_, v) in state.of_kind(account, "integration") {
+    for (_, v) in state.of_kind(account, ConfigKind::Integration) {
         let s = |f: &str| {
             v[f].as_str()
                 .map(str::to_string)

@@ -207,9 +207,9 @@ impl ConfigState {
     pub fn of_kind<'a>(
         &'a self,
         account: &'a str,
-        kind: &'a str,
+        kind: crate::config::ConfigKind,
     ) -> impl Iterator<Item = (&'a String, &'a serde_json::Value)> + 'a {
-        let prefix = format!("{account}/{kind}/");
+        let prefix = kind.render(account, &[""]);
         self.records
             .range(prefix.clone()..)
             .take_while(move |(k, _)| k.starts_with(&prefix))

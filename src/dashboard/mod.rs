@@ -7,7 +7,7 @@
 
 pub mod rollup;
 
-use crate::config::{parse_config_record, ConfigChange};
+use crate::config::parse_config_record;
 use crate::kafka::tables::{follow, TableRecord, TableSink};
 use crate::metrics::Metrics;
 use crate::service::{wall_clock_ms, LiveViews};
@@ -117,11 +117,7 @@ impl TableSink for Sink<'_> {
             }
         } else if r.topic == t.config {
             if let Ok(change) = parse_config_record(Some(key), r.value) {
-                if let ConfigChange::Upsert {
-                    record: crate::config::ConfigRecord::Settings(s),
-                    ..
-                } = &change
-                {
+                if let Some(crate::config::ConfigRecord::Settings(s)) = change.record() {
                     self.targets.insert(account.to_string(), s.target_percent);
                 }
                 self.views.apply_config(&change);

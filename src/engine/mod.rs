@@ -3,6 +3,7 @@
 //! clock live outside (see `crate::kafka`, `crate::cli`).
 
 mod account;
+mod config_input;
 mod cursor;
 mod dead_letters;
 mod idents;
@@ -19,6 +20,7 @@ mod timeline;
 mod timers;
 
 pub use account::Account;
+pub use config_input::config_input;
 pub use cursor::{status_offline, Cursor, Ooo, StateView};
 pub use limits::Limits;
 pub use output::{Origin, OutTopic, Output, OutputRef, Outputs, StateFacts};
@@ -26,7 +28,7 @@ pub use person::Person;
 pub use snapshot::{ChangeKey, Changelog, KeyKind, SnapshotError, FORMAT_VERSION};
 pub use stats::Stats;
 
-use crate::config::{parse_config_record, ConfigChange, Vendor};
+use crate::config::Vendor;
 use crate::decode::{
     decode_contacts_max, decode_injixo_max, decode_odigo_max, injixo_integration_id,
 };
@@ -153,46 +155,6 @@ impl Engine {
         for n in names {
             if let Some(a) = accounts.get_mut(&n) {
                 f(a, &mut ctx);
-            }
-        }
-    }
-
-    /// Apply one `rta.config` record.
-    pub fn on_config(&mut self, origin: &Origin, out: &mut Outputs) {
-        self.stats.config_records += 1;
-        let key = origin.key.map(|k| std::str::from_utf8(k).map_err(|_| ()));
-        let clock = self.clock;
-        let (mut ctx, accounts) = self.split(out);
-        let key = match key {
-            Some(Ok(k)) => Some(k),
-            Some(Err(())) => {
-                return ctx.dead_letter(origin, Reason::InvalidConfig, "config key is not UTF-8")
-            }
-            None => None,
-        };
-        if let Some(detail) = origin.payload.and_then(|p| too_large(p, &ctx.opts.limits)) {
-            return ctx.dead_letter(origin, Reason::TooLarge, &detail);
-        }
-        let parsed = parse_config_record(key, origin.payload)
-            .and_then(|c| crate::config::check_limits(&c, &ctx.opts.limits).map(|()| c));
-        match parsed {
-            Err(e) => {
-                let detail = e.to_string();
-                ctx.dead_letter(origin, e.reason(), &detail)
-            }
-            Ok(change) => {
-                let (account, key, record) = match change {
-                    ConfigChange::Upsert {
-                        account,
-                        key,
-                        record,
-                    } => (account, key, Some(record)),
-                    ConfigChange::Delete { account, key } => (account, key, None),
-                };
-                let acct = accounts
-                    .entry(account.as_str().into())
-                    .or_insert_with(|| Account::new(&account, clock));
-                acct.on_config(key, record, &mut ctx);
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use super::client;
 use super::partition_count;
-use crate::config::ConfigChange;
+use crate::config::{ConfigChange, ConfigError};
 use crate::engine::Origin;
 use crate::metrics::Metrics;
 use crate::service::config_feed::ConfigFeed;
@@ -163,26 +163,27 @@ fn apply_batch(
         .with_label_values(&[first.topic()])
         .inc_by(batch.len() as u64);
     let per = batch.len().div_ceil(threads.max(1)).max(1);
-    let checked: Vec<Option<ConfigChange>> = if threads <= 1 || batch.len() < 2 * PARALLEL_MIN {
-        batch.iter().map(|m| feed.check(&origin_of(m))).collect()
-    } else {
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = batch
-                .chunks(per)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|m| feed.check(&origin_of(m)))
-                            .collect::<Vec<_>>()
+    let checked: Vec<Result<ConfigChange, ConfigError>> =
+        if threads <= 1 || batch.len() < 2 * PARALLEL_MIN {
+            batch.iter().map(|m| feed.check(&origin_of(m))).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = batch
+                    .chunks(per)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|m| feed.check(&origin_of(m)))
+                                .collect::<Vec<_>>()
+                        })
                     })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    };
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
     if checked.len() == batch.len() {
         for (m, change) in batch.iter().zip(checked) {
             feed.apply_checked(&origin_of(m), change, true);

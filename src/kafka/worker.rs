@@ -115,7 +115,7 @@ impl Worker<'_> {
                 self.views.beat_shard(self.proc.shard);
                 // config changes, as the config reader feeds them
                 for r in self.config.take(self.proc.shard) {
-                    self.proc.on_config_fed(&r.origin(), r.seq);
+                    self.proc.on_config_fed(&r);
                 }
                 self.send_outputs();
                 last_housekeeping = now;

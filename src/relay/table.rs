@@ -5,7 +5,9 @@
 
 use super::auth::Credentials;
 use super::metrics::RelayMetrics;
-use crate::config::{parse_config_record, ConfigChange, ConfigKey, ConfigRecord};
+use crate::config::{
+    key_kind, parse_config_record, ConfigChange, ConfigKey, ConfigKind, ConfigRecord,
+};
 use crate::settings::RelaySettings;
 use anyhow::{Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -76,17 +78,18 @@ pub fn apply(creds: &RwLock<Credentials>, key: Option<&[u8]>, value: Option<&[u8
         return false;
     };
     // only integration records matter here: skip the others without parsing their values
-    if key.split('/').nth(1) != Some("integration") {
+    if key_kind(key) != Some(ConfigKind::Integration) {
         return false;
     }
     match parse_config_record(Some(key), value) {
         Ok(ConfigChange::Upsert {
-            account,
-            record: ConfigRecord::Integration(rec),
-            ..
+            account, record, ..
         }) => {
+            let ConfigRecord::Integration(rec) = &*record else {
+                return false;
+            };
             if let Ok(mut c) = creds.write() {
-                c.upsert(&account, &rec);
+                c.upsert(&account, rec);
             }
             true
         }

@@ -1,12 +1,20 @@
 //! The `rta.config` topic as a global table: the latest valid record per key, every account,
 //! kept by every instance (once: its worker threads share it, [`SharedTable`]). An instance
 //! that takes over an account rebuilds it from here.
+//!
+//! Records are kept as parsed and validated ([`ConfigRecord`], shared with the change the
+//! engine applied), so bringing an account to life replays them without parsing anything.
 
+use crate::config::{ConfigChange, ConfigKey, ConfigKind, ConfigRecord};
 use ahash::AHashMap;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// One account's records: key → value.
-type Records = BTreeMap<Box<str>, Box<[u8]>>;
+/// Where a record sits in an account's replay order: its kind's rank, then its key.
+type Slot = (u8, Box<str>);
+
+/// One account's records, in replay order.
+type Records = BTreeMap<Slot, (ConfigKey, Arc<ConfigRecord>)>;
 
 #[derive(Default, Debug)]
 pub struct ConfigTable {
@@ -20,35 +28,28 @@ pub struct ConfigTable {
 /// every engine shard when it brings an account to life.
 pub type SharedTable = std::sync::Arc<std::sync::RwLock<ConfigTable>>;
 
-/// Replay order of config kinds: what a record refers to comes before it.
-fn kind_rank(key: &str) -> u8 {
-    match key.split('/').nth(1).unwrap_or("") {
-        "settings" => 0,
-        "activity" => 1,
-        "integration" => 2,
-        "person" => 3,
-        "identifier" => 4,
-        "status" => 5,
-        "match" => 6,
-        "schedule" => 7,
-        _ => 8,
-    }
+fn slot(account: &str, key: &ConfigKey) -> Slot {
+    (key.kind().replay_rank(), key.render(account).into())
 }
 
 impl ConfigTable {
-    /// Store (`Some`) or delete (`None`) the record of `key`.
-    pub fn apply(&mut self, account: &str, key: &str, value: Option<&[u8]>) {
+    /// Store an upsert's record, or delete the key of a delete.
+    pub fn apply(&mut self, change: &ConfigChange) {
         self.seq += 1;
-        match value {
-            Some(v) => {
+        let (account, key) = (change.account(), change.key());
+        match change {
+            ConfigChange::Upsert { record, .. } => {
                 let recs = self.accounts.entry(account.into()).or_default();
-                if recs.insert(key.into(), v.into()).is_none() {
+                if recs
+                    .insert(slot(account, key), (key.clone(), record.clone()))
+                    .is_none()
+                {
                     self.records += 1;
                 }
             }
-            None => {
+            ConfigChange::Delete { .. } => {
                 if let Some(recs) = self.accounts.get_mut(account) {
-                    if recs.remove(key).is_some() {
+                    if recs.remove(&slot(account, key)).is_some() {
                         self.records -= 1;
                     }
                     if recs.is_empty() {
@@ -59,19 +60,14 @@ impl ConfigTable {
         }
     }
 
-    /// Drop schedule records of local dates before `cutoff` (`YYYY-MM-DD`): they are outside
-    /// the retention window, and a compacted topic keeps every day ever scheduled. Returns
-    /// how many were dropped.
-    pub fn prune_schedules(&mut self, cutoff: &str) -> usize {
+    /// Drop schedule records of local dates before `cutoff_day` (days since 1970-01-01): they
+    /// are outside the retention window, and a compacted topic keeps every day ever
+    /// scheduled. Returns how many were dropped.
+    pub fn prune_schedules(&mut self, cutoff_day: i32) -> usize {
         let mut dropped = 0;
         for recs in self.accounts.values_mut() {
             let before = recs.len();
-            recs.retain(|k, _| {
-                let mut parts = k.split('/');
-                let kind = parts.nth(1);
-                let date = k.rsplit('/').next().unwrap_or("");
-                !(kind == Some("schedule") && date.len() == 10 && date < cutoff)
-            });
+            recs.retain(|_, (k, _)| k.schedule_date().is_none_or(|d| d >= cutoff_day));
             dropped += before - recs.len();
         }
         self.accounts.retain(|_, r| !r.is_empty());
@@ -80,14 +76,23 @@ impl ConfigTable {
     }
 
     /// An account's records in replay order (by kind, then key).
-    pub fn records(&self, account: &str) -> Vec<(&str, &[u8])> {
-        let mut v: Vec<(&str, &[u8])> = self
-            .accounts
+    pub fn records(
+        &self,
+        account: &str,
+    ) -> impl Iterator<Item = (&ConfigKey, &Arc<ConfigRecord>)> + '_ {
+        self.accounts
             .get(account)
-            .map(|r| r.iter().map(|(k, v)| (&**k, &**v)).collect())
-            .unwrap_or_default();
-        v.sort_by_key(|(k, _)| kind_rank(k));
-        v
+            .into_iter()
+            .flat_map(|r| r.values().map(|(k, v)| (k, v)))
+    }
+
+    /// An account's records of one kind, in key order.
+    pub fn records_of(
+        &self,
+        account: &str,
+        kind: ConfigKind,
+    ) -> impl Iterator<Item = (&ConfigKey, &Arc<ConfigRecord>)> + '_ {
+        self.records(account).filter(move |(k, _)| k.kind() == kind)
     }
 
     pub fn accounts(&self) -> impl Iterator<Item = &str> {
@@ -111,31 +116,98 @@ impl ConfigTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::parse_config_record;
+
+    fn put(t: &mut ConfigTable, key: &str, value: &str) {
+        let c = parse_config_record(Some(key), Some(value.as_bytes())).expect(key);
+        t.apply(&c);
+    }
+
+    fn keys(t: &ConfigTable, account: &str) -> Vec<String> {
+        t.records(account).map(|(k, _)| k.render(account)).collect()
+    }
 
     #[test]
-    fn latest_per_key_and_tombstones() {
+    fn latest_per_key_tombstones_and_replay_order() {
         let mut t = ConfigTable::default();
-        t.apply("acme", "acme/schedule/p1/2026-11-23", Some(b"s1"));
-        t.apply("acme", "acme/settings", Some(b"a"));
-        t.apply("acme", "acme/settings", Some(b"b"));
-        t.apply("acme", "acme/identifier/1/x", Some(b"i"));
-        t.apply("globex", "globex/settings", Some(b"g"));
-        assert_eq!(t.len(), 4);
-        let keys: Vec<_> = t.records("acme").into_iter().map(|(k, _)| k).collect();
+        put(
+            &mut t,
+            "acme/schedule/p1/2026-11-23",
+            r#"{"kind":"schedule","account":"acme","person":"p1","date":"2026-11-23","segments":[]}"#,
+        );
+        put(
+            &mut t,
+            "acme/settings",
+            r#"{"kind":"settings","account":"acme"}"#,
+        );
+        put(
+            &mut t,
+            "acme/settings",
+            r#"{"kind":"settings","account":"acme","targetPercent":80}"#,
+        );
+        put(
+            &mut t,
+            "acme/identifier/1/x",
+            r#"{"kind":"identifier","account":"acme","integration":"1","externalId":"x","person":"p1"}"#,
+        );
+        put(
+            &mut t,
+            "acme/person/p1",
+            r#"{"kind":"person","account":"acme","id":"p1"}"#,
+        );
+        put(
+            &mut t,
+            "acme/integration/1",
+            r#"{"kind":"integration","account":"acme","id":"1","vendor":"odigo"}"#,
+        );
+        put(
+            &mut t,
+            "acme/activity/7",
+            r#"{"kind":"activity","account":"acme","id":7,"type":"break"}"#,
+        );
+        put(
+            &mut t,
+            "acme/match/5",
+            r#"{"kind":"match","account":"acme","scheduled":"7"}"#,
+        );
+        put(
+            &mut t,
+            "acme/status/1/LUNCH",
+            r#"{"kind":"status","account":"acme","integration":"1","externalStatus":"LUNCH","activity":"7"}"#,
+        );
+        put(
+            &mut t,
+            "globex/settings",
+            r#"{"kind":"settings","account":"globex"}"#,
+        );
+        assert_eq!(t.len(), 9);
+        // by kind (what a record refers to first), then key
         assert_eq!(
-            keys,
+            keys(&t, "acme"),
             [
                 "acme/settings",
+                "acme/activity/7",
+                "acme/integration/1",
+                "acme/person/p1",
                 "acme/identifier/1/x",
+                "acme/status/1/LUNCH",
+                "acme/match/5",
                 "acme/schedule/p1/2026-11-23"
             ]
         );
-        assert_eq!(t.records("acme")[0].1, b"b");
-        assert_eq!(t.prune_schedules("2026-11-23"), 0);
-        assert_eq!(t.prune_schedules("2026-11-24"), 1);
-        assert_eq!(t.records("acme").len(), 2);
-        t.apply("globex", "globex/settings", None);
+        let first = t.records("acme").next().map(|(_, r)| r.clone());
+        assert!(
+            matches!(first.as_deref(), Some(ConfigRecord::Settings(s)) if s.target_percent == 80.0)
+        );
+        assert_eq!(t.records_of("acme", ConfigKind::Schedule).count(), 1);
+        let day = crate::time::parse_date("2026-11-23").expect("date");
+        assert_eq!(t.prune_schedules(day), 0);
+        assert_eq!(t.prune_schedules(day + 1), 1);
+        assert_eq!(t.len(), 8);
+        let del = parse_config_record(Some("globex/settings"), None).expect("delete");
+        t.apply(&del);
         assert_eq!(t.accounts().count(), 1);
-        assert_eq!(t.len(), 2);
+        assert_eq!(t.len(), 7);
+        assert_eq!(t.seq(), 11);
     }
 }

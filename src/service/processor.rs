@@ -3,12 +3,13 @@
 //! read. Input records go in, output records collect in [`Processor::outputs`] for the
 //! transport to send; nothing here touches a network or a clock.
 
-use super::config_table::{ConfigTable, SharedTable};
+use super::config_feed::FedRecord;
+use super::config_table::SharedTable;
 use super::ownership::partition_of;
 use super::views::{AccountSummary, LiveViews};
-use crate::config::{check_limits, parse_config_record, ConfigChange};
+use crate::config::{key_account, ConfigChange, ConfigError, ConfigKind};
 use crate::engine::output::adherence_label;
-use crate::engine::{Engine, EngineOptions, Origin, OutTopic, Outputs};
+use crate::engine::{config_input, Engine, EngineOptions, Origin, OutTopic, Outputs};
 use crate::metrics::Metrics;
 use crate::settings::PartitionerSetting;
 use crate::time::{format_rfc3339, Millis};
@@ -86,17 +87,12 @@ struct InvalidConfig {
     offset: i64,
     key: Option<Vec<u8>>,
     payload: Option<Vec<u8>>,
+    /// Why it is invalid (its dead letter's reason and detail).
+    error: ConfigError,
 }
 
 /// Invalid config records kept for reporting (the oldest are dropped beyond this).
 const INVALID_CONFIG_KEPT: usize = 1000;
-
-/// Account of a config key (`{account}/{kind}/…`).
-fn key_account(key: &str) -> Option<&str> {
-    key.split_once('/')
-        .map(|(a, _)| a)
-        .filter(|a| !a.is_empty())
-}
 
 impl Processor {
     pub fn new(
@@ -159,49 +155,53 @@ impl Processor {
     /// live here also go to the engine. Invalid records are dead-lettered by the instance that
     /// owns their account (or, without a usable key, by the owner of partition 0), so a bad
     /// record is reported once, not by every instance.
+    ///
+    /// The record is parsed here, once: the table keeps the change the engine applies.
     pub fn on_config(&mut self, origin: &Origin) {
-        let parsed = config_change(origin, &self.engine.opts.limits);
-        if let (Some(change), true) = (&parsed, self.owns_table) {
+        let checked = config_input(origin, &self.engine.opts.limits);
+        if let (Ok(change), true) = (&checked, self.owns_table) {
             if let Ok(mut table) = self.table.write() {
-                apply_to_table(&mut table, origin, change);
+                table.apply(change);
             }
         }
-        self.config_record(origin, parsed, None);
+        self.config_record(origin, checked.as_ref(), None);
     }
 
-    /// A config record the shared table's reader applied as its `seq`th and fed to this
-    /// worker thread (see [`Processor::with_shared_table`]).
-    pub fn on_config_fed(&mut self, origin: &Origin, seq: u64) {
-        let parsed = config_change(origin, &self.engine.opts.limits);
-        self.config_record(origin, parsed, Some(seq));
+    /// A config record the shared table's reader parsed, applied as its `seq`th and fed to
+    /// this worker thread (see [`Processor::with_shared_table`]); not parsed again here.
+    pub fn on_config_fed(&mut self, rec: &FedRecord) {
+        self.config_record(&rec.origin(), rec.checked.as_ref(), Some(rec.seq));
     }
 
-    fn config_record(&mut self, origin: &Origin, parsed: Option<ConfigChange>, seq: Option<u64>) {
-        let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
-        match parsed {
-            Some(change) => {
-                let account = match &change {
-                    ConfigChange::Upsert { account, .. } | ConfigChange::Delete { account, .. } => {
-                        account.to_string()
-                    }
-                };
-                if self.engine.has_account(&account) {
+    fn config_record(
+        &mut self,
+        origin: &Origin,
+        checked: Result<&ConfigChange, &ConfigError>,
+        seq: Option<u64>,
+    ) {
+        match checked {
+            Ok(change) => {
+                let account = change.account();
+                if self.engine.has_account(account) {
                     // already in the table when the account was materialized
-                    let seen = self.materialized_at.get(account.as_str());
+                    let seen = self.materialized_at.get(account);
                     if seq.zip(seen).is_some_and(|(s, seen)| s <= *seen) {
                         return;
                     }
-                    self.engine.on_config(origin, &mut self.outputs);
-                    self.views.apply_config(&change);
-                } else if self.ownership.owns(&account) {
-                    let p = self.ownership.partition(&account);
-                    self.materialize(&account, p, false);
+                    self.engine
+                        .on_config_change(origin, Ok(change), &mut self.outputs);
+                    self.views.apply_config(change);
+                } else if self.ownership.owns(account) {
+                    let p = self.ownership.partition(account);
+                    self.materialize(account, p, false);
                 }
             }
-            None => {
+            Err(e) => {
+                let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
                 let account = key.and_then(key_account).unwrap_or("").to_string();
                 if self.engine.has_account(&account) || self.ownership.owns(&account) {
-                    self.engine.on_config(origin, &mut self.outputs);
+                    self.engine
+                        .on_config_change(origin, Err(e), &mut self.outputs);
                 } else {
                     // reported by whoever takes the account over
                     if self.invalid_config.len() >= INVALID_CONFIG_KEPT {
@@ -214,6 +214,7 @@ impl Processor {
                         offset: origin.offset,
                         key: origin.key.map(<[u8]>::to_vec),
                         payload: origin.payload.map(<[u8]>::to_vec),
+                        error: e.clone(),
                     });
                 }
             }
@@ -274,8 +275,8 @@ impl Processor {
     }
 
     /// Bring an account to life here: a fresh engine account, its config replayed from the
-    /// table. Outputs are published, except while rebuilding (the previous owner published
-    /// them).
+    /// table (typed records, not parsed again). Outputs are published, except while rebuilding
+    /// (the previous owner published them).
     pub fn materialize(&mut self, account: &str, partition: i32, rebuilding: bool) {
         self.materialize_with(account, partition, rebuilding, true);
     }
@@ -296,26 +297,17 @@ impl Processor {
             return;
         };
         self.materialized_at.insert(account.into(), table.seq());
-        for (key, value) in table.records(account) {
-            if !schedules && is_schedule_key(key) {
+        for (key, record) in table.records(account) {
+            if !schedules && key.kind() == ConfigKind::Schedule {
                 continue;
             }
-            if let Ok(change) = parse_config_record(Some(key), Some(value)) {
-                self.views.apply_config(&change);
-            }
-            let origin = Origin {
-                topic: crate::wire::CONFIG_TOPIC,
-                partition: -1,
-                offset: -1,
-                key: Some(key.as_bytes()),
-                payload: Some(value),
-            };
+            self.views.apply_record(account, key, Some(record));
             let out = if rebuilding {
                 &mut self.discard
             } else {
                 &mut self.outputs
             };
-            self.engine.on_config(&origin, out);
+            self.engine.replay_config(account, key, Some(record), out);
         }
         self.discard.clear();
         self.report_invalid_config(|a| a == account);
@@ -374,7 +366,8 @@ impl Processor {
                 key: r.key.as_deref(),
                 payload: r.payload.as_deref(),
             };
-            self.engine.on_config(&origin, &mut self.outputs);
+            self.engine
+                .on_config_change(&origin, Err(&r.error), &mut self.outputs);
         }
     }
 
@@ -442,12 +435,12 @@ impl Processor {
         }
         self.pruned_before = cutoff_day;
         self.views.prune_schedules(cutoff_day);
-        let cutoff = crate::time::format_date(cutoff_day);
         let n = match self.table.write() {
-            Ok(mut t) => t.prune_schedules(&cutoff),
+            Ok(mut t) => t.prune_schedules(cutoff_day),
             Err(_) => 0,
         };
         if n > 0 {
+            let cutoff = crate::time::format_date(cutoff_day);
             tracing::info!(records = n, before = %cutoff, "old schedules dropped from the config table");
         }
     }
@@ -544,36 +537,4 @@ impl Processor {
     pub fn config_records(&self) -> usize {
         self.table.read().map_or(0, |t| t.len())
     }
-}
-
-/// A config record checked: its change, or `None` for a record that is invalid or over the
-/// limits (never kept in the table).
-pub fn config_change(origin: &Origin, limits: &crate::engine::Limits) -> Option<ConfigChange> {
-    if origin.payload.map_or(0, <[u8]>::len) > limits.max_record_bytes {
-        return None;
-    }
-    let key = origin.key.and_then(|k| std::str::from_utf8(k).ok());
-    parse_config_record(key, origin.payload)
-        .ok()
-        .filter(|c| check_limits(c, limits).is_ok())
-}
-
-/// Store a valid record's change in the table (a delete removes its key).
-pub fn apply_to_table(table: &mut ConfigTable, origin: &Origin, change: &ConfigChange) {
-    let key = origin
-        .key
-        .and_then(|k| std::str::from_utf8(k).ok())
-        .unwrap_or("");
-    if key.is_empty() {
-        return;
-    }
-    match change {
-        ConfigChange::Upsert { account, .. } => table.apply(account, key, origin.payload),
-        ConfigChange::Delete { account, .. } => table.apply(account, key, None),
-    }
-}
-
-/// Whether a config key is a schedule record's (`{account}/schedule/...`).
-pub fn is_schedule_key(key: &str) -> bool {
-    key.split('/').nth(1) == Some("schedule")
 }

@@ -3,6 +3,7 @@
 //! writes the topic; this knows which accounts live here and what to redo after a restore.
 
 use super::processor::Processor;
+use crate::config::ConfigKind;
 use crate::engine::snapshot::{ChangeKey, Changelog, SnapshotError};
 use crate::engine::Origin;
 use crate::reason::Reason;
@@ -103,24 +104,13 @@ impl Processor {
         for a in &accounts {
             // schedules are the only config a person's snapshot holds; what else the config
             // says (rules, names) came from the table when the account was materialized
-            let records: Vec<(String, Vec<u8>)> = match self.table.read() {
-                Ok(table) => table
-                    .records(a)
-                    .into_iter()
-                    .filter(|(k, _)| super::processor::is_schedule_key(k))
-                    .map(|(k, v)| (k.to_string(), v.to_vec()))
-                    .collect(),
-                Err(_) => Vec::new(),
+            let table = self.table.clone();
+            let Ok(table) = table.read() else {
+                continue;
             };
-            for (key, value) in &records {
-                let origin = Origin {
-                    topic: crate::wire::CONFIG_TOPIC,
-                    partition: -1,
-                    offset: -1,
-                    key: Some(key.as_bytes()),
-                    payload: Some(value),
-                };
-                self.engine.on_config(&origin, &mut self.outputs);
+            for (key, record) in table.records_of(a, ConfigKind::Schedule) {
+                self.engine
+                    .replay_config(a, key, Some(record), &mut self.outputs);
             }
         }
         for a in &accounts {

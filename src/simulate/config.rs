@@ -9,6 +9,7 @@ use super::clock::format_local;
 use super::roster::{Channel, Person};
 use super::schedule::PersonDay;
 use super::SimOptions;
+use crate::config::ConfigKind;
 use crate::envelope::Envelope;
 
 /// The config topic (SPEC §2 default).
@@ -62,14 +63,10 @@ pub const INJIXO_SYSTEM: &str = "Sim ACD";
 
 /// One config record keyed `{account}/{kind}/{id parts joined by /}`; `kind` and `account` are
 /// added to `fields`.
-fn record(account: &str, kind: &str, id_parts: &[&str], mut fields: Value) -> Envelope {
-    let mut key = format!("{account}/{kind}");
-    for part in id_parts {
-        key.push('/');
-        key.push_str(part);
-    }
+fn record(account: &str, kind: ConfigKind, id_parts: &[&str], mut fields: Value) -> Envelope {
+    let key = kind.render(account, id_parts);
     if let Value::Object(map) = &mut fields {
-        map.insert("kind".into(), Value::from(kind));
+        map.insert("kind".into(), Value::from(kind.as_str()));
         map.insert("account".into(), Value::from(account));
     }
     Envelope::json(CONFIG_TOPIC, key, &fields)
@@ -82,7 +79,7 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
     let mut out = Vec::with_capacity(32 + persons.len() * 3);
     out.push(record(
         a,
-        "settings",
+        ConfigKind::Settings,
         &[],
         json!({
             "timeZone": tz.name(),
@@ -94,7 +91,7 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
     for (id, name, kind) in ACTIVITIES {
         out.push(record(
             a,
-            "activity",
+            ConfigKind::Activity,
             &[id],
             json!({"id": id, "name": name, "type": kind}),
         ));
@@ -102,14 +99,14 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
     let odigo = opts.odigo_integration.as_str();
     out.push(record(
         a,
-        "integration",
+        ConfigKind::Integration,
         &[odigo],
         json!({"id": odigo, "vendor": "odigo", "name": "Odigo", "paused": false, "detailedBreaks": true}),
     ));
     if let Some(injixo) = opts.injixo_integration.as_deref() {
         out.push(record(
             a,
-            "integration",
+            ConfigKind::Integration,
             &[injixo],
             json!({"id": injixo, "vendor": "injixo-api", "name": INJIXO_SYSTEM, "paused": false}),
         ));
@@ -117,7 +114,7 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
     let status = |integration: &str, external: &str, activity: &str| {
         record(
             a,
-            "status",
+            ConfigKind::Status,
             &[integration, external],
             json!({"integration": integration, "externalStatus": external, "activity": activity}),
         )
@@ -136,14 +133,14 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
     }
     out.push(record(
         a,
-        "match",
+        ConfigKind::Match,
         &[MEETING],
         json!({"scheduled": MEETING, "actual": [MEETING, TRAINING, "offline"], "types": []}),
     ));
     for p in persons {
         out.push(record(
             a,
-            "person",
+            ConfigKind::Person,
             &[&p.id],
             json!({"id": p.id, "name": p.name, "team": p.team}),
         ));
@@ -155,7 +152,7 @@ pub fn records(opts: &SimOptions, tz: Tz, persons: &[Person], days: &[PersonDay]
         };
         out.push(record(
             a,
-            "identifier",
+            ConfigKind::Identifier,
             &[integration, &p.login],
             json!({"integration": integration, "externalId": p.login, "person": p.id}),
         ));
@@ -184,7 +181,7 @@ fn schedule_record(
         .collect();
     record(
         account,
-        "schedule",
+        ConfigKind::Schedule,
         &[person, &date],
         json!({"person": person, "date": date, "segments": segments}),
     )

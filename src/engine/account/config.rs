@@ -12,22 +12,22 @@ use crate::time::Millis;
 
 impl Account {
     /// Apply one config change of this account.
-    pub fn on_config(&mut self, key: ConfigKey, record: Option<ConfigRecord>, ctx: &mut Ctx) {
+    pub fn on_config(&mut self, key: &ConfigKey, record: Option<&ConfigRecord>, ctx: &mut Ctx) {
         match (key, record) {
-            (_, Some(ConfigRecord::Settings(s))) => self.set_settings(s, ctx),
+            (_, Some(ConfigRecord::Settings(s))) => self.set_settings(s.clone(), ctx),
             (ConfigKey::Settings, None) => self.set_settings(SettingsRec::default(), ctx),
             (_, Some(ConfigRecord::Integration(rec))) => {
                 let was_paused = self
                     .rules
                     .integration_idx(&rec.id)
                     .map(|i| self.rules.integration(i).paused);
-                let i = self.rules.upsert_integration(&rec);
+                let i = self.rules.upsert_integration(rec);
                 if was_paused == Some(true) && !rec.paused {
                     self.release_held(i, ctx);
                 }
             }
             (ConfigKey::Integration(id), None) => {
-                if let Some(i) = self.rules.deactivate_integration(&id) {
+                if let Some(i) = self.rules.deactivate_integration(id) {
                     // What it already delivered stays: held events are applied.
                     self.release_held(i, ctx);
                 }
@@ -39,7 +39,7 @@ impl Account {
             }
             (ConfigKey::Activity(id), None) => {
                 let old = self.rules_if_started();
-                self.rules.undefine_activity(&id);
+                self.rules.undefine_activity(id);
                 self.revise_where(old.as_ref(), |_| true, ctx);
             }
             (_, Some(ConfigRecord::Identifier(rec))) => {
@@ -51,7 +51,7 @@ impl Account {
                     external_id,
                 },
                 None,
-            ) => self.unmap_identifier(&integration, &external_id, ctx),
+            ) => self.unmap_identifier(integration, external_id, ctx),
             (_, Some(ConfigRecord::Status(rec))) => {
                 let integ = self.rules.intern_integration(&rec.integration);
                 let act = self.rules.intern_activity(&rec.activity);
@@ -65,13 +65,13 @@ impl Account {
                 },
                 None,
             ) => {
-                let integ = self.rules.intern_integration(&integration);
-                self.map_status(integ, &external_status, None, ctx);
+                let integ = self.rules.intern_integration(integration);
+                self.map_status(integ, external_status, None, ctx);
             }
             (_, Some(ConfigRecord::Match(m))) => {
                 let old = self.rules_if_started();
                 let prev = self.rules.match_scheduled(&m.id);
-                let sched = self.rules.upsert_match(&m);
+                let sched = self.rules.upsert_match(m);
                 self.revise_where(
                     old.as_ref(),
                     |p| {
@@ -84,7 +84,7 @@ impl Account {
             }
             (ConfigKey::Match(id), None) => {
                 let old = self.rules_if_started();
-                if let Some(sched) = self.rules.delete_match(&id) {
+                if let Some(sched) = self.rules.delete_match(id) {
                     self.revise_where(
                         old.as_ref(),
                         |p| p.schedule.iter().any(|s| s.activity == sched),
@@ -106,13 +106,13 @@ impl Account {
                 self.set_schedule(&s.person, s.date, &segs, ctx);
             }
             (ConfigKey::Schedule { person, date }, None) => {
-                if self.person_idx(&person).is_some() {
-                    self.set_schedule(&person, date, &[], ctx);
+                if self.person_idx(person).is_some() {
+                    self.set_schedule(person, *date, &[], ctx);
                 }
             }
             (_, Some(ConfigRecord::Person(rec))) => {
                 let p = self.person_or_create(&rec.id);
-                let old = self.person_info.insert(rec.id.as_str().into(), rec);
+                let old = self.person_info.insert(rec.id.as_str().into(), rec.clone());
                 let now = self.person_info.get(&self.persons[p as usize].id);
                 if old.as_ref() != now {
                     self.names_changed(p, ctx);
@@ -120,7 +120,7 @@ impl Account {
             }
             (ConfigKey::Person(id), None) => {
                 if self.person_info.remove(id.as_str()).is_some() {
-                    if let Some(p) = self.person_idx(&id) {
+                    if let Some(p) = self.person_idx(id) {
                         self.names_changed(p, ctx);
                     }
                 }

@@ -3,7 +3,7 @@
 //! "schedule" bar of a person's day). Fed with parsed, valid records; schedules are kept
 //! compactly, at most [`MAX_DATES`] dates per person, and pruned with the config table.
 
-use crate::config::{ActivityType, ConfigChange, ConfigKey, ConfigRecord, SettingsRec};
+use crate::config::{ActivityType, ConfigKey, ConfigRecord, SettingsRec};
 use crate::time::{Grid, Millis};
 use ahash::AHashMap;
 use serde::Serialize;
@@ -41,9 +41,9 @@ pub struct Directory {
 impl Directory {
     /// Apply a valid record. True when names, teams, activities or settings changed (what a
     /// page reloads), false for schedules and kinds the page does not show.
-    pub fn apply(&mut self, change: &ConfigChange) -> bool {
-        match change {
-            ConfigChange::Upsert { record, .. } => match record {
+    pub fn apply(&mut self, key: &ConfigKey, record: Option<&ConfigRecord>) -> bool {
+        match record {
+            Some(record) => match record {
                 ConfigRecord::Settings(s) => {
                     self.settings = Some(s.clone());
                     true
@@ -83,7 +83,7 @@ impl Directory {
                 }
                 _ => false,
             },
-            ConfigChange::Delete { key, .. } => match key {
+            None => match key {
                 ConfigKey::Settings => self.settings.take().is_some(),
                 ConfigKey::Person(id) => self.persons.remove(id.as_str()).is_some(),
                 ConfigKey::Activity(id) => self.activities.remove(id.as_str()).is_some(),

@@ -10,7 +10,7 @@
 //! by HTTP handlers. Every state change is also offered on a bounded broadcast channel
 //! ([`LiveViews::subscribe`]) for the live stream; without subscribers nothing is copied.
 
-use crate::config::ConfigChange;
+use crate::config::{ConfigChange, ConfigKey, ConfigRecord};
 use crate::engine::StateFacts;
 use crate::time::Millis;
 use ahash::AHashMap;
@@ -294,11 +294,13 @@ impl LiveViews {
     /// A valid config record of an account served here: names, teams, activities, settings and
     /// schedules for the page.
     pub fn apply_config(&self, change: &ConfigChange) {
-        let account = match change {
-            ConfigChange::Upsert { account, .. } | ConfigChange::Delete { account, .. } => account,
-        };
-        let mut acct = self.accounts.entry(account.as_str().into()).or_default();
-        if acct.directory.apply(change) {
+        self.apply_record(change.account(), change.key(), change.record());
+    }
+
+    /// [`LiveViews::apply_config`] of a record as the config table keeps it (`None`: deleted).
+    pub fn apply_record(&self, account: &str, key: &ConfigKey, record: Option<&ConfigRecord>) {
+        let mut acct = self.accounts.entry(account.into()).or_default();
+        if acct.directory.apply(key, record) {
             acct.versions.directory += 1;
         }
     }
