@@ -24,7 +24,8 @@
 //!
 //! Run: `cargo bench --bench restore_scale` (env `SCALE_ACCOUNTS` default 100, `SCALE_PERSONS`
 //! per account default 10,000, `SCALE_PARTITIONS` default 4, `SCALE_STARTS` restores timed one
-//! after the other, default 1, `SCALE_REPLAY=0` skips the replay rebuild). Reported: records and bytes of each topic, the restarted instance's phases from
+//! after the other, default 1, `SCALE_REPLAY=0` skips the replay rebuild, `SCALE_ARGS` more
+//! `rta run` arguments). Reported: records and bytes of each topic, the restarted instance's phases from
 //! its log, CPU seconds and resident memory. Bounded: every wait has a deadline; nothing is
 //! asserted on time.
 
@@ -324,8 +325,13 @@ fn start(
     }
     c.commit(&tpl, CommitMode::Sync).expect("offsets committed");
     drop(c);
+    // more `rta run` arguments, space-separated (e.g. `--kafka name=value` to try a client
+    // property)
+    let more = std::env::var("SCALE_ARGS").unwrap_or_default();
+    let mut args: Vec<&str> = extra.to_vec();
+    args.extend(more.split_whitespace());
     let t0 = Instant::now();
-    let mut rta = spawn(broker, names, group, partitions, extra, log);
+    let mut rta = spawn(broker, names, group, partitions, &args, log);
     let pid = rta.child.as_ref().map_or(0, |c| c.id());
     wait_ready(&rta, Duration::from_secs(1800));
     let ready_s = t0.elapsed().as_secs_f64();

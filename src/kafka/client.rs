@@ -50,9 +50,16 @@ pub fn config_consumer(s: &Settings, brokers: &str) -> ClientConfig {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("isolation.level", "read_committed")
-        .set_default("auto.offset.reset", "earliest");
+        .set_default("auto.offset.reset", "earliest")
+        .set_default("max.partition.fetch.bytes", TABLE_FETCH_BYTES);
     c
 }
+
+/// Bytes a table reader (config catch-up, changelog restore) asks of a partition per fetch:
+/// these read whole topics from the beginning, and librdkafka's default (1 MiB) made the
+/// start of a million persons wait on fetch round trips (`benches/restore_scale.rs`: the
+/// config catch-up of 295,166 records 2.5 s → 1.3 s).
+const TABLE_FETCH_BYTES: &str = "16777216";
 
 /// A table reader (`rta dashboard`): topics assigned from the beginning, nothing committed.
 pub fn table_consumer(s: &Settings, brokers: &str) -> ClientConfig {
@@ -61,7 +68,8 @@ pub fn table_consumer(s: &Settings, brokers: &str) -> ClientConfig {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("isolation.level", "read_committed")
-        .set_default("auto.offset.reset", "earliest");
+        .set_default("auto.offset.reset", "earliest")
+        .set_default("max.partition.fetch.bytes", TABLE_FETCH_BYTES);
     c
 }
 

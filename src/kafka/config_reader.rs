@@ -15,13 +15,12 @@ use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-/// Catch-up records checked together (see [`apply_batch`]).
-const CATCH_UP_BATCH: usize = 8192;
-/// Fewer records than this per thread are checked on the reader's thread alone.
-const PARALLEL_MIN: usize = 256;
+/// Catch-up records checked together (see [`read_to_ends`]).
+const CATCH_UP_BATCH: usize = 4096;
 
 /// Read every partition of the config topic from the beginning up to its end offsets at start.
 /// `None`: stopped (SIGTERM) before the end.
@@ -54,52 +53,9 @@ pub fn catch_up_config(
     let total: i64 = ends.values().sum();
     tracing::info!(end_offsets = total, "catching up on the config topic");
     let started = Instant::now();
-    let mut last_log = Instant::now();
-    let mut read = 0u64;
-    let threads = s.workers.max(1);
-    let mut batch: Vec<OwnedMessage> = Vec::with_capacity(CATCH_UP_BATCH);
-    while !ends.is_empty() {
-        if stop.load(Ordering::Acquire) {
-            return Ok(None);
-        }
-        let check = match c.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                read += 1;
-                // the last record before the end: ask now rather than after an idle poll
-                let last = ends
-                    .get(&m.partition())
-                    .is_some_and(|h| m.offset() + 1 >= *h);
-                batch.push(m.detach());
-                last
-            }
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "config topic read error");
-                true
-            }
-            None => true,
-        };
-        if check || batch.len() >= CATCH_UP_BATCH {
-            apply_batch(feed, metrics, &mut batch, threads);
-        }
-        // the position passes transaction markers and deleted ranges; message offsets do not.
-        // Asked at a partition's last record, when the queue ran dry, and every 1,024 records
-        // (not per record: it copies the assignment each time)
-        if check || read.is_multiple_of(1024) {
-            if let Ok(pos) = c.position() {
-                ends.retain(|p, high| {
-                    !matches!(
-                        pos.find_partition(&s.topics.config, *p).map(|e| e.offset()),
-                        Some(Offset::Offset(o)) if o >= *high
-                    )
-                });
-            }
-        }
-        if last_log.elapsed() > Duration::from_secs(2) {
-            tracing::info!(read, end_offsets = total, "config catch-up progress");
-            last_log = Instant::now();
-        }
-    }
-    apply_batch(feed, metrics, &mut batch, threads);
+    let Some(read) = read_to_ends(&c, s, feed, metrics, stop, &mut ends, total) else {
+        return Ok(None);
+    };
     tracing::info!(
         records = read,
         keys = feed.records(),
@@ -146,53 +102,152 @@ fn origin_of<M: Message>(m: &M) -> Origin<'_> {
     }
 }
 
-/// Catch-up records checked together: a batch is parsed and validated on `threads` threads
-/// (the worker threads have not started yet; this is most of a start's config cost), then
-/// applied to the table in order.
-fn apply_batch(
+/// A batch of catch-up records, its number, and each record checked.
+type Checked = (u64, Vec<OwnedMessage>, Vec<Result<ConfigChange, ConfigError>>);
+
+/// The catch-up loop: records are read here, in batches of [`CATCH_UP_BATCH`]; each batch is
+/// parsed and validated on one of `workers` checker threads (the worker threads have not
+/// started yet, and checking is most of a start's config cost) while the next is read; the
+/// batches are applied to the table here, in order. `None`: stopped.
+fn read_to_ends(
+    c: &BaseConsumer,
+    s: &Settings,
     feed: &ConfigFeed,
     metrics: &Metrics,
-    batch: &mut Vec<OwnedMessage>,
-    threads: usize,
-) {
-    let Some(first) = batch.first() else {
-        return;
-    };
-    metrics
-        .records_consumed
-        .with_label_values(&[first.topic()])
-        .inc_by(batch.len() as u64);
-    let per = batch.len().div_ceil(threads.max(1)).max(1);
-    let checked: Vec<Result<ConfigChange, ConfigError>> =
-        if threads <= 1 || batch.len() < 2 * PARALLEL_MIN {
-            batch.iter().map(|m| feed.check(&origin_of(m))).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = batch
-                    .chunks(per)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|m| feed.check(&origin_of(m)))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
-        };
-    if checked.len() == batch.len() {
-        for (m, change) in batch.iter().zip(checked) {
-            feed.apply_checked(&origin_of(m), change, true);
+    stop: &AtomicBool,
+    ends: &mut BTreeMap<i32, i64>,
+    total: i64,
+) -> Option<u64> {
+    let threads = s.workers.max(1);
+    let (to_check, jobs) = mpsc::channel::<(u64, Vec<OwnedMessage>)>();
+    let jobs = &Mutex::new(jobs);
+    // `to_check` moves in: dropped when the loop returns, which ends the checkers
+    std::thread::scope(move |scope| {
+        let (checked_tx, checked) = mpsc::channel::<Checked>();
+        let mut checkers = 0;
+        for i in 0..threads {
+            let checked_tx = checked_tx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("rta-config-check-{i}"))
+                .spawn_scoped(scope, move || loop {
+                    let job = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((n, batch)) = job else { return };
+                    let done = batch.iter().map(|m| feed.check(&origin_of(m))).collect();
+                    if checked_tx.send((n, batch, done)).is_err() {
+                        return;
+                    }
+                });
+            checkers += spawned.is_ok() as usize;
         }
-    } else {
-        // a checking thread panicked: check again here, one by one
-        for m in batch.iter() {
-            feed.apply(&origin_of(m), true);
+        drop(checked_tx);
+        let mut order = InOrder::default();
+        let mut batch: Vec<OwnedMessage> = Vec::with_capacity(CATCH_UP_BATCH);
+        let mut last_log = Instant::now();
+        let mut read = 0u64;
+        let flush = |batch: &mut Vec<OwnedMessage>, order: &mut InOrder, wait_all: bool| {
+            if !batch.is_empty() {
+                let b = std::mem::replace(batch, Vec::with_capacity(CATCH_UP_BATCH));
+                if checkers == 0 {
+                    let done = b.iter().map(|m| feed.check(&origin_of(m))).collect();
+                    order.add((order.sent, b, done));
+                } else if let Err(mpsc::SendError((n, b))) = to_check.send((order.sent, b)) {
+                    let done = b.iter().map(|m| feed.check(&origin_of(m))).collect();
+                    order.add((n, b, done));
+                }
+                order.sent += 1;
+            }
+            while let Ok(r) = checked.try_recv() {
+                order.add(r);
+            }
+            // at most two batches per checker in flight: memory stays bounded
+            while order.in_flight() > 2 * checkers as u64 || (wait_all && order.in_flight() > 0) {
+                match checked.recv() {
+                    Ok(r) => order.add(r),
+                    Err(_) => break,
+                }
+            }
+            order.apply(feed, metrics);
+        };
+        while !ends.is_empty() {
+            if stop.load(Ordering::Acquire) {
+                return None;
+            }
+            let check = match c.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    read += 1;
+                    // the last record before the end: ask now rather than after an idle poll
+                    let last = ends
+                        .get(&m.partition())
+                        .is_some_and(|h| m.offset() + 1 >= *h);
+                    batch.push(m.detach());
+                    last
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "config topic read error");
+                    true
+                }
+                None => true,
+            };
+            if batch.len() >= CATCH_UP_BATCH {
+                flush(&mut batch, &mut order, false);
+            }
+            // the position passes transaction markers and deleted ranges; message offsets do
+            // not. Asked at a partition's last record, when the queue ran dry, and every 1,024
+            // records (not per record: it copies the assignment each time)
+            if check || read.is_multiple_of(1024) {
+                if let Ok(pos) = c.position() {
+                    ends.retain(|p, high| {
+                        !matches!(
+                            pos.find_partition(&s.topics.config, *p).map(|e| e.offset()),
+                            Some(Offset::Offset(o)) if o >= *high
+                        )
+                    });
+                }
+            }
+            if last_log.elapsed() > Duration::from_secs(2) {
+                tracing::info!(read, end_offsets = total, "config catch-up progress");
+                last_log = Instant::now();
+            }
+        }
+        flush(&mut batch, &mut order, true);
+        Some(read)
+    })
+}
+
+/// Checked batches applied in the order they were read.
+#[derive(Default)]
+struct InOrder {
+    /// Batches handed out so far.
+    sent: u64,
+    /// The next batch to apply.
+    next: u64,
+    waiting: BTreeMap<u64, (Vec<OwnedMessage>, Vec<Result<ConfigChange, ConfigError>>)>,
+}
+
+impl InOrder {
+    fn add(&mut self, (n, batch, checked): Checked) {
+        self.waiting.insert(n, (batch, checked));
+    }
+
+    fn in_flight(&self) -> u64 {
+        self.sent - self.next - self.waiting.len() as u64
+    }
+
+    fn apply(&mut self, feed: &ConfigFeed, metrics: &Metrics) {
+        while let Some((batch, checked)) = self.waiting.remove(&self.next) {
+            if let Some(first) = batch.first() {
+                metrics
+                    .records_consumed
+                    .with_label_values(&[first.topic()])
+                    .inc_by(batch.len() as u64);
+            }
+            for (m, change) in batch.iter().zip(checked) {
+                feed.apply_checked(&origin_of(m), change, true);
+            }
+            self.next += 1;
         }
     }
-    batch.clear();
 }
