@@ -36,13 +36,6 @@ use rta_proc::*;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     let accounts: usize = env_or("RESTORE_ACCOUNTS", 20);
     let persons: usize = env_or("RESTORE_PERSONS", 500);

@@ -36,7 +36,6 @@ mod rta_proc;
 
 use common::*;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::ClientConfig;
@@ -49,13 +48,6 @@ use rta::simulate::{generate, SimOptions};
 use rta_proc::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Records and bytes (key + value) produced to one topic.
 #[derive(Default)]
@@ -243,20 +235,7 @@ fn produce_envelope(
     written: &Written,
 ) {
     let topic = names.topic(&e.topic);
-    let mut headers = OwnedHeaders::new();
-    for (k, v) in &e.headers {
-        headers = headers.insert(Header {
-            key: k,
-            value: Some(v.as_bytes()),
-        });
-    }
-    let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(&topic).headers(headers);
-    if let Some(k) = &e.key {
-        rec = rec.key(k.as_str());
-    }
-    if let Some(v) = &e.value {
-        rec = rec.payload(v.as_slice());
-    }
+    let rec = record_of(&topic, e);
     let count = match e.topic.as_str() {
         "rta.config" => &written.config,
         _ => &written.events,

@@ -117,3 +117,11 @@ pub fn strip_ansi(l: &str) -> String {
     }
     out
 }
+
+/// A bench setting from the environment, or its default.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

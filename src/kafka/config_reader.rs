@@ -102,8 +102,10 @@ fn origin_of<M: Message>(m: &M) -> Origin<'_> {
     }
 }
 
+/// Each record of a batch, checked.
+type Changes = Vec<Result<ConfigChange, ConfigError>>;
 /// A batch of catch-up records, its number, and each record checked.
-type Checked = (u64, Vec<OwnedMessage>, Vec<Result<ConfigChange, ConfigError>>);
+type Checked = (u64, Vec<OwnedMessage>, Changes);
 
 /// The catch-up loop: records are read here, in batches of [`CATCH_UP_BATCH`]; each batch is
 /// parsed and validated on one of `workers` checker threads (the worker threads have not
@@ -224,7 +226,7 @@ struct InOrder {
     sent: u64,
     /// The next batch to apply.
     next: u64,
-    waiting: BTreeMap<u64, (Vec<OwnedMessage>, Vec<Result<ConfigChange, ConfigError>>)>,
+    waiting: BTreeMap<u64, (Vec<OwnedMessage>, Changes)>,
 }
 
 impl InOrder {

@@ -72,20 +72,7 @@ pub fn produce_with(broker: &Broker, names: &Names, envs: &[Envelope], extra: &[
     let p = producer(broker, extra);
     for e in envs {
         let topic = names.topic(&e.topic);
-        let mut headers = OwnedHeaders::new();
-        for (k, v) in &e.headers {
-            headers = headers.insert(Header {
-                key: k,
-                value: Some(v.as_bytes()),
-            });
-        }
-        let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(&topic).headers(headers);
-        if let Some(k) = &e.key {
-            rec = rec.key(k.as_str());
-        }
-        if let Some(v) = &e.value {
-            rec = rec.payload(v.as_slice());
-        }
+        let rec = record_of(&topic, e);
         let mut rec = rec;
         loop {
             match p.send(rec) {
@@ -99,6 +86,25 @@ pub fn produce_with(broker: &Broker, names: &Names, envs: &[Envelope], extra: &[
     }
     p.flush(Duration::from_secs(30))
         .expect("test records acknowledged");
+}
+
+/// An envelope as a record to `topic` (its key, value and headers).
+pub fn record_of<'a>(topic: &'a str, e: &'a Envelope) -> BaseRecord<'a, str, [u8]> {
+    let mut headers = OwnedHeaders::new();
+    for (k, v) in &e.headers {
+        headers = headers.insert(Header {
+            key: k,
+            value: Some(v.as_bytes()),
+        });
+    }
+    let mut rec: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).headers(headers);
+    if let Some(k) = &e.key {
+        rec = rec.key(k.as_str());
+    }
+    if let Some(v) = &e.value {
+        rec = rec.payload(v.as_slice());
+    }
+    rec
 }
 
 /// Create topics up front (as an operator would), so the producer and rta agree on partitions.
