@@ -98,15 +98,6 @@ struct ChangelogVolume {
     latest_bytes: u64,
 }
 
-struct Restart {
-    ready_s: f64,
-    cpu_s: f64,
-    rss: u64,
-    restored_records: f64,
-    restored_bytes: f64,
-    log: Vec<String>,
-}
-
 fn day(
     broker: &Broker,
     guarantee: &str,
@@ -185,27 +176,15 @@ fn day(
     // that the restart's time is its own
     std::thread::sleep(Duration::from_secs(8));
     let log = log_dir.join(format!("rs-{tag}-2.log"));
-    let t0 = Instant::now();
-    let mut next = spawn(broker, &names, &group, 3, &args, &log);
-    let pid = next.child.as_ref().map_or(0, |c| c.id());
-    wait_ready(&next, Duration::from_secs(600));
-    let ready_s = t0.elapsed().as_secs_f64();
-    let cpu_restart = cpu_seconds(pid);
-    let rss_restart = rss(pid);
-    let m = metrics(&next);
-    next.kill();
-    let wanted = [
-        "config topic caught up",
-        "restored from the changelog",
-        "partition rebuilt; live",
-        "partitions restored; live",
-    ];
-    let lines: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| wanted.iter().any(|w| l.contains(w)))
-        .map(strip_ansi)
-        .collect();
+    let restart = start_timed(
+        broker,
+        &names,
+        &group,
+        3,
+        &args,
+        &log,
+        Duration::from_secs(600),
+    );
     Run {
         cpu_s,
         day_s,
@@ -215,20 +194,7 @@ fn day(
         commits,
         outputs,
         changelog: changelog_volume,
-        restart: Restart {
-            ready_s,
-            cpu_s: cpu_restart,
-            rss: rss_restart,
-            restored_records: m
-                .get("rta_changelog_records_total{op=\"restored\"}")
-                .copied()
-                .unwrap_or(0.0),
-            restored_bytes: m
-                .get("rta_changelog_bytes_total{op=\"restored\"}")
-                .copied()
-                .unwrap_or(0.0),
-            log: lines,
-        },
+        restart,
     }
 }
 

@@ -267,15 +267,6 @@ fn send<K: rdkafka::message::ToBytes + ?Sized, V: rdkafka::message::ToBytes + ?S
 
 /// Commit the end of `topics` for `group` (with the changelog's mark or without), start
 /// `rta run` in that group and time it to ready.
-struct Started {
-    ready_s: f64,
-    cpu_s: f64,
-    rss: u64,
-    restored_records: f64,
-    restored_bytes: f64,
-    log: Vec<String>,
-}
-
 #[allow(clippy::too_many_arguments)]
 fn start(
     broker: &Broker,
@@ -286,7 +277,7 @@ fn start(
     mark: bool,
     extra: &[&str],
     log: &std::path::Path,
-) -> Started {
+) -> Restart {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &broker.addr)
         .set("group.id", group)
@@ -309,46 +300,18 @@ fn start(
     let more = std::env::var("SCALE_ARGS").unwrap_or_default();
     let mut args: Vec<&str> = extra.to_vec();
     args.extend(more.split_whitespace());
-    let t0 = Instant::now();
-    let mut rta = spawn(broker, names, group, partitions, &args, log);
-    let pid = rta.child.as_ref().map_or(0, |c| c.id());
-    wait_ready(&rta, Duration::from_secs(1800));
-    let ready_s = t0.elapsed().as_secs_f64();
-    let cpu_s = cpu_seconds(pid);
-    let rss = rss(pid);
-    let m = metrics(&rta);
-    rta.kill();
-    let wanted = [
-        "config topic caught up",
-        "restored from the changelog",
-        "partition rebuilt; live",
-        "partitions restored; live",
-        "restoring",
-        "rebuilding",
-    ];
-    let log = std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| wanted.iter().any(|w| l.contains(w)))
-        .map(strip_ansi)
-        .collect();
-    Started {
-        ready_s,
-        cpu_s,
-        rss,
-        restored_records: m
-            .get("rta_changelog_records_total{op=\"restored\"}")
-            .copied()
-            .unwrap_or(0.0),
-        restored_bytes: m
-            .get("rta_changelog_bytes_total{op=\"restored\"}")
-            .copied()
-            .unwrap_or(0.0),
+    start_timed(
+        broker,
+        names,
+        group,
+        partitions,
+        &args,
         log,
-    }
+        Duration::from_secs(1800),
+    )
 }
 
-fn report(what: &str, persons: usize, r: &Started) {
+fn report(what: &str, persons: usize, r: &Restart) {
     println!("\n== {what} ==");
     println!(
         "ready {:.2} s after spawn; {:.2} s CPU (user + sys); {persons} persons = {:.0} persons/s to ready",

@@ -125,3 +125,62 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// A start of `rta run` timed to ready, as both Kafka restore benches report it.
+pub struct Restart {
+    /// Spawn → `/readyz` 200.
+    pub ready_s: f64,
+    /// User + sys seconds of the process by then.
+    pub cpu_s: f64,
+    /// Resident memory by then.
+    pub rss: u64,
+    /// `rta_changelog_{records,bytes}_total{op="restored"}`.
+    pub restored_records: f64,
+    pub restored_bytes: f64,
+    /// Its log lines about the config catch-up, restores and rebuilds.
+    pub log: Vec<String>,
+}
+
+/// Spawn `rta run` (see [`spawn`]), wait for ready (at most `within`), measure it, kill it.
+pub fn start_timed(
+    broker: &Broker,
+    names: &Names,
+    group: &str,
+    partitions: i32,
+    args: &[&str],
+    log: &std::path::Path,
+    within: Duration,
+) -> Restart {
+    let t0 = Instant::now();
+    let mut rta = spawn(broker, names, group, partitions, args, log);
+    let pid = rta.child.as_ref().map_or(0, |c| c.id());
+    wait_ready(&rta, within);
+    let ready_s = t0.elapsed().as_secs_f64();
+    let (cpu_s, rss) = (cpu_seconds(pid), rss(pid));
+    let m = metrics(&rta);
+    rta.kill();
+    let wanted = [
+        "config topic caught up",
+        "restored from the changelog",
+        "partition rebuilt; live",
+        "partitions restored; live",
+    ];
+    let restored = |name: &str| {
+        m.get(&format!("{name}{{op=\"restored\"}}"))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Restart {
+        ready_s,
+        cpu_s,
+        rss,
+        restored_records: restored("rta_changelog_records_total"),
+        restored_bytes: restored("rta_changelog_bytes_total"),
+        log: std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| wanted.iter().any(|w| l.contains(w)))
+            .map(strip_ansi)
+            .collect(),
+    }
+}

@@ -152,10 +152,12 @@ fn read_to_ends(
         let flush = |batch: &mut Vec<OwnedMessage>, order: &mut InOrder, wait_all: bool| {
             if !batch.is_empty() {
                 let b = std::mem::replace(batch, Vec::with_capacity(CATCH_UP_BATCH));
-                if checkers == 0 {
-                    let done = b.iter().map(|m| feed.check(&origin_of(m))).collect();
-                    order.add((order.sent, b, done));
-                } else if let Err(mpsc::SendError((n, b))) = to_check.send((order.sent, b)) {
+                // no checker thread (none could be spawned, or all are gone): checked here
+                let job = match checkers {
+                    0 => Err(mpsc::SendError((order.sent, b))),
+                    _ => to_check.send((order.sent, b)),
+                };
+                if let Err(mpsc::SendError((n, b))) = job {
                     let done = b.iter().map(|m| feed.check(&origin_of(m))).collect();
                     order.add((n, b, done));
                 }
