@@ -25,7 +25,8 @@
 //! Run: `cargo bench --bench restore_scale` (env `SCALE_ACCOUNTS` default 100, `SCALE_PERSONS`
 //! per account default 10,000, `SCALE_PARTITIONS` default 4, `SCALE_STARTS` restores timed one
 //! after the other, default 1, `SCALE_REPLAY=0` skips the replay rebuild, `SCALE_ARGS` more
-//! `rta run` arguments). Reported: records and bytes of each topic, the restarted instance's phases from
+//! `rta run` arguments, `SCALE_ENV_B=NAME=value` set for the even-numbered starts only: an A/B
+//! in one run). Reported: records and bytes of each topic, the restarted instance's phases from
 //! its log, CPU seconds and resident memory. Bounded: every wait has a deadline; nothing is
 //! asserted on time.
 
@@ -147,7 +148,17 @@ fn main() {
     let contacts = names.topic("rta.contact-events");
     let log_dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let mut best = f64::MAX;
+    // A/B in one run: `SCALE_ENV_B=NAME=value` is set for the even-numbered starts only
+    let env_b = std::env::var("SCALE_ENV_B").ok();
     for i in 1..=starts {
+        if let Some((k, v)) = env_b.as_deref().and_then(|e| e.split_once('=')) {
+            if i % 2 == 0 {
+                std::env::set_var(k, v);
+                println!("\n(start {i}: {k}={v})");
+            } else {
+                std::env::remove_var(k);
+            }
+        }
         // a group of its own per start: no session of the previous start to wait out
         let restore = start(
             &broker,

@@ -95,7 +95,13 @@ impl Worker<'_> {
                 self.send_outputs();
                 self.update_readiness();
             }
+            GroupEvent::Held(parts) => {
+                self.held.get_or_insert_with(Vec::new).extend(parts);
+            }
             GroupEvent::Revoked(parts) => {
+                if let Some(held) = self.held.as_mut() {
+                    held.retain(|a| !parts.contains(&a.partition));
+                }
                 for p in &parts {
                     self.rebuilds.remove(p);
                 }
@@ -109,6 +115,26 @@ impl Worker<'_> {
                 self.proc.revoke(&partitions);
                 self.update_readiness();
             }
+        }
+    }
+
+    /// Take the partitions held for the other workers once the join gate is open: resumed
+    /// (nothing was taken before them, so the whole assignment) and handled as assigned.
+    pub(super) fn release_held(&mut self) {
+        if self.held.is_none() || !self.consumer.context().gate.is_open() {
+            return;
+        }
+        let Some(parts) = self.held.take() else {
+            return;
+        };
+        if let Ok(tpl) = self.consumer.assignment() {
+            if let Err(e) = self.consumer.resume(&tpl) {
+                tracing::warn!(error = %e, "cannot resume the held partitions");
+            }
+        }
+        if !parts.is_empty() {
+            tracing::info!(partitions = ?parts.iter().map(|a| a.partition).collect::<Vec<_>>(), "taking the held partitions: the join gate is open");
+            self.on_group_event(GroupEvent::Assigned(parts));
         }
     }
 

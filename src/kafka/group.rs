@@ -10,6 +10,12 @@
 //!   the changelog, only offsets whose state it holds are committed: at a revoke nothing more
 //!   is committed (at-least-once) or the open transaction is aborted (exactly-once), and the
 //!   next owner continues from the last commit.
+//! - **Held**: an instance's worker threads join the group together ([`JoinGate`]). A member
+//!   that joins before the others would be given every partition and restore them all, and
+//!   only then see the rebalance their joining started (a worker polls the group between
+//!   records, not during a restore): half of that restore thrown away. Until every worker of
+//!   the instance has had its first assignment (or [`JOIN_WAIT`] passed), an assignment is
+//!   taken paused and handled only once the gate opens.
 
 use super::acks::{AckContext, Tracker};
 use super::txn::{Txn, TxnError};
@@ -21,10 +27,37 @@ use rdkafka::producer::ThreadedProducer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Statistics};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest an instance's first assignments are held for its other workers to join: a member
+/// learns of the rebalance another's joining starts at its next heartbeat
+/// (`heartbeat.interval.ms`, 3 s by default).
+pub const JOIN_WAIT: Duration = Duration::from_secs(5);
+
+/// Open once every worker thread of the instance had its first assignment, or at a deadline.
+#[derive(Debug)]
+pub struct JoinGate {
+    workers: usize,
+    joined: AtomicUsize,
+    until: Instant,
+}
+
+impl JoinGate {
+    pub fn new(workers: usize, wait: Duration) -> JoinGate {
+        JoinGate {
+            workers,
+            joined: AtomicUsize::new(0),
+            until: Instant::now() + wait,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.joined.load(Ordering::Acquire) >= self.workers || Instant::now() >= self.until
+    }
+}
 
 /// A partition given to this instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +80,9 @@ pub struct Assigned {
 #[derive(Debug)]
 pub enum GroupEvent {
     Assigned(Vec<Assigned>),
+    /// Assigned while the instance's [`JoinGate`] is closed: taken paused, handled when it
+    /// opens.
+    Held(Vec<Assigned>),
     Revoked(Vec<i32>),
 }
 
@@ -69,7 +105,10 @@ pub struct GroupContext {
     pub events: Mutex<Vec<GroupEvent>>,
     pub fatal: Mutex<Option<String>>,
     /// Raised at SIGTERM: a rebalance callback stops retrying and returns.
-    pub stop: Arc<std::sync::atomic::AtomicBool>,
+    pub stop: Arc<AtomicBool>,
+    /// The instance's workers join together; `joined`: this member had its first assignment.
+    pub gate: Arc<JoinGate>,
+    pub joined: AtomicBool,
 }
 
 impl ClientContext for GroupContext {
@@ -127,11 +166,25 @@ impl ConsumerContext for GroupContext {
                 if let Err(e) = r {
                     tracing::error!(error = %e, "cannot take the assigned partitions");
                 }
+                if !self.joined.swap(true, Ordering::AcqRel) {
+                    self.gate.joined.fetch_add(1, Ordering::AcqRel);
+                }
+                let held = !assigned.is_empty() && !self.gate.is_open();
+                if held {
+                    if let Err(e) = consumer.pause(tpl) {
+                        tracing::warn!(error = %e, "cannot pause the partitions held for the other workers");
+                    }
+                }
                 tracing::info!(
                     partitions = ?assigned.iter().map(|a| a.partition).collect::<Vec<_>>(),
+                    held,
                     "partitions assigned"
                 );
-                self.push(GroupEvent::Assigned(assigned));
+                self.push(if held {
+                    GroupEvent::Held(assigned)
+                } else {
+                    GroupEvent::Assigned(assigned)
+                });
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 let span = tracing::info_span!("rebalance", kind = "revoke");
@@ -410,5 +463,25 @@ impl GroupContext {
                 Err(e) => tracing::warn!(error = %e, "commit before revoke failed"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_join_gate_opens_when_every_worker_joined_or_at_its_deadline() {
+        let gate = JoinGate::new(2, Duration::from_secs(3600));
+        assert!(!gate.is_open());
+        gate.joined.fetch_add(1, Ordering::AcqRel);
+        assert!(!gate.is_open());
+        gate.joined.fetch_add(1, Ordering::AcqRel);
+        assert!(gate.is_open());
+        let late = JoinGate::new(2, Duration::ZERO);
+        assert!(
+            late.is_open(),
+            "a worker that never joins holds nobody past the deadline"
+        );
     }
 }

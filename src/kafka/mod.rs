@@ -79,6 +79,7 @@ pub fn run(
 
     // 2. The event stream, as `workers` members of the group; the config followed live.
     tracing::info!(workers, "starting the worker threads");
+    let gate = Arc::new(group::JoinGate::new(workers, group::JOIN_WAIT));
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     // one thread down stops the instance: a worker's partitions must not sit unprocessed in a
     // member that still heartbeats
@@ -106,6 +107,7 @@ pub fn run(
                 metrics: metrics.clone(),
                 health: health.clone(),
                 config: feed,
+                gate: gate.clone(),
             };
             let fail = &fail;
             let spawned = std::thread::Builder::new()
@@ -135,6 +137,7 @@ struct Shared<'a> {
     metrics: Arc<Metrics>,
     health: Arc<health::BrokerHealth>,
     config: &'a ConfigFeed,
+    gate: Arc<group::JoinGate>,
 }
 
 /// One worker thread: a group member with its own engine shard, producer and changelog store,
@@ -151,6 +154,7 @@ fn run_shard(
         metrics,
         health,
         config,
+        gate,
     } = shared;
     let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
         client::producer(s, brokers, shard)
@@ -210,6 +214,8 @@ fn run_shard(
         events: Mutex::new(Vec::new()),
         fatal: Mutex::new(None),
         stop: stop.clone(),
+        gate,
+        joined: AtomicBool::new(false),
     };
     let _ = ctx.producer.set(producer.clone());
     if let Some(t) = &txn {
@@ -276,6 +282,7 @@ fn run_shard(
         health,
         changelog,
         replan: false,
+        held: None,
     };
     let result = w.run_loop();
     let shutdown = w.shutdown(result.is_ok());

@@ -68,6 +68,9 @@ pub struct Worker<'a> {
     pub changelog: Option<super::changelog::Store>,
     /// A restore found unreadable changelog records: re-plan the assignment after this poll.
     pub replan: bool,
+    /// Partitions assigned while the instance's join gate was closed: paused, not yet taken
+    /// ([`super::group::JoinGate`]).
+    pub held: Option<Vec<super::group::Assigned>>,
 }
 
 impl Worker<'_> {
@@ -148,6 +151,7 @@ impl Worker<'_> {
         for e in self.consumer.context().take_events() {
             self.on_group_event(e);
         }
+        self.release_held();
         if let Some(why) = self.consumer.context().fatal() {
             bail!("{why}");
         }
