@@ -7,7 +7,7 @@
 //! The reader parses each record once ([`config_input`]); the table keeps the typed record and
 //! each worker gets the same parsed change in its [`FedRecord`], so no worker parses it again.
 
-use super::config_table::SharedTable;
+use super::config_table::{ConfigTable, SharedTable};
 use crate::config::{ConfigChange, ConfigError};
 use crate::engine::{config_input, Limits, Origin};
 use std::collections::VecDeque;
@@ -100,6 +100,14 @@ impl ConfigFeed {
             }
         }
         drop(table);
+    }
+
+    /// The table the catch-up assembled ([`ConfigTable::overlay`]), in place of the table
+    /// (before any worker runs).
+    pub fn install(&self, table: ConfigTable) {
+        if let Ok(mut t) = self.table.write() {
+            *t = table;
+        }
     }
 
     /// The records fed to worker `shard` since it last asked, in order.

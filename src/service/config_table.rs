@@ -7,7 +7,7 @@
 
 use crate::config::{ConfigChange, ConfigKey, ConfigKind, ConfigRecord};
 use ahash::AHashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Where a record sits in an account's replay order: its kind's rank, then its key.
@@ -95,6 +95,34 @@ impl ConfigTable {
         self.records(account).filter(move |(k, _)| k.kind() == kind)
     }
 
+    /// Lay a later part of the log over this table ([`TablePart`]): its records replace
+    /// this table's, its deletes remove them. Laying the parts of a log over an empty table
+    /// in log order gives the table that reading the log whole gives.
+    pub fn overlay(&mut self, later: TablePart) {
+        let TablePart { table, deleted } = later;
+        for (account, slots) in deleted {
+            if let Some(recs) = self.accounts.get_mut(&account) {
+                for s in &slots {
+                    recs.remove(s);
+                }
+                if recs.is_empty() {
+                    self.accounts.remove(&account);
+                }
+            }
+        }
+        for (account, mut recs) in table.accounts {
+            match self.accounts.get_mut(&account) {
+                // linear: both are sorted; the later record of a key wins
+                Some(mine) => mine.append(&mut recs),
+                None => {
+                    self.accounts.insert(account, recs);
+                }
+            }
+        }
+        self.records = self.accounts.values().map(BTreeMap::len).sum();
+        self.seq += table.seq;
+    }
+
     pub fn accounts(&self) -> impl Iterator<Item = &str> {
         self.accounts.keys().map(|k| &**k)
     }
@@ -110,6 +138,40 @@ impl ConfigTable {
 
     pub fn is_empty(&self) -> bool {
         self.records == 0
+    }
+}
+
+/// The table one part of the log leaves (a range of offsets of each partition, read apart
+/// from the others): the latest record per key within it, and the keys whose latest record
+/// in it is a delete — which must remove a record an earlier part left.
+#[derive(Default, Debug)]
+pub struct TablePart {
+    table: ConfigTable,
+    deleted: AHashMap<Box<str>, BTreeSet<Slot>>,
+}
+
+impl TablePart {
+    pub fn apply(&mut self, change: &ConfigChange) {
+        let (account, key) = (change.account(), change.key());
+        match change {
+            ConfigChange::Upsert { .. } => {
+                if let Some(gone) = self.deleted.get_mut(account) {
+                    gone.remove(&slot(account, key));
+                }
+            }
+            ConfigChange::Delete { .. } => {
+                self.deleted
+                    .entry(account.into())
+                    .or_default()
+                    .insert(slot(account, key));
+            }
+        }
+        self.table.apply(change);
+    }
+
+    /// Records applied.
+    pub fn seq(&self) -> u64 {
+        self.table.seq
     }
 }
 
@@ -209,5 +271,53 @@ mod tests {
         assert_eq!(t.accounts().count(), 1);
         assert_eq!(t.len(), 7);
         assert_eq!(t.seq(), 11);
+    }
+
+    /// Reading a log in parts (any split points, any number of parts) and laying them over
+    /// each other in order gives the table the whole log gives: same records, same count.
+    #[test]
+    fn parts_laid_over_each_other_equal_the_whole_log() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for round in 0..200 {
+            let log: Vec<ConfigChange> = (0..next(60))
+                .map(|i| {
+                    let (acct, person) = (["a", "b", "c"][next(3) as usize], next(6));
+                    let key = format!("{acct}/person/p{person}");
+                    let value = format!(r#"{{"kind":"person","account":"{acct}","id":"p{person}","name":"n{i}"}}"#);
+                    let value = (next(4) != 0).then_some(value);
+                    parse_config_record(Some(&key), value.as_deref().map(str::as_bytes))
+                        .expect("record")
+                })
+                .collect();
+            let mut whole = ConfigTable::default();
+            log.iter().for_each(|c| whole.apply(c));
+            let mut cuts: Vec<usize> = (0..next(4)).map(|_| next(log.len() as u64 + 1) as usize).collect();
+            cuts.extend([0, log.len()]);
+            cuts.sort_unstable();
+            let mut laid = ConfigTable::default();
+            for w in cuts.windows(2) {
+                let mut part = TablePart::default();
+                log[w[0]..w[1]].iter().for_each(|c| part.apply(c));
+                assert_eq!(part.seq(), (w[1] - w[0]) as u64);
+                laid.overlay(part);
+            }
+            let dump = |t: &ConfigTable| -> Vec<(String, String)> {
+                let mut accts: Vec<&str> = t.accounts().collect();
+                accts.sort_unstable();
+                accts
+                    .into_iter()
+                    .flat_map(|a| t.records(a).map(move |(k, r)| (k.render(a), format!("{r:?}"))))
+                    .collect()
+            };
+            assert_eq!(dump(&laid), dump(&whole), "round {round}");
+            assert_eq!(laid.len(), whole.len(), "round {round}");
+            assert_eq!(laid.seq(), whole.seq(), "round {round}");
+        }
     }
 }
